@@ -1,0 +1,51 @@
+# ghr — see README.md. Every target works on a fresh machine after scripts/check-tools.sh.
+SHELL      := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO         ?= go
+ARCH       ?= arm64
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LAMBDAS    := $(notdir $(wildcard lambdas/*))
+LDFLAGS    := -s -w -buildid= -X github.com/ghr-dev/ghr/internal/version.Version=$(VERSION)
+FUZZTIME   ?= 5s
+
+.PHONY: all build dist test unit fuzz lint bench tools clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+# dist/<name>.zip: a static `bootstrap` for the provided.al2023 runtime, zipped reproducibly.
+dist: $(LAMBDAS:%=dist/%.zip)
+
+dist/%.zip: FORCE
+	@mkdir -p build/$* dist
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build -trimpath -tags lambda.norpc \
+		-ldflags '$(LDFLAGS)' -o build/$*/bootstrap ./lambdas/$*
+	$(GO) run ./cmd/reprozip -o $@ -C build/$* bootstrap
+
+FORCE:
+
+tools:
+	bash scripts/check-tools.sh
+
+# The README's test command: tools, lint, every test (moto_server integration included),
+# and a short run of each fuzz target.
+test: tools lint unit fuzz
+
+unit:
+	$(GO) test -count=1 ./...
+
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf build dist

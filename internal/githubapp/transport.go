@@ -1,0 +1,171 @@
+package githubapp
+
+import (
+	"bytes"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Secondary-limit pacing. GitHub allows about 900 points per minute per endpoint (a GET costs
+// 1, a mutation 5). We budget 80% of it so a burst plus clock skew never trips the limit.
+const (
+	pointsPerMinute = 720 // 80% of GitHub's 900
+	burstPoints     = 180 // pointsPerMinute + burstPoints stays within 900 in any minute
+	getPoints       = 1
+	mutationPoints  = 5
+)
+
+// maxRateLimitBody bounds how much of a 403 body is read to spot a secondary limit.
+const maxRateLimitBody = 4 << 10
+
+// Stats counts GitHub calls by endpoint and remembers the latest primary rate-limit headers.
+// It is safe for concurrent use and shared by every client of one App.
+type Stats struct {
+	mu        sync.Mutex
+	calls     map[string]int
+	limited   map[string]int
+	remaining int
+	reset     time.Time
+}
+
+// NewStats returns empty stats.
+func NewStats() *Stats {
+	return &Stats{calls: map[string]int{}, limited: map[string]int{}, remaining: -1}
+}
+
+// Calls returns a copy of the call counts by endpoint.
+func (s *Stats) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.calls)
+}
+
+// Total returns the number of calls made.
+func (s *Stats) Total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		n += c
+	}
+	return n
+}
+
+// RateLimited returns how many answers were rate limits, by endpoint.
+func (s *Stats) RateLimited() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.limited)
+}
+
+// Remaining returns the last observed primary quota (-1 before any answer) and its reset time.
+func (s *Stats) Remaining() (int, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remaining, s.reset
+}
+
+// Endpoints returns the endpoints called, sorted.
+func (s *Stats) Endpoints() []string {
+	return slices.Sorted(maps.Keys(s.Calls()))
+}
+
+func (s *Stats) observe(endpoint string, h http.Header, limited bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[endpoint]++
+	if limited {
+		s.limited[endpoint]++
+	}
+	if h == nil {
+		return
+	}
+	if r, err := strconv.Atoi(h.Get("X-Ratelimit-Remaining")); err == nil {
+		s.remaining = r
+		if reset, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
+			s.reset = time.Unix(reset, 0)
+		}
+	}
+}
+
+// Pacer holds one token bucket per endpoint.
+type Pacer struct {
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+	perMin   int
+	burst    int
+}
+
+// NewPacer paces each endpoint to perMinute points with the given burst.
+func NewPacer(perMinute, burst int) *Pacer {
+	return &Pacer{limiters: map[string]*rate.Limiter{}, perMin: perMinute, burst: burst}
+}
+
+// DefaultPacer stays under GitHub's secondary limits.
+func DefaultPacer() *Pacer { return NewPacer(pointsPerMinute, burstPoints) }
+
+func (p *Pacer) limiter(endpoint string) *rate.Limiter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l, ok := p.limiters[endpoint]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(float64(p.perMin)/60), p.burst)
+		p.limiters[endpoint] = l
+	}
+	return l
+}
+
+// Transport counts, paces and classifies every GitHub request. A rate-limit answer becomes a
+// *RateLimitError so callers see the wait instead of a bare 403.
+type Transport struct {
+	Base     http.RoundTripper
+	Stats    *Stats
+	Pacer    *Pacer // nil disables pacing
+	BasePath string // API path prefix, e.g. "/api/v3"
+	Now      func() time.Time
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	endpoint := Endpoint(req.Method, req.URL.Path, t.BasePath)
+	if t.Pacer != nil {
+		cost := getPoints
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			cost = mutationPoints
+		}
+		if err := t.Pacer.limiter(endpoint).WaitN(req.Context(), cost); err != nil {
+			return nil, err
+		}
+	}
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil {
+		t.Stats.observe(endpoint, nil, false)
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxRateLimitBody))
+		resp.Body.Close()
+		now := time.Now
+		if t.Now != nil {
+			now = t.Now
+		}
+		if rl := rateLimitFrom(resp, body, endpoint, now()); rl != nil {
+			t.Stats.observe(endpoint, resp.Header, true)
+			return nil, rl
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	t.Stats.observe(endpoint, resp.Header, false)
+	return resp, nil
+}

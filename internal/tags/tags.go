@@ -1,0 +1,45 @@
+// Package tags is the single source of the EC2 tag keys and runner naming rules that every ghr
+// component, the bootstrap script and the Terraform IAM conditions agree on. Changing a value
+// here is a breaking change for running deployments: keep it in step with terraform/.
+package tags
+
+import "strings"
+
+// Tag keys on instances, volumes and SSM token parameters.
+const (
+	Environment  = "ghr:environment"   // deployment prefix; every filter starts here
+	RunnerConfig = "ghr:runner-config" // key of the runner config that launched it
+	Type         = "ghr:type"          // "org" or "repo"
+	Owner        = "ghr:owner"         // "org" or "org/repo"
+	JobID        = "ghr:job-id"        // job that caused an ephemeral launch
+	CreatedBy    = "ghr:created-by"    // "scale-up" or "pool"
+	Orphan       = "ghr:orphan"        // first phase of orphan removal (RFC 3339 time)
+	Protect      = "ghr:protect"       // operators' opt-out from any removal
+	InstanceID   = "ghr:instance-id"   // on SSM token parameters, to find stale ones
+)
+
+// Values of the Type tag.
+const (
+	TypeOrg  = "org"
+	TypeRepo = "repo"
+)
+
+// Values of the CreatedBy tag.
+const (
+	CreatedByScaleUp = "scale-up"
+	CreatedByPool    = "pool"
+)
+
+// RunnerName is the GitHub runner name of an instance: every part maps a runner to its
+// instance by this rule instead of an extra lookup.
+func RunnerName(prefix, instanceID string) string { return prefix + instanceID }
+
+// InstanceIDFromRunnerName reverses RunnerName. ok is false when the name was not made by
+// this deployment (wrong prefix or not followed by an EC2 instance id).
+func InstanceIDFromRunnerName(prefix, name string) (string, bool) {
+	id, found := strings.CutPrefix(name, prefix)
+	if !found || !strings.HasPrefix(id, "i-") || len(id) < 3 {
+		return "", false
+	}
+	return id, true
+}

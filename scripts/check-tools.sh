@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Checks, and where it can installs, every tool the tests need. Idempotent and quiet when all
+# is present. Only the Go module proxy, Debian packages and the npm registry are assumed
+# reachable; moto comes from pip (a local wheel directory is used when there is one).
+set -euo pipefail
+
+need() { echo "check-tools: $*" >&2; exit 1; }
+apt_install() {
+	if [ "$(id -u)" -ne 0 ]; then need "$1 missing: install the Debian package '$1' (sudo apt-get install $1)"; fi
+	echo "check-tools: installing $1 (apt)" >&2
+	apt-get update -qq >/dev/null || true
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+
+command -v go >/dev/null || need "go missing: install Go 1.24 or newer"
+
+if ! command -v moto_server >/dev/null; then
+	echo "check-tools: installing moto[server]==5.2.1 (pip)" >&2
+	pip_args=()
+	[ -d /opt/wheels ] && pip_args+=(--find-links /opt/wheels)
+	python3 -m pip install -q "${pip_args[@]}" 'moto[server]==5.2.1' ||
+		need "moto_server missing and pip could not install it: pip install 'moto[server]==5.2.1'"
+	hash -r
+	command -v moto_server >/dev/null || need "moto_server still not on PATH after pip install"
+fi
+
+command -v shellcheck >/dev/null || apt_install shellcheck
+command -v zip >/dev/null || true # not needed: dist zips are written by cmd/reprozip
+exit 0
