@@ -1,0 +1,53 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+)
+
+// Common is what every function reads.
+type Common struct {
+	Prefix           string // deployment prefix: ghr:environment tag value and SSM path root
+	RunnerNamePrefix string // GitHub runner name = RunnerNamePrefix + instance id
+	LogLevel         slog.Level
+}
+
+// ReadCommon reads PREFIX, RUNNER_NAME_PREFIX and LOG_LEVEL.
+func ReadCommon(e *Env) Common {
+	c := Common{Prefix: e.Required("PREFIX")}
+	c.RunnerNamePrefix = e.String("RUNNER_NAME_PREFIX", c.Prefix+"-")
+	switch lvl := strings.ToLower(e.String("LOG_LEVEL", "info")); lvl {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		e.Fail("LOG_LEVEL=%q: want debug, info, warn or error", lvl)
+	}
+	return c
+}
+
+// GitHubApp names where the App's credentials come from.
+type GitHubApp struct {
+	AppID      Secret // GITHUB_APP_ID or GITHUB_APP_ID_PARAMETER
+	PrivateKey Secret // GITHUB_APP_KEY or GITHUB_APP_KEY_PARAMETER (PEM or base64 of PEM)
+	APIURL     string // GITHUB_API_URL: "" for github.com, https://HOST/api/v3 for GHES
+}
+
+// ReadGitHubApp reads the App credential sources.
+func ReadGitHubApp(e *Env) GitHubApp {
+	return GitHubApp{
+		AppID:      e.Secret("GITHUB_APP_ID"),
+		PrivateKey: e.Secret("GITHUB_APP_KEY"),
+		APIURL:     e.String("GITHUB_API_URL", ""),
+	}
+}
+
+// RunnerConfigsSource is RUNNER_CONFIGS (inline JSON) or RUNNER_CONFIGS_PARAMETER (an SSM
+// parameter holding the same JSON, for deployments whose configs exceed Lambda's 4 KB
+// environment limit).
+func ReadRunnerConfigsSource(e *Env) Secret { return e.Secret("RUNNER_CONFIGS") }

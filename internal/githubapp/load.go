@@ -1,0 +1,30 @@
+package githubapp
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ghr-dev/ghr/internal/config"
+)
+
+// Load resolves the App's credentials (env or SSM, once per container) and builds the App.
+// cfg supplies the optional transport, pacer and clock; its AppID, PrivateKey and APIURL are
+// filled from src.
+func Load(ctx context.Context, src config.GitHubApp, r config.ParameterReader, cfg Config) (*App, error) {
+	idStr, err := src.AppID.Resolve(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := strconv.ParseInt(strings.TrimSpace(idStr), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("github app id %q is not a number", idStr)
+	}
+	key, err := src.PrivateKey.Resolve(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	cfg.AppID, cfg.PrivateKey, cfg.APIURL = id, []byte(key), src.APIURL
+	return New(cfg)
+}
