@@ -51,3 +51,11 @@ func ReadGitHubApp(e *Env) GitHubApp {
 // parameter holding the same JSON, for deployments whose configs exceed Lambda's 4 KB
 // environment limit).
 func ReadRunnerConfigsSource(e *Env) Secret { return e.Secret("RUNNER_CONFIGS") }
+
+func cutRepo(s string) (owner, repo string, ok bool) {
+	owner, repo, ok = strings.Cut(s, "/")
+	if strings.Contains(repo, "/") {
+		return "", "", false
+	}
+	return owner, repo, ok
+}

@@ -29,11 +29,11 @@ type Job struct {
 	V              int       `json:"v"`
 	JobID          int64     `json:"job_id"`
 	RunID          int64     `json:"run_id"`
-	Repo           string    `json:"repo"`       // "owner/name"
-	Owner          string    `json:"owner"`      // runner owner: "org" for org level, "org/repo" for repo level
-	OwnerType      string    `json:"owner_type"` // GitHub's repository owner type: Organization or User
-	Level          string    `json:"level"`      // LevelOrg or LevelRepo
-	InstallationID int64     `json:"installation_id"`
+	Repo           string    `json:"repo"`            // "owner/name"
+	Owner          string    `json:"owner"`           // runner owner: "org" for org level, "org/repo" for repo level
+	OwnerType      string    `json:"owner_type"`      // GitHub's repository owner type: Organization or User
+	Level          string    `json:"level"`           // LevelOrg or LevelRepo
+	InstallationID int64     `json:"installation_id"` // 0: not in the event; resolve from Owner
 	Labels         []string  `json:"labels"`
 	DeliveryID     string    `json:"delivery_id"`
 	QueuedAt       time.Time `json:"queued_at"`
@@ -51,8 +51,8 @@ func (j *Job) Validate() error {
 		return fmt.Errorf("%w: repo or owner missing", ErrInvalid)
 	case j.Level != LevelOrg && j.Level != LevelRepo:
 		return fmt.Errorf("%w: level %q", ErrInvalid, j.Level)
-	case j.InstallationID <= 0:
-		return fmt.Errorf("%w: installation_id missing", ErrInvalid)
+	case j.InstallationID < 0:
+		return fmt.Errorf("%w: installation_id %d", ErrInvalid, j.InstallationID)
 	case j.RunnerConfig == "":
 		return fmt.Errorf("%w: runner_config missing", ErrInvalid)
 	}

@@ -30,13 +30,13 @@ func TestDecodeJobRoundTrip(t *testing.T) {
 
 func TestDecodeJobRejects(t *testing.T) {
 	mutate := map[string]func(*Job){
-		"unknown version": func(j *Job) { j.V = 2 },
-		"no version":      func(j *Job) { j.V = 0 },
-		"no job id":       func(j *Job) { j.JobID = 0 },
-		"no repo":         func(j *Job) { j.Repo = "" },
-		"bad level":       func(j *Job) { j.Level = "enterprise" },
-		"no installation": func(j *Job) { j.InstallationID = 0 },
-		"no config":       func(j *Job) { j.RunnerConfig = "" },
+		"unknown version":  func(j *Job) { j.V = 2 },
+		"no version":       func(j *Job) { j.V = 0 },
+		"no job id":        func(j *Job) { j.JobID = 0 },
+		"no repo":          func(j *Job) { j.Repo = "" },
+		"bad level":        func(j *Job) { j.Level = "enterprise" },
+		"bad installation": func(j *Job) { j.InstallationID = -1 },
+		"no config":        func(j *Job) { j.RunnerConfig = "" },
 	}
 	for name, m := range mutate {
 		t.Run(name, func(t *testing.T) {
