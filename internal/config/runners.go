@@ -67,6 +67,7 @@ type RunnerConfig struct {
 	IdleConfig        []IdleWindow `json:"idle_config,omitempty"`
 	IdleEviction      string       `json:"idle_eviction,omitempty"`
 	PoolSize          int          `json:"pool_size"`
+	PoolOwner         string       `json:"pool_owner,omitempty"` // org the warm pool registers its runners in; required with pool_size
 
 	// lowerLabels is Labels lower-cased once, so matching allocates nothing per webhook.
 	lowerLabels []string
@@ -193,6 +194,9 @@ func (c *RunnerConfig) validate() error {
 	}
 	if c.MaxRunners >= 0 && c.PoolSize > c.MaxRunners {
 		bad("pool_size %d exceeds max_runners %d", c.PoolSize, c.MaxRunners)
+	}
+	if c.PoolSize > 0 && (c.Level != "org" || c.PoolOwner == "" || strings.Contains(c.PoolOwner, "/")) {
+		bad("pool_size needs level org and pool_owner naming the organization")
 	}
 	if c.IdleEviction != EvictOldestFirst && c.IdleEviction != EvictNewestFirst {
 		bad("idle_eviction %q: want oldest_first or newest_first", c.IdleEviction)
