@@ -1,0 +1,162 @@
+package scaledown
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// orphanConfirmAfter: the second orphan phase must come from a later pass, not from a pass
+// that overlapped the one that set the tag.
+const orphanConfirmAfter = time.Minute
+
+// fallbackConfig applies to instances whose runner config is no longer deployed: the schema
+// defaults, no idle windows, no pool.
+var fallbackConfig = config.RunnerConfig{MinRunningMinutes: 5, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}
+
+type groupKey struct {
+	config string
+	owner  Owner
+}
+
+type registration struct {
+	owner  Owner
+	runner *Runner
+}
+
+// Decide turns one pass's state into a plan. It is pure: same state, same plan.
+func Decide(s State) Plan {
+	var p Plan
+	running := make(map[string]bool, len(s.Instances))
+	for i := range s.Instances {
+		running[s.Instances[i].ID] = true
+	}
+	owners := slices.SortedFunc(maps.Keys(s.Runners), func(a, b Owner) int {
+		return cmp.Or(cmp.Compare(a.Level, b.Level), cmp.Compare(a.Name, b.Name))
+	})
+	// Index registrations by name across every listed owner, so an instance whose tags
+	// point at the wrong owner is still found registered (and never called an orphan).
+	byName := map[string]registration{}
+	for _, o := range owners {
+		rs := s.Runners[o]
+		for i := range rs {
+			byName[rs[i].Name] = registration{owner: o, runner: &rs[i]}
+		}
+	}
+
+	insts := make([]*Instance, len(s.Instances))
+	for i := range s.Instances {
+		insts[i] = &s.Instances[i]
+	}
+	slices.SortFunc(insts, func(a, b *Instance) int { return cmp.Compare(a.ID, b.ID) })
+
+	groups := map[groupKey][]candidate{}
+	for _, inst := range insts {
+		if inst.Protected {
+			continue
+		}
+		cfg := s.config(inst.RunnerConfig)
+		booting := s.Now.Sub(inst.LaunchTime) < minutes(cfg.BootMinutes)
+		reg, registered := byName[tags.RunnerName(s.RunnerNamePrefix, inst.ID)]
+		_, ownerListed := s.Runners[inst.Owner]
+		switch {
+		case registered:
+			if inst.OrphanTag != "" {
+				p.ClearOrphans = append(p.ClearOrphans, inst.ID)
+			}
+			if reg.runner.Busy {
+				continue
+			}
+			k := groupKey{inst.RunnerConfig, reg.owner}
+			groups[k] = append(groups[k], candidate{inst: inst, runner: reg.runner, owner: reg.owner, available: reg.runner.Online || booting})
+		case !ownerListed && inst.Owner.Valid():
+			// No list for its owner this pass: it may be registered and busy there.
+		case booting:
+			if inst.Owner.Valid() {
+				k := groupKey{inst.RunnerConfig, inst.Owner}
+				groups[k] = append(groups[k], candidate{inst: inst, owner: inst.Owner, available: true})
+			}
+		default:
+			p.orphan(inst, s.Now)
+		}
+	}
+
+	keys := slices.SortedFunc(maps.Keys(groups), func(a, b groupKey) int {
+		return cmp.Or(cmp.Compare(a.config, b.config), cmp.Compare(a.owner.Level, b.owner.Level), cmp.Compare(a.owner.Name, b.owner.Name))
+	})
+	for _, k := range keys {
+		cfg := s.config(k.config)
+		p.Removals = append(p.Removals, idleRemovals(groups[k], cfg, k.owner, s)...)
+	}
+	// An instance on its way out keeps its tag: clearing it would be a wasted call.
+	leaving := make(map[string]bool, len(p.Removals))
+	for _, r := range p.Removals {
+		leaving[r.InstanceID] = true
+	}
+	p.ClearOrphans = slices.DeleteFunc(p.ClearOrphans, func(id string) bool { return leaving[id] })
+
+	for _, o := range owners {
+		for _, r := range s.Runners[o] {
+			id, ours := tags.InstanceIDFromRunnerName(s.RunnerNamePrefix, r.Name)
+			if ours && !running[id] && !r.Online && !r.Busy {
+				p.Removals = append(p.Removals, Removal{Owner: o, RunnerID: r.ID, RunnerName: r.Name, Reason: ReasonGhost})
+			}
+		}
+	}
+
+	for _, t := range s.Tokens {
+		if !running[t.InstanceID] {
+			p.DeleteTokens = append(p.DeleteTokens, t.Name)
+		}
+	}
+	return p
+}
+
+// idleRemovals keeps the configured number of available idle runners of one group and
+// removes the rest that are past the minimum running time.
+func idleRemovals(cands []candidate, cfg *config.RunnerConfig, owner Owner, s State) []Removal {
+	keepOrder(cands, cfg.IdleEviction)
+	keep := KeepIdle(cfg, owner, s.Now)
+	var out []Removal
+	for _, c := range cands {
+		if c.available && keep > 0 {
+			keep--
+			continue
+		}
+		if c.runner == nil || s.Now.Sub(c.inst.LaunchTime) < minutes(cfg.MinRunningMinutes) {
+			continue
+		}
+		reason := ReasonIdle
+		if !c.runner.Online {
+			reason = ReasonOffline
+		}
+		out = append(out, Removal{Owner: c.owner, RunnerID: c.runner.ID, RunnerName: c.runner.Name, InstanceID: c.inst.ID, Reason: reason})
+	}
+	// Eviction order: if a pass runs out of time, the ones idle_eviction names go first.
+	slices.Reverse(out)
+	return out
+}
+
+// orphan applies the two phases to an unregistered instance past its boot time.
+func (p *Plan) orphan(inst *Instance, now time.Time) {
+	marked, err := time.Parse(time.RFC3339, inst.OrphanTag)
+	switch {
+	case inst.OrphanTag == "" || err != nil:
+		p.MarkOrphans = append(p.MarkOrphans, inst.ID)
+	case now.Sub(marked) >= orphanConfirmAfter:
+		p.Terminate = append(p.Terminate, inst.ID)
+	}
+}
+
+func (s *State) config(key string) *config.RunnerConfig {
+	if c, ok := s.Configs[key]; ok {
+		return c
+	}
+	return &fallbackConfig
+}
+
+func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }

@@ -1,0 +1,133 @@
+package scaledown
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+const prefix = "ghr-"
+
+var (
+	t0    = time.Date(2024, 6, 3, 12, 0, 0, 0, time.UTC) // a Monday
+	octo  = Owner{Level: tags.TypeOrg, Name: "octo"}
+	other = Owner{Level: tags.TypeOrg, Name: "other"}
+)
+
+func cfgs(cs ...config.RunnerConfig) map[string]*config.RunnerConfig {
+	m := map[string]*config.RunnerConfig{}
+	for i := range cs {
+		c := cs[i]
+		if c.BootMinutes == 0 {
+			c.BootMinutes = 5
+		}
+		if c.MinRunningMinutes == 0 {
+			c.MinRunningMinutes = 10
+		}
+		if c.IdleEviction == "" {
+			c.IdleEviction = config.EvictOldestFirst
+		}
+		m[c.Key] = &c
+	}
+	return m
+}
+
+// inst is an instance of config "small" for octo launched age ago.
+func inst(id string, age time.Duration) Instance {
+	return Instance{ID: id, RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-age)}
+}
+
+func idle(id string, rid int64) Runner {
+	return Runner{ID: rid, Name: prefix + id, Online: true}
+}
+
+func busy(id string, rid int64) Runner {
+	return Runner{ID: rid, Name: prefix + id, Online: true, Busy: true}
+}
+
+func offline(id string, rid int64) Runner {
+	return Runner{ID: rid, Name: prefix + id}
+}
+
+func state(c map[string]*config.RunnerConfig, insts []Instance, runners map[Owner][]Runner) State {
+	return State{Now: t0, RunnerNamePrefix: prefix, Configs: c, Instances: insts, Runners: runners}
+}
+
+func removedIDs(p Plan) []string {
+	var out []string
+	for _, r := range p.Removals {
+		out = append(out, r.Reason+":"+r.RunnerName)
+	}
+	return out
+}
+
+func TestDecideIdle(t *testing.T) {
+	small := config.RunnerConfig{Key: "small"}
+	window := func(cron, tz string, n int) []config.IdleWindow {
+		return []config.IdleWindow{{Cron: cron, TimeZone: tz, IdleCount: n}}
+	}
+	three := []Instance{inst("i-a", 60*time.Minute), inst("i-b", 40*time.Minute), inst("i-c", 20*time.Minute)}
+	threeIdle := map[Owner][]Runner{octo: {idle("i-a", 1), idle("i-b", 2), idle("i-c", 3)}}
+	tests := []struct {
+		name    string
+		cfg     config.RunnerConfig
+		insts   []Instance
+		runners map[Owner][]Runner
+		want    []string
+	}{
+		{"idle past minimum running time goes", small, []Instance{inst("i-a", 11*time.Minute)},
+			map[Owner][]Runner{octo: {idle("i-a", 1)}}, []string{"idle:ghr-i-a"}},
+		{"idle at exactly the minimum running time goes", small, []Instance{inst("i-a", 10*time.Minute)},
+			map[Owner][]Runner{octo: {idle("i-a", 1)}}, []string{"idle:ghr-i-a"}},
+		{"idle a second short of the minimum stays", small, []Instance{inst("i-a", 10*time.Minute-time.Second)},
+			map[Owner][]Runner{octo: {idle("i-a", 1)}}, nil},
+		{"busy never goes", small, []Instance{inst("i-a", 10*time.Hour)},
+			map[Owner][]Runner{octo: {busy("i-a", 1)}}, nil},
+		{"offline after boot goes as offline", small, []Instance{inst("i-a", 30*time.Minute)},
+			map[Owner][]Runner{octo: {offline("i-a", 1)}}, []string{"offline:ghr-i-a"}},
+		{"no idle window: all idle go", small, three, threeIdle, []string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+		{"active window keeps newest with oldest_first", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
+			three, threeIdle, []string{"idle:ghr-i-a", "idle:ghr-i-b"}},
+		{"active window keeps oldest with newest_first", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1), IdleEviction: config.EvictNewestFirst},
+			three, threeIdle, []string{"idle:ghr-i-c", "idle:ghr-i-b"}},
+		{"inactive window keeps none", config.RunnerConfig{Key: "small", IdleConfig: window("* 3 * * *", "UTC", 2)},
+			three, threeIdle, []string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+		{"young idle runner fills the kept slot", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
+			append(slices.Clone(three), inst("i-d", 2*time.Minute)),
+			map[Owner][]Runner{octo: {idle("i-a", 1), idle("i-b", 2), idle("i-c", 3), offline("i-d", 4)}},
+			[]string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+		{"booting unregistered instance fills the kept slot", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
+			append(slices.Clone(three), inst("i-d", 2*time.Minute)), threeIdle,
+			[]string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+		{"offline runner never fills a kept slot", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
+			[]Instance{inst("i-a", 60*time.Minute), inst("i-b", 30*time.Minute)},
+			map[Owner][]Runner{octo: {idle("i-a", 1), offline("i-b", 2)}}, []string{"offline:ghr-i-b"}},
+		{"busy runners do not count as idle", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
+			three, map[Owner][]Runner{octo: {idle("i-a", 1), busy("i-b", 2), busy("i-c", 3)}}, nil},
+		{"pool size keeps idle runners of the pool owner", config.RunnerConfig{Key: "small", Level: "org", PoolSize: 2, PoolOwner: "octo"},
+			three, threeIdle, []string{"idle:ghr-i-a"}},
+		{"pool size does not apply to another owner", config.RunnerConfig{Key: "small", Level: "org", PoolSize: 2, PoolOwner: "other"},
+			three, threeIdle, []string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+		{"protected instance is never removed", small, []Instance{{ID: "i-a", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), Protected: true}},
+			map[Owner][]Runner{octo: {idle("i-a", 1)}}, nil},
+		{"owner not listed: nothing is decided", small, []Instance{inst("i-a", time.Hour)}, map[Owner][]Runner{}, nil},
+		{"unknown config uses the schema defaults", small, []Instance{{ID: "i-a", RunnerConfig: "gone", Owner: octo, LaunchTime: t0.Add(-6 * time.Minute)}},
+			map[Owner][]Runner{octo: {idle("i-a", 1)}}, []string{"idle:ghr-i-a"}},
+		{"registration under another owner than tagged is found", small,
+			[]Instance{inst("i-a", time.Hour)}, map[Owner][]Runner{octo: {}, other: {idle("i-a", 1)}}, []string{"idle:ghr-i-a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Decide(state(cfgs(tt.cfg), tt.insts, tt.runners))
+			if got := removedIDs(p); !slices.Equal(got, tt.want) {
+				t.Errorf("removals = %v, want %v", got, tt.want)
+			}
+			if len(p.Terminate)+len(p.MarkOrphans) != 0 {
+				t.Errorf("unexpected orphan actions: %+v", p)
+			}
+		})
+	}
+}
