@@ -1,0 +1,249 @@
+// Package ghfake is a small stateful GitHub for tests of the runner reconcile, clean-up and
+// pool: installations, installation tokens, runner lists (paged with Link headers, the
+// real JSON shapes) and runner DELETE with GitHub's answers (204, 422 busy, 404).
+package ghfake
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ghr-dev/ghr/internal/githubapp"
+)
+
+// Runner is one registration as GitHub stores it.
+type Runner struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	OS     string `json:"os"`
+	Status string `json:"status"` // "online" or "offline"
+	Busy   bool   `json:"busy"`
+}
+
+// Installation is one App installation.
+type Installation struct {
+	ID      int64
+	Account string
+	Type    string // "Organization" or "User"
+}
+
+// Server is the fake. Owner keys are "orgs/<org>" or "repos/<owner>/<repo>", as in the URL.
+type Server struct {
+	*httptest.Server
+	mu            sync.Mutex
+	installations []Installation
+	runners       map[string][]Runner
+	nextID        int64
+	pageSize      int // the most runners per page this fake returns, to force paging
+}
+
+// New starts a fake with default page size 100; it is closed when the test ends.
+func New(tb testing.TB) *Server {
+	s := &Server{runners: map[string][]Runner{}, pageSize: 100}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// SetPageSize caps page sizes below what clients ask, to exercise paging.
+func (s *Server) SetPageSize(n int) { s.mu.Lock(); s.pageSize = n; s.mu.Unlock() }
+
+// AddInstallation installs the App in an account.
+func (s *Server) AddInstallation(id int64, account, typ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.installations = append(s.installations, Installation{ID: id, Account: account, Type: typ})
+}
+
+// AddRunner registers a runner and returns its id.
+func (s *Server) AddRunner(owner, name string, online, busy bool) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	status := "offline"
+	if online {
+		status = "online"
+	}
+	s.runners[owner] = append(s.runners[owner], Runner{ID: s.nextID, Name: name, OS: "linux", Status: status, Busy: busy})
+	return s.nextID
+}
+
+// SetBusy changes a runner's busy flag, as taking or finishing a job does.
+func (s *Server) SetBusy(owner string, id int64, busy bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.runners[owner] {
+		if s.runners[owner][i].ID == id {
+			s.runners[owner][i].Busy = busy
+		}
+	}
+}
+
+// Runners returns the registrations of owner.
+func (s *Server) Runners(owner string) []Runner {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.runners[owner])
+}
+
+// App returns a GitHub App client aimed at the fake, with pacing that never waits.
+func (s *Server) App(tb testing.TB) *githubapp.App {
+	tb.Helper()
+	app, err := githubapp.New(githubapp.Config{AppID: 1, PrivateKey: TestKey(tb), APIURL: s.URL, Pacer: githubapp.NewPacer(1e6, 1e6)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return app
+}
+
+var (
+	keyOnce sync.Once
+	keyPEM  []byte
+	keyErr  error
+)
+
+// TestKey returns a PEM RSA key generated once per test binary.
+func TestKey(tb testing.TB) []byte {
+	tb.Helper()
+	keyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			keyErr = err
+			return
+		}
+		keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	})
+	if keyErr != nil {
+		tb.Fatal(keyErr)
+	}
+	return keyPEM
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case r.Method == http.MethodPost && len(segs) == 4 && segs[0] == "app" && segs[1] == "installations" && segs[3] == "access_tokens":
+		writeJSON(w, http.StatusCreated, map[string]any{"token": "ghs_fake" + segs[2], "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	case r.Method == http.MethodGet && r.URL.Path == "/app/installations":
+		s.listInstallations(w, r)
+	case r.Method == http.MethodGet && len(segs) == 3 && segs[0] == "orgs" && segs[2] == "installation":
+		s.findInstallation(w, segs[1])
+	case r.Method == http.MethodGet && len(segs) == 4 && segs[0] == "repos" && segs[3] == "installation":
+		s.findInstallation(w, segs[1])
+	case len(segs) >= 4 && segs[len(segs)-2] == "runners" || len(segs) >= 3 && segs[len(segs)-1] == "runners":
+		s.runnersEndpoint(w, r, segs)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+	}
+}
+
+func (s *Server) listInstallations(w http.ResponseWriter, r *http.Request) {
+	var out []map[string]any
+	for _, in := range s.installations {
+		out = append(out, map[string]any{"id": in.ID, "account": map[string]any{"login": in.Account, "type": in.Type}})
+	}
+	page, per := s.paging(r)
+	items, next := pageOf(out, page, per)
+	s.link(w, r, next, per)
+	writeJSON(w, http.StatusOK, items)
+}
+
+func (s *Server) findInstallation(w http.ResponseWriter, account string) {
+	for _, in := range s.installations {
+		if in.Account == account {
+			writeJSON(w, http.StatusOK, map[string]any{"id": in.ID, "account": map[string]any{"login": in.Account, "type": in.Type}})
+			return
+		}
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+}
+
+// runnersEndpoint serves /orgs/{org}/actions/runners[/{id}] and the /repos/{o}/{r} forms.
+func (s *Server) runnersEndpoint(w http.ResponseWriter, r *http.Request, segs []string) {
+	var owner string
+	var rest []string
+	switch {
+	case segs[0] == "orgs" && len(segs) >= 4 && segs[2] == "actions":
+		owner, rest = "orgs/"+segs[1], segs[3:]
+	case segs[0] == "repos" && len(segs) >= 5 && segs[3] == "actions":
+		owner, rest = "repos/"+segs[1]+"/"+segs[2], segs[4:]
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+		return
+	}
+	switch {
+	case len(rest) == 1 && r.Method == http.MethodGet:
+		page, per := s.paging(r)
+		items, next := pageOf(s.runners[owner], page, per)
+		s.link(w, r, next, per)
+		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(s.runners[owner]), "runners": items})
+	case len(rest) == 2 && r.Method == http.MethodDelete:
+		id, _ := strconv.ParseInt(rest[1], 10, 64)
+		i := slices.IndexFunc(s.runners[owner], func(x Runner) bool { return x.ID == id })
+		switch {
+		case i < 0:
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest/actions/self-hosted-runners#delete-a-self-hosted-runner-from-an-organization"})
+		case s.runners[owner][i].Busy:
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": fmt.Sprintf("Bad request - Runner %q is still running a job\"", s.runners[owner][i].Name), "documentation_url": "https://docs.github.com/rest/actions/self-hosted-runners#delete-a-self-hosted-runner-from-an-organization"})
+		default:
+			s.runners[owner] = slices.Delete(s.runners[owner], i, i+1)
+			w.WriteHeader(http.StatusNoContent)
+		}
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+	}
+}
+
+func (s *Server) paging(r *http.Request) (page, per int) {
+	page, _ = strconv.Atoi(r.URL.Query().Get("page"))
+	per, _ = strconv.Atoi(r.URL.Query().Get("per_page"))
+	if page < 1 {
+		page = 1
+	}
+	if per < 1 || per > 100 {
+		per = 30 // GitHub's default
+	}
+	return page, min(per, s.pageSize)
+}
+
+func pageOf[T any](all []T, page, per int) ([]T, int) {
+	start := min((page-1)*per, len(all))
+	end := min(start+per, len(all))
+	next := 0
+	if end < len(all) {
+		next = page + 1
+	}
+	return slices.Clone(all[start:end]), next
+}
+
+func (s *Server) link(w http.ResponseWriter, r *http.Request, next, per int) {
+	if next == 0 {
+		return
+	}
+	u := *r.URL
+	u.Scheme, u.Host = "http", r.Host
+	q := u.Query()
+	q.Set("page", strconv.Itoa(next))
+	q.Set("per_page", strconv.Itoa(per))
+	u.RawQuery = q.Encode()
+	w.Header().Set("Link", fmt.Sprintf("<%s>; rel=\"next\"", u.String()))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

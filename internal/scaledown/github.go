@@ -1,0 +1,159 @@
+package scaledown
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// GitHub list limits.
+const (
+	perPage = 100 // GitHub's maximum page size: fewest calls per pass
+	// maxRunnerPages bounds one owner's list (10,000 runners, GitHub's per-group limit).
+	// A list cut short is an error, never a partial list: a missing runner looks unregistered.
+	maxRunnerPages = 100
+	// maxInstallationPages bounds the installation sweep (10,000 accounts).
+	maxInstallationPages = 100
+)
+
+// Answers to a runner DELETE.
+type RemoveResult int
+
+const (
+	Removed  RemoveResult = iota // 204: GitHub removed the registration
+	Busy                         // 422: the runner is running a job; GitHub kept it
+	NotFound                     // 404: the registration was already gone
+)
+
+func (r RemoveResult) String() string {
+	return [...]string{"removed", "busy", "not_found"}[r]
+}
+
+// GitHub lists and removes runner registrations through a GitHub App. It is safe for
+// concurrent use and shared by every pass of a warm container.
+type GitHub struct {
+	App *githubapp.App
+
+	mu       sync.Mutex
+	accounts map[string]int64 // account login → installation id, from the installation sweep
+}
+
+// OrgOwners lists the organizations the App is installed in (paged, 100 per page), so the
+// reconcile finds ghost registrations even in an org where no instance is left. It also
+// remembers each account's installation, which saves a lookup per owner.
+func (g *GitHub) OrgOwners(ctx context.Context) ([]Owner, error) {
+	opts := &github.ListOptions{PerPage: perPage}
+	var owners []Owner
+	accounts := map[string]int64{}
+	for page := 0; ; page++ {
+		if page == maxInstallationPages {
+			return nil, fmt.Errorf("list installations: more than %d pages", maxInstallationPages)
+		}
+		insts, resp, err := g.App.AppClient().Apps.ListInstallations(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list installations: %w", err)
+		}
+		for _, in := range insts {
+			login := in.GetAccount().GetLogin()
+			if login == "" {
+				continue
+			}
+			accounts[login] = in.GetID()
+			g.App.RememberInstallation(login, in.GetID())
+			if in.GetAccount().GetType() == "Organization" {
+				owners = append(owners, Owner{Level: tags.TypeOrg, Name: login})
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	g.mu.Lock()
+	g.accounts = accounts
+	g.mu.Unlock()
+	return owners, nil
+}
+
+// client returns the installation client for owner. A repository's installation is its
+// account's: an App is installed at most once per account.
+func (g *GitHub) client(ctx context.Context, owner Owner) (*github.Client, error) {
+	account, _, _ := strings.Cut(owner.Name, "/")
+	g.mu.Lock()
+	id, ok := g.accounts[account]
+	g.mu.Unlock()
+	if !ok {
+		var err error
+		if id, err = g.App.InstallationID(ctx, owner.Name); err != nil {
+			return nil, err
+		}
+	}
+	return g.App.Client(id), nil
+}
+
+// ListRunners returns every registration of owner, 100 per page, with status and busy, so
+// no per-runner call is needed.
+func (g *GitHub) ListRunners(ctx context.Context, owner Owner) ([]Runner, error) {
+	c, err := g.client(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	org, repo, _ := strings.Cut(owner.Name, "/")
+	opts := &github.ListOptions{PerPage: perPage}
+	var out []Runner
+	for page := 0; ; page++ {
+		if page == maxRunnerPages {
+			return nil, fmt.Errorf("list runners of %s: more than %d pages", owner, maxRunnerPages)
+		}
+		var rs *github.Runners
+		var resp *github.Response
+		if owner.Level == tags.TypeOrg {
+			rs, resp, err = c.Actions.ListOrganizationRunners(ctx, org, opts)
+		} else {
+			rs, resp, err = c.Actions.ListRunners(ctx, org, repo, opts)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list runners of %s: %w", owner, err)
+		}
+		for _, r := range rs.Runners {
+			out = append(out, Runner{ID: r.GetID(), Name: r.GetName(), Online: r.GetStatus() == "online", Busy: r.GetBusy()})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// RemoveRunner deletes one registration. A busy runner is GitHub's to keep: it answers 422
+// and the caller must leave the instance alone.
+func (g *GitHub) RemoveRunner(ctx context.Context, owner Owner, runnerID int64) (RemoveResult, error) {
+	c, err := g.client(ctx, owner)
+	if err != nil {
+		return 0, err
+	}
+	org, repo, _ := strings.Cut(owner.Name, "/")
+	if owner.Level == tags.TypeOrg {
+		_, err = c.Actions.RemoveOrganizationRunner(ctx, org, runnerID)
+	} else {
+		_, err = c.Actions.RemoveRunner(ctx, org, repo, runnerID)
+	}
+	var er *github.ErrorResponse
+	switch {
+	case err == nil:
+		return Removed, nil
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity:
+		return Busy, nil
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound:
+		return NotFound, nil
+	}
+	return 0, fmt.Errorf("remove runner %d of %s: %w", runnerID, owner, err)
+}
