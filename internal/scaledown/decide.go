@@ -35,9 +35,7 @@ func Decide(s State) Plan {
 	for i := range s.Instances {
 		running[s.Instances[i].ID] = true
 	}
-	owners := slices.SortedFunc(maps.Keys(s.Runners), func(a, b Owner) int {
-		return cmp.Or(cmp.Compare(a.Level, b.Level), cmp.Compare(a.Name, b.Name))
-	})
+	owners := slices.SortedFunc(maps.Keys(s.Runners), compareOwners)
 	// Index registrations by name across every listed owner, so an instance whose tags
 	// point at the wrong owner is still found registered (and never called an orphan).
 	byName := map[string]registration{}

@@ -1,0 +1,273 @@
+package scaledown
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// terminateReserve is the time a pass keeps back from its deadline for the one
+// TerminateInstances call and the tag and token calls after the GitHub DELETEs: a runner
+// whose registration is gone must not be left running because the Lambda timed out.
+const terminateReserve = 20 * time.Second
+
+// Fleet is the EC2 side of a pass: this deployment's pending and running instances.
+type Fleet interface {
+	List(ctx context.Context) ([]Instance, error)
+	Terminate(ctx context.Context, ids []string) error
+	Tag(ctx context.Context, ids []string, key, value string) error
+	Untag(ctx context.Context, ids []string, key string) error
+}
+
+// Registrations is the GitHub side of a pass.
+type Registrations interface {
+	OrgOwners(ctx context.Context) ([]Owner, error)
+	ListRunners(ctx context.Context, owner Owner) ([]Runner, error)
+	RemoveRunner(ctx context.Context, owner Owner, runnerID int64) (RemoveResult, error)
+}
+
+// Tokens is the SSM side of a pass: runner token parameters.
+type Tokens interface {
+	List(ctx context.Context) ([]Token, error)
+	Delete(ctx context.Context, names []string) (deleted int, err error)
+}
+
+var _ Registrations = (*GitHub)(nil)
+
+// Reconciler runs scheduled passes.
+type Reconciler struct {
+	Fleet            Fleet
+	GitHub           Registrations
+	Tokens           Tokens // nil skips token clean-up
+	Configs          []config.RunnerConfig
+	RunnerNamePrefix string
+	Log              *slog.Logger
+	Now              func() time.Time // nil means time.Now
+}
+
+// Result counts what a pass did.
+type Result struct {
+	Instances     int `json:"instances"`
+	Owners        int `json:"owners"`
+	OwnersFailed  int `json:"owners_failed"`
+	Removed       int `json:"removed"`        // registrations deleted (204 or already gone)
+	KeptBusy      int `json:"kept_busy"`      // DELETE answered busy
+	RemoveFailed  int `json:"remove_failed"`  // DELETE failed or was not attempted in time
+	Terminated    int `json:"terminated"`     // instances in the TerminateInstances call
+	MarkedOrphans int `json:"marked_orphans"` // first phase
+	ClearedMarks  int `json:"cleared_marks"`
+	TokensDeleted int `json:"tokens_deleted"`
+}
+
+// Run is one reconcile pass. It returns an error only when the pass could not decide at all
+// (the instance list failed) or could not act on what it decided.
+func (r *Reconciler) Run(ctx context.Context) (Result, error) {
+	var res Result
+	s, err := r.gather(ctx, &res)
+	if err != nil {
+		return res, err
+	}
+	plan := Decide(s)
+	return res, r.execute(ctx, s, plan, &res)
+}
+
+// gather lists tokens, then instances, then runners per owner: in that order, so a token or
+// registration made during the pass always finds its instance (see the package comment).
+func (r *Reconciler) gather(ctx context.Context, res *Result) (State, error) {
+	s := State{RunnerNamePrefix: r.RunnerNamePrefix, Configs: config.ByKey(r.Configs), Runners: map[Owner][]Runner{}}
+	if r.Tokens != nil {
+		toks, err := r.Tokens.List(ctx)
+		if err != nil {
+			r.Log.Warn("token parameters not listed; skipping their clean-up", logging.KeyError, err.Error())
+		} else {
+			s.Tokens = toks
+			if s.Tokens == nil {
+				s.Tokens = []Token{}
+			}
+		}
+	}
+	insts, err := r.Fleet.List(ctx)
+	if err != nil {
+		return s, fmt.Errorf("list instances: %w", err)
+	}
+	s.Instances = insts
+
+	owners := map[Owner]bool{}
+	for _, in := range insts {
+		if in.Owner.Valid() {
+			owners[in.Owner] = true
+		}
+	}
+	if r.sweepOrgs() {
+		orgs, err := r.GitHub.OrgOwners(ctx)
+		if err != nil {
+			r.Log.Warn("installations not listed; ghost sweep limited to owners with instances", logging.KeyError, err.Error())
+		}
+		for _, o := range orgs {
+			owners[o] = true
+		}
+	}
+	for _, o := range slices.SortedFunc(maps.Keys(owners), compareOwners) {
+		res.Owners++
+		rs, err := r.GitHub.ListRunners(ctx, o)
+		if err != nil {
+			// Without this owner's list nothing about its instances can be decided safely.
+			res.OwnersFailed++
+			r.Log.Warn("runners not listed; owner skipped this pass", logging.KeyOwner, o.Name, logging.KeyError, err.Error())
+			if _, limited := githubapp.RateLimitWait(err); limited {
+				break
+			}
+			continue
+		}
+		s.Runners[o] = rs
+	}
+	if hasGhostCandidates(s) {
+		// An instance launched after the first list may already be registered: list again
+		// so its registration is not mistaken for a ghost.
+		if s.Instances, err = r.Fleet.List(ctx); err != nil {
+			return s, fmt.Errorf("list instances again: %w", err)
+		}
+	}
+	res.Instances = len(s.Instances)
+	s.Now = r.now()
+	return s, nil
+}
+
+// sweepOrgs: only org-level configs register in organizations.
+func (r *Reconciler) sweepOrgs() bool {
+	return slices.ContainsFunc(r.Configs, func(c config.RunnerConfig) bool { return c.Level == tags.TypeOrg })
+}
+
+func (r *Reconciler) execute(ctx context.Context, s State, p Plan, res *Result) error {
+	var errs []error
+	if len(p.ClearOrphans) > 0 {
+		if err := r.Fleet.Untag(ctx, p.ClearOrphans, tags.Orphan); err != nil {
+			errs = append(errs, fmt.Errorf("clear orphan marks: %w", err))
+		} else {
+			res.ClearedMarks = len(p.ClearOrphans)
+		}
+	}
+	if len(p.MarkOrphans) > 0 {
+		if err := r.Fleet.Tag(ctx, p.MarkOrphans, tags.Orphan, s.Now.UTC().Format(time.RFC3339)); err != nil {
+			errs = append(errs, fmt.Errorf("mark orphans: %w", err))
+		} else {
+			res.MarkedOrphans = len(p.MarkOrphans)
+			for _, id := range p.MarkOrphans {
+				r.Log.Info("orphan marked", logging.KeyInstanceID, id, logging.KeyDecision, "orphan_mark")
+			}
+		}
+	}
+
+	terminate := slices.Clone(p.Terminate)
+	for _, id := range p.Terminate {
+		r.Log.Info("orphan terminating", logging.KeyInstanceID, id, logging.KeyDecision, ReasonOrphan)
+	}
+	terminate = append(terminate, r.removeRegistrations(ctx, p.Removals, res)...)
+	if len(terminate) > 0 {
+		if err := r.Fleet.Terminate(ctx, terminate); err != nil {
+			// The registrations are gone: these instances become orphans and go in two passes.
+			errs = append(errs, fmt.Errorf("terminate: %w", err))
+		} else {
+			res.Terminated = len(terminate)
+		}
+	}
+
+	if len(p.DeleteTokens) > 0 {
+		n, err := r.Tokens.Delete(ctx, p.DeleteTokens)
+		res.TokensDeleted = n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("delete stale tokens: %w", err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("reconcile: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// removeRegistrations DELETEs each registration, one at a time as GitHub asks of
+// integrations, and returns the instances GitHub confirmed free to terminate.
+func (r *Reconciler) removeRegistrations(ctx context.Context, rms []Removal, res *Result) []string {
+	var confirmed []string
+	deadline, hasDeadline := ctx.Deadline()
+	for i, rm := range rms {
+		if hasDeadline && time.Until(deadline) < terminateReserve {
+			res.RemoveFailed += len(rms) - i
+			r.Log.Warn("pass out of time; removals left for the next pass", "left", len(rms)-i)
+			break
+		}
+		log := r.Log.With(logging.KeyRunner, rm.RunnerName, logging.KeyOwner, rm.Owner.Name, logging.KeyDecision, rm.Reason)
+		if rm.InstanceID != "" {
+			log = log.With(logging.KeyInstanceID, rm.InstanceID)
+		}
+		ans, err := r.GitHub.RemoveRunner(ctx, rm.Owner, rm.RunnerID)
+		if err != nil {
+			res.RemoveFailed++
+			log.Warn("runner not removed", logging.KeyError, err.Error())
+			if _, limited := githubapp.RateLimitWait(err); limited {
+				res.RemoveFailed += len(rms) - i - 1
+				break
+			}
+			continue
+		}
+		switch ans {
+		case Busy:
+			res.KeptBusy++
+			log.Info("runner busy; kept")
+			continue
+		case Removed, NotFound:
+			res.Removed++
+			log.Info("runner removed", "answer", ans.String())
+		}
+		if rm.InstanceID != "" {
+			confirmed = append(confirmed, rm.InstanceID)
+		}
+	}
+	return confirmed
+}
+
+func hasGhostCandidates(s State) bool {
+	running := make(map[string]bool, len(s.Instances))
+	for _, in := range s.Instances {
+		running[in.ID] = true
+	}
+	for _, rs := range s.Runners {
+		for _, r := range rs {
+			if id, ours := tags.InstanceIDFromRunnerName(s.RunnerNamePrefix, r.Name); ours && !running[id] && !r.Online && !r.Busy {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func compareOwners(a, b Owner) int {
+	return cmp.Or(cmp.Compare(a.Level, b.Level), cmp.Compare(a.Name, b.Name))
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Handle is the scheduled Lambda entry point: one pass, its counts logged.
+func (r *Reconciler) Handle(ctx context.Context) error {
+	res, err := r.Run(ctx)
+	r.Log.Info("reconcile done", "result", res)
+	if err != nil {
+		r.Log.Error("reconcile failed", logging.KeyError, err.Error())
+	}
+	return err
+}

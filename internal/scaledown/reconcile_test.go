@@ -1,0 +1,127 @@
+package scaledown
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// racingGitHub makes a runner take a job between the list and the DELETE, the race the
+// DELETE's busy answer exists for.
+type racingGitHub struct {
+	*GitHub
+	gh     *ghfake.Server
+	owner  string
+	runner int64
+}
+
+func (r *racingGitHub) ListRunners(ctx context.Context, o Owner) ([]Runner, error) {
+	rs, err := r.GitHub.ListRunners(ctx, o)
+	if "orgs/"+o.Name == r.owner {
+		r.gh.SetBusy(r.owner, r.runner, true)
+	}
+	return rs, err
+}
+
+func TestReconcilePass(t *testing.T) {
+	ctx := context.Background()
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	gh.AddInstallation(8, "empty", "Organization")
+	old := t0.Add(-time.Hour)
+	fleet := newMemFleet(
+		Instance{ID: "i-idle", RunnerConfig: "small", Owner: octo, LaunchTime: old},
+		Instance{ID: "i-busy", RunnerConfig: "small", Owner: octo, LaunchTime: old},
+		Instance{ID: "i-race", RunnerConfig: "small", Owner: octo, LaunchTime: old},
+		Instance{ID: "i-orphan", RunnerConfig: "small", Owner: octo, LaunchTime: old},
+		Instance{ID: "i-prot", RunnerConfig: "small", Owner: octo, LaunchTime: old, Protected: true},
+		Instance{ID: "i-norepo", RunnerConfig: "small", Owner: Owner{Level: tags.TypeRepo, Name: "stranger/app"}, LaunchTime: old},
+	)
+	gh.AddRunner("orgs/octo", "ghr-i-idle", true, false)
+	gh.AddRunner("orgs/octo", "ghr-i-busy", true, true)
+	race := gh.AddRunner("orgs/octo", "ghr-i-race", true, false)
+	gh.AddRunner("orgs/octo", "ghr-i-prot", true, false)
+	gh.AddRunner("orgs/octo", "ghr-i-dead", false, false)
+	gh.AddRunner("orgs/empty", "ghr-i-dead2", false, false)
+	gh.AddRunner("orgs/octo", "laptop", false, false)
+	toks := &memTokens{tokens: map[string]string{"/ghr/runners/small/tokens/i-idle": "i-idle", "/ghr/runners/small/tokens/i-dead": "i-dead"}}
+	now := t0
+	app := gh.App(t)
+	r := &Reconciler{
+		Fleet:            fleet,
+		GitHub:           &racingGitHub{GitHub: &GitHub{App: app}, gh: gh, owner: "orgs/octo", runner: race},
+		Tokens:           toks,
+		Configs:          []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 10, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}},
+		RunnerNamePrefix: prefix,
+		Log:              quietLog(),
+		Now:              func() time.Time { return now },
+	}
+
+	res, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Result{Instances: 6, Owners: 3, OwnersFailed: 1, Removed: 3, KeptBusy: 1, Terminated: 1, MarkedOrphans: 1, TokensDeleted: 1}
+	if res != want {
+		t.Errorf("first pass = %+v\nwant %+v", res, want)
+	}
+	for id, alive := range map[string]bool{"i-idle": false, "i-busy": true, "i-race": true, "i-orphan": true, "i-prot": true, "i-norepo": true} {
+		if fleet.has(id) != alive {
+			t.Errorf("%s alive = %v, want %v", id, fleet.has(id), alive)
+		}
+	}
+	names := func(owner string) []string {
+		var out []string
+		for _, x := range gh.Runners(owner) {
+			out = append(out, x.Name)
+		}
+		return out
+	}
+	if got, want := names("orgs/octo"), []string{"ghr-i-busy", "ghr-i-race", "ghr-i-prot", "laptop"}; !slices.Equal(got, want) {
+		t.Errorf("octo runners = %v, want %v", got, want)
+	}
+	if got := names("orgs/empty"); len(got) != 0 {
+		t.Errorf("ghost left in an org without instances: %v", got)
+	}
+	if fleet.terminates != 1 || fleet.lists != 2 {
+		t.Errorf("terminate calls = %d, list calls = %d; want 1 and 2 (ghosts seen)", fleet.terminates, fleet.lists)
+	}
+	if _, ok := toks.tokens["/ghr/runners/small/tokens/i-dead"]; ok {
+		t.Error("stale token kept")
+	}
+
+	// Second pass, five minutes on: the marked orphan goes; the raced runner is idle again.
+	gh.SetBusy("orgs/octo", race, false)
+	now = now.Add(5 * time.Minute)
+	r.GitHub = &GitHub{App: app}
+	if res, err = r.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res.Terminated != 2 || res.Removed != 1 || fleet.has("i-orphan") || fleet.has("i-race") {
+		t.Errorf("second pass = %+v; orphan alive %v, race alive %v", res, fleet.has("i-orphan"), fleet.has("i-race"))
+	}
+}
+
+func TestReconcileKeepsTimeForTerminate(t *testing.T) {
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	gh.AddRunner("orgs/octo", "ghr-i-a", true, false)
+	fleet := newMemFleet(Instance{ID: "i-a", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour)})
+	r := &Reconciler{Fleet: fleet, GitHub: &GitHub{App: gh.App(t)}, RunnerNamePrefix: prefix, Log: quietLog(),
+		Configs: []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 1, BootMinutes: 1}},
+		Now:     func() time.Time { return t0 }}
+	ctx, cancel := context.WithTimeout(context.Background(), terminateReserve/2)
+	defer cancel()
+	res, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RemoveFailed != 1 || res.Removed != 0 || len(gh.Runners("orgs/octo")) != 1 || !fleet.has("i-a") {
+		t.Errorf("a pass without time to terminate removed a registration: %+v", res)
+	}
+}
