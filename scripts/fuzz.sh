@@ -3,10 +3,10 @@
 set -euo pipefail
 fuzztime=${1:-5s}
 cd "$(dirname "$0")/.."
-while IFS= read -r file; do
+grep -rl --include='*_test.go' -E '^func Fuzz' . | sort | while IFS= read -r file; do
 	pkg="./$(dirname "$file")"
-	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$file" | awk '{print $2}'); do
+	grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | awk '{print $2}' | while IFS= read -r target; do
 		echo "fuzz $pkg $target ($fuzztime)"
-		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" </dev/null
 	done
-done < <(grep -rl --include='*_test.go' -E '^func Fuzz' . | sort)
+done
