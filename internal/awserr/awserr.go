@@ -114,10 +114,21 @@ var codes = map[string]Class{
 	"ParameterAlreadyExists":     AlreadyExists,
 }
 
+// Classed is implemented by errors that summarise several AWS answers (a fleet that launched
+// part of its request reports per-pool codes, not one API error) and know their class.
+type Classed interface {
+	error
+	AWSClass() Class
+}
+
 // Classify returns the class of err (Other when it carries no known AWS error code).
 func Classify(err error) Class {
 	if err == nil {
 		return Other
+	}
+	var c Classed
+	if errors.As(err, &c) {
+		return c.AWSClass()
 	}
 	return ClassifyCode(Code(err))
 }
