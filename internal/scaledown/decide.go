@@ -10,6 +10,11 @@ import (
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
+// tokenGrace: a token parameter younger than this is never stale. EC2's instance list is
+// eventually consistent, so a token written just after its launch may be listed before its
+// instance is; every instance has read (and deleted) its token long before this.
+const tokenGrace = 15 * time.Minute
+
 // orphanConfirmAfter: the second orphan phase must come from a later pass, not from a pass
 // that overlapped the one that set the tag.
 const orphanConfirmAfter = time.Minute
@@ -107,7 +112,7 @@ func Decide(s State) Plan {
 	}
 
 	for _, t := range s.Tokens {
-		if !running[t.InstanceID] {
+		if !running[t.InstanceID] && s.Now.Sub(t.Modified) >= tokenGrace {
 			p.DeleteTokens = append(p.DeleteTokens, t.Name)
 		}
 	}

@@ -72,7 +72,12 @@ func TestDecideGhostsAndTokens(t *testing.T) {
 			},
 			repo: {offline("i-gone4", 7)},
 		})
-	s.Tokens = []Token{{Name: "/p/runners/small/tokens/i-live", InstanceID: "i-live"}, {Name: "/p/runners/small/tokens/i-gone", InstanceID: "i-gone"}, {Name: "/p/runners/small/tokens/i-prot", InstanceID: "i-prot"}}
+	s.Tokens = []Token{
+		{Name: "/p/runners/small/tokens/i-live", InstanceID: "i-live"},
+		{Name: "/p/runners/small/tokens/i-gone", InstanceID: "i-gone", Modified: t0.Add(-tokenGrace)},
+		{Name: "/p/runners/small/tokens/i-prot", InstanceID: "i-prot"},
+		{Name: "/p/runners/small/tokens/i-new", InstanceID: "i-new", Modified: t0.Add(-tokenGrace + time.Second)}, // its instance may not be listed yet
+	}
 	p := Decide(s)
 	want := []Removal{
 		{Owner: octo, RunnerID: 1, RunnerName: prefix + "i-gone", Reason: ReasonGhost},

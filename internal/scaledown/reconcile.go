@@ -21,6 +21,12 @@ import (
 // whose registration is gone must not be left running because the Lambda timed out.
 const terminateReserve = 20 * time.Second
 
+// defaultRelistDelay is how long after the runner lists the instances are listed again when a
+// ghost candidate appears. Scale-up registers a runner right after its instance launched, and
+// EC2's instance list can lag a launch by seconds: a registration that new must find its
+// instance, not be deleted as a ghost.
+const defaultRelistDelay = 10 * time.Second
+
 // Fleet is the EC2 side of a pass: this deployment's pending and running instances.
 type Fleet interface {
 	List(ctx context.Context) ([]Instance, error)
@@ -53,6 +59,7 @@ type Reconciler struct {
 	RunnerNamePrefix string
 	Log              *slog.Logger
 	Now              func() time.Time // nil means time.Now
+	RelistDelay      time.Duration    // 0 means defaultRelistDelay; tests shorten it
 }
 
 // Result counts what a pass did.
@@ -132,8 +139,11 @@ func (r *Reconciler) gather(ctx context.Context, res *Result) (State, error) {
 		s.Runners[o] = rs
 	}
 	if hasGhostCandidates(s) {
-		// An instance launched after the first list may already be registered: list again
-		// so its registration is not mistaken for a ghost.
+		// An instance launched after the first list may already be registered: list again,
+		// after EC2's list had time to catch up, so its registration is not taken for a ghost.
+		if err := sleep(ctx, cmp.Or(r.RelistDelay, defaultRelistDelay)); err != nil {
+			return s, err
+		}
 		if s.Instances, err = r.Fleet.List(ctx); err != nil {
 			return s, fmt.Errorf("list instances again: %w", err)
 		}
@@ -270,4 +280,15 @@ func (r *Reconciler) Handle(ctx context.Context) error {
 		r.Log.Error("reconcile failed", logging.KeyError, err.Error())
 	}
 	return err
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

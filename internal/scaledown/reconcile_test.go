@@ -60,6 +60,7 @@ func TestReconcilePass(t *testing.T) {
 		RunnerNamePrefix: prefix,
 		Log:              quietLog(),
 		Now:              func() time.Time { return now },
+		RelistDelay:      time.Millisecond,
 	}
 
 	res, err := r.Run(ctx)

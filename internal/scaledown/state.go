@@ -53,6 +53,7 @@ type Instance struct {
 type Token struct {
 	Name       string
 	InstanceID string
+	Modified   time.Time // when it was written; zero when unknown
 }
 
 // State is everything one reconcile pass decides on.

@@ -1,0 +1,127 @@
+package scaledown
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
+	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
+	"github.com/ghr-dev/ghr/internal/tags"
+	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+)
+
+// motoAMI is an image id moto accepts without a DescribeImages round (which costs seconds).
+const motoAMI = "ami-12c6146b"
+
+func runInstance(t *testing.T, api *ec2.Client, kv map[string]string) string {
+	t.Helper()
+	var ts []types.Tag
+	for k, v := range kv {
+		ts = append(ts, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	out, err := api.RunInstances(context.Background(), &ec2.RunInstancesInput{
+		ImageId: aws.String(motoAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: ts}},
+	})
+	if err != nil {
+		t.Fatalf("run instances: %v", err)
+	}
+	return aws.ToString(out.Instances[0].InstanceId)
+}
+
+func describe(t *testing.T, api *ec2.Client, id string) (state string, kv map[string]string) {
+	t.Helper()
+	out, err := api.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := out.Reservations[0].Instances[0]
+	kv = map[string]string{}
+	for _, tg := range i.Tags {
+		kv[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	return string(i.State.Name), kv
+}
+
+// TestReconcileOnMoto runs two passes against moto_server (EC2 terminate and tags, SSM
+// token clean-up) and the fake GitHub.
+func TestReconcileOnMoto(t *testing.T) {
+	ctx := context.Background()
+	awsCfg := motoserver.Start(t).AWSConfig()
+	ec2api, ssmapi := ec2.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg)
+	runner := func(extra ...string) map[string]string {
+		kv := map[string]string{tags.Environment: "ghr", tags.RunnerConfig: "small", tags.Type: tags.TypeOrg, tags.Owner: "octo", tags.CreatedBy: tags.CreatedByScaleUp}
+		for i := 0; i < len(extra); i += 2 {
+			kv[extra[i]] = extra[i+1]
+		}
+		return kv
+	}
+	idleID := runInstance(t, ec2api, runner())
+	orphanID := runInstance(t, ec2api, runner())
+	lateID := runInstance(t, ec2api, runner()) // registers between the passes
+	protID := runInstance(t, ec2api, runner(tags.Protect, "true"))
+	foreignID := runInstance(t, ec2api, runner(tags.Environment, "other"))
+
+	store := runnertoken.Store{API: ssmapi, Prefix: "ghr"}
+	for _, id := range []string{idleID, "i-0123456789abcdef0"} {
+		if err := store.Put(ctx, "small", id, "jit"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	gh.AddRunner("orgs/octo", prefix+idleID, true, false)
+	now := time.Now().Add(time.Hour) // every instance is past boot and minimum running time
+	r := &Reconciler{
+		Fleet: EC2{API: ec2api, Prefix: "ghr"}, GitHub: &GitHub{App: gh.App(t)}, Tokens: NewSSMTokens(store),
+		Configs:          []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 10, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}},
+		RunnerNamePrefix: prefix, Log: quietLog(), Now: func() time.Time { return now }, RelistDelay: time.Millisecond,
+	}
+	res, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != 1 || res.Terminated != 1 || res.MarkedOrphans != 2 || res.TokensDeleted != 1 {
+		t.Fatalf("first pass = %+v", res)
+	}
+	if st, _ := describe(t, ec2api, idleID); st == "running" {
+		t.Errorf("idle instance still %s", st)
+	}
+	for _, id := range []string{orphanID, lateID} {
+		if st, kv := describe(t, ec2api, id); st != "running" || kv[tags.Orphan] != now.UTC().Format(time.RFC3339) {
+			t.Errorf("%s: state %s, orphan tag %q; want running and marked", id, st, kv[tags.Orphan])
+		}
+	}
+	for _, id := range []string{protID, foreignID} {
+		if st, kv := describe(t, ec2api, id); st != "running" || kv[tags.Orphan] != "" {
+			t.Errorf("%s touched: state %s, tags %v", id, st, kv)
+		}
+	}
+
+	gh.AddRunner("orgs/octo", prefix+lateID, true, true) // a slow boot registers and takes a job
+	now = now.Add(5 * time.Minute)
+	if res, err = r.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res.Terminated != 1 || res.ClearedMarks != 1 || res.TokensDeleted != 1 {
+		t.Fatalf("second pass = %+v", res)
+	}
+	if st, _ := describe(t, ec2api, orphanID); st == "running" {
+		t.Errorf("orphan still %s after the second phase", st)
+	}
+	if st, kv := describe(t, ec2api, lateID); st != "running" || kv[tags.Orphan] != "" {
+		t.Errorf("late registrant: state %s, orphan tag %q; want running and cleared", st, kv[tags.Orphan])
+	}
+	left, err := store.List(ctx, "")
+	if err != nil || len(left) != 0 {
+		t.Errorf("tokens left = %v, %v", left, err)
+	}
+}
