@@ -1,0 +1,131 @@
+// Package motoproc runs moto_server, a local AWS emulator, on a free loopback port. The
+// sandbox CLI and the integration tests both use it.
+package motoproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Limits of starting the emulator.
+const (
+	startTimeout = 30 * time.Second // a cold Python start on a busy 2-core CI machine
+	pollEvery    = 50 * time.Millisecond
+	// Region is moto's default; the AMIs and zones it knows live here.
+	Region = "us-east-1"
+)
+
+// ErrNotInstalled says how to get the emulator.
+var ErrNotInstalled = errors.New("moto_server not found on PATH: run scripts/check-tools.sh (it installs moto[server]==5.2.1 with pip)")
+
+// Proc is a running moto_server.
+type Proc struct {
+	URL    string // http://127.0.0.1:PORT
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// Start runs moto_server on a free 127.0.0.1 port, logging to logs, and waits until it answers.
+func Start(ctx context.Context, logs io.Writer) (*Proc, error) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, ErrNotInstalled
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("free port: %w", err)
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start moto_server: %w", err)
+	}
+	p := &Proc{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	if err := p.wait(ctx); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Proc) wait(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/moto-api/data.json", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-p.exited:
+			return errors.New("moto_server exited during start")
+		case <-ctx.Done():
+			return fmt.Errorf("moto_server gave no answer on %s within %s", p.URL, startTimeout)
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// Stop ends the emulator.
+func (p *Proc) Stop() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Kill()
+	}
+	<-p.exited
+}
+
+// AWSConfig returns an SDK config with static test credentials aimed at endpoint.
+func AWSConfig(endpoint string) aws.Config {
+	return aws.Config{
+		Region:           Region,
+		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint:     aws.String(endpoint),
+		RetryMaxAttempts: 1,
+	}
+}
+
+// Env is what a ghr binary needs to use the emulator at endpoint.
+func Env(endpoint string) map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL":      endpoint,
+		"AWS_REGION":            Region,
+		"AWS_DEFAULT_REGION":    Region,
+		"AWS_ACCESS_KEY_ID":     "testing",
+		"AWS_SECRET_ACCESS_KEY": "testing",
+	}
+}
+
+// Reset wipes all emulator state.
+func Reset(ctx context.Context, endpoint string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/moto-api/reset", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
