@@ -111,6 +111,9 @@ var codes = map[string]Class{
 	// Existence.
 	"ParameterNotFound":          NotFound,
 	"InvalidInstanceID.NotFound": NotFound,
+	"NotFound":                   NotFound, // S3 HeadObject on a missing key
+	"NoSuchKey":                  NotFound,
+	"NoSuchUpload":               NotFound,
 	"ParameterAlreadyExists":     AlreadyExists,
 }
 
