@@ -1,0 +1,177 @@
+// Package cleanup consumes the lifecycle queue: when a job finishes on an ephemeral runner of
+// this deployment, its instance is terminated at once and its GitHub registration deleted if
+// it still exists, so cost stops within seconds of the job rather than at the next reconcile.
+//
+// Terminate comes first: it is what stops the cost, and GitHub usually removes an ephemeral
+// registration by itself when the job ends. The DELETE that follows is best effort. A
+// registration it misses (a 5xx, a rate limit, an instance already gone so its owner is
+// unknown) is offline without an instance, and the scheduled reconcile deletes it as a ghost.
+package cleanup
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/scaledown"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// Fleet finds and terminates this deployment's instances.
+type Fleet interface {
+	// Describe returns those of ids that are pending or running in this deployment.
+	Describe(ctx context.Context, ids []string) ([]scaledown.Instance, error)
+	Terminate(ctx context.Context, ids []string) error
+}
+
+// Registrations deletes runner registrations.
+type Registrations interface {
+	RemoveRunner(ctx context.Context, owner scaledown.Owner, runnerID int64) (scaledown.RemoveResult, error)
+}
+
+var _ Registrations = (*scaledown.GitHub)(nil)
+
+// Cleaner handles lifecycle-queue batches.
+type Cleaner struct {
+	Fleet            Fleet
+	GitHub           Registrations
+	Configs          []config.RunnerConfig
+	RunnerNamePrefix string
+	Log              *slog.Logger
+}
+
+// work is one message that names an instance of ours.
+type work struct {
+	msgID      string
+	ev         queue.Lifecycle
+	instanceID string
+}
+
+// Outcomes of one message, logged as the decision.
+const (
+	decisionTerminate    = "terminate"
+	decisionGone         = "instance_gone"
+	decisionNotEphemeral = "not_ephemeral"
+	decisionProtected    = "protected"
+)
+
+// HandleSQS processes a batch and reports the messages to retry (ReportBatchItemFailures):
+// only those whose AWS calls failed. Messages that can never succeed are dropped with a log.
+func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var todo []work
+	for _, m := range ev.Records {
+		if w, ok := c.accept(m); ok {
+			todo = append(todo, w)
+		}
+	}
+	var resp events.SQSEventResponse
+	fail := func(ws []work) {
+		for _, w := range ws {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: w.msgID})
+		}
+	}
+	if len(todo) == 0 {
+		return resp, nil
+	}
+	ids := make([]string, len(todo))
+	for i, w := range todo {
+		ids[i] = w.instanceID
+	}
+	insts, err := c.Fleet.Describe(ctx, ids)
+	if err != nil {
+		c.Log.Error("describe instances", logging.KeyError, err.Error())
+		fail(todo)
+		return resp, nil
+	}
+	alive := make(map[string]scaledown.Instance, len(insts))
+	for _, in := range insts {
+		alive[in.ID] = in
+	}
+	configs := config.ByKey(c.Configs)
+
+	var kill []work
+	var killIDs []string
+	seen := map[string]bool{}
+	for _, w := range todo {
+		in, ok := alive[w.instanceID]
+		decision := decisionTerminate
+		switch {
+		case !ok:
+			decision = decisionGone
+		case in.Protected:
+			decision = decisionProtected
+		case configs[in.RunnerConfig] == nil || !configs[in.RunnerConfig].Ephemeral:
+			decision = decisionNotEphemeral
+		}
+		c.log(w).Info("job completed", logging.KeyDecision, decision, logging.KeyRunnerConfig, in.RunnerConfig)
+		if decision != decisionTerminate {
+			continue
+		}
+		kill = append(kill, w)
+		if !seen[w.instanceID] {
+			seen[w.instanceID] = true
+			killIDs = append(killIDs, w.instanceID)
+		}
+	}
+	if len(killIDs) == 0 {
+		return resp, nil
+	}
+	if err := c.Fleet.Terminate(ctx, killIDs); err != nil {
+		c.Log.Error("terminate finished runners", logging.KeyError, err.Error(), "instances", len(killIDs))
+		fail(kill)
+		return resp, nil
+	}
+	for _, w := range kill {
+		c.deregister(ctx, w, alive[w.instanceID].Owner)
+	}
+	return resp, nil
+}
+
+// accept decodes a message and keeps it when it reports a completed job on a runner named
+// like ours.
+func (c *Cleaner) accept(m events.SQSMessage) (work, bool) {
+	ev, err := queue.DecodeLifecycle([]byte(m.Body))
+	if err != nil {
+		// Never processable (bad JSON, unknown version): retrying would loop forever.
+		c.Log.Error("lifecycle message dropped", logging.KeyError, err.Error(), "message_id", m.MessageId)
+		return work{}, false
+	}
+	if ev.Action != queue.ActionCompleted || ev.RunnerName == "" {
+		return work{}, false
+	}
+	id, ours := tags.InstanceIDFromRunnerName(c.RunnerNamePrefix, ev.RunnerName)
+	if !ours {
+		return work{}, false // GitHub-hosted, or another deployment's runner
+	}
+	return work{msgID: m.MessageId, ev: ev, instanceID: id}, true
+}
+
+// deregister deletes the registration if it still exists; see the package comment for why a
+// failure here is logged, not retried.
+func (c *Cleaner) deregister(ctx context.Context, w work, owner scaledown.Owner) {
+	log := c.log(w)
+	if w.ev.RunnerID <= 0 || !owner.Valid() {
+		log.Info("registration left to reconcile: runner id or owner unknown")
+		return
+	}
+	ans, err := c.GitHub.RemoveRunner(ctx, owner, w.ev.RunnerID)
+	switch {
+	case err != nil:
+		log.Warn("registration not deleted; reconcile will", logging.KeyError, err.Error())
+	case ans == scaledown.Busy:
+		// An ephemeral runner takes one job; busy again means GitHub has not caught up.
+		// The instance is gone, so the registration goes offline and reconcile deletes it.
+		log.Warn("registration busy after its job completed; left to reconcile")
+	default:
+		log.Info("registration deleted", "answer", ans.String())
+	}
+}
+
+func (c *Cleaner) log(w work) *slog.Logger {
+	return c.Log.With(logging.KeyJobID, w.ev.JobID, logging.KeyRunner, w.ev.RunnerName,
+		logging.KeyInstanceID, w.instanceID, logging.KeyOwner, w.ev.Owner, logging.KeyDeliveryID, w.ev.DeliveryID)
+}

@@ -1,0 +1,88 @@
+package cleanup
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/scaledown"
+	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
+	"github.com/ghr-dev/ghr/internal/tags"
+	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+)
+
+// motoAMI is an image id moto accepts without a DescribeImages round (which costs seconds).
+const motoAMI = "ami-12c6146b"
+
+func run(t *testing.T, api *ec2.Client, env, cfg string) string {
+	t.Helper()
+	out, err := api.RunInstances(context.Background(), &ec2.RunInstancesInput{
+		ImageId: aws.String(motoAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{
+			{Key: aws.String(tags.Environment), Value: aws.String(env)},
+			{Key: aws.String(tags.RunnerConfig), Value: aws.String(cfg)},
+			{Key: aws.String(tags.Type), Value: aws.String(tags.TypeOrg)},
+			{Key: aws.String(tags.Owner), Value: aws.String("octo")},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.Instances[0].InstanceId)
+}
+
+func state(t *testing.T, api *ec2.Client, id string) string {
+	t.Helper()
+	out, err := api.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out.Reservations[0].Instances[0].State.Name)
+}
+
+// TestCleanupOnMoto: a completed job's instance is found by id within the deployment and
+// terminated; another deployment's instance with the same runner-name shape is not.
+func TestCleanupOnMoto(t *testing.T) {
+	ctx := context.Background()
+	api := ec2.NewFromConfig(motoserver.Start(t).AWSConfig())
+	mine := run(t, api, "ghr", "eph")
+	foreign := run(t, api, "other", "eph")
+	fleet := EC2{API: api, Prefix: "ghr"}
+
+	got, err := fleet.Describe(ctx, []string{mine, foreign, "i-0123456789abcdef0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != mine || got[0].RunnerConfig != "eph" || got[0].Owner != octo {
+		t.Fatalf("Describe = %+v, want only %s with its tags", got, mine)
+	}
+
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	rid := gh.AddRunner("orgs/octo", prefix+mine, false, false)
+	c := &Cleaner{Fleet: fleet, GitHub: &scaledown.GitHub{App: gh.App(t)}, RunnerNamePrefix: prefix,
+		Configs: []config.RunnerConfig{{Key: "eph", Ephemeral: true}}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	resp, err := c.HandleSQS(ctx, batch(completed(1, prefix+mine, rid), completed(2, prefix+foreign, 99)))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("resp = %v, %v", failed(resp), err)
+	}
+	if s := state(t, api, mine); s == "running" || s == "pending" {
+		t.Errorf("finished runner's instance is %s", s)
+	}
+	if s := state(t, api, foreign); s != "running" {
+		t.Errorf("another deployment's instance is %s", s)
+	}
+	if len(gh.Runners("orgs/octo")) != 0 {
+		t.Error("registration not deleted")
+	}
+	// A redelivered message for the now-terminated instance is a no-op, not an error.
+	if resp, err = c.HandleSQS(ctx, batch(completed(1, prefix+mine, rid))); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("second delivery: %v, %v", failed(resp), err)
+	}
+}
