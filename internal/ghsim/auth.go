@@ -1,0 +1,159 @@
+package ghsim
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v4"
+)
+
+// GitHub's authentication answers (401 bodies).
+const (
+	msgBadCredentials = "Bad credentials"
+	msgRequiresAuth   = "Requires authentication"
+	msgJWTDecode      = "A JSON web token could not be decoded"
+	msgJWTExpired     = "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
+	msgJWTTooLong     = "'Expiration time' claim ('exp') is too far in the future"
+	msgJWTIssuer      = "'Issuer' claim ('iss') must be an Integer"
+	msgJWTIssuedAt    = "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
+)
+
+// auth kinds a route accepts.
+type authKind int
+
+const (
+	authApp          authKind = iota // the App's JWT
+	authInstallation                 // an installation token
+	authAny                          // anyone, including anonymous callers (public data)
+)
+
+// identity is who a request is from; key names its rate-limit buckets.
+type identity struct {
+	kind authKind // authApp, authInstallation, or authAny for anonymous
+	inst *installation
+	key  string
+}
+
+type instToken struct {
+	installationID int64
+	expires        time.Time
+}
+
+type regToken struct {
+	scope   scope
+	expires time.Time
+}
+
+// authenticate resolves the caller, or answers 401 and returns false.
+func (s *Sim) authenticate(w http.ResponseWriter, r *http.Request, want authKind) (identity, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, cred, _ := strings.Cut(h, " ")
+	cred = strings.TrimSpace(cred)
+	switch {
+	case h == "":
+		if want == authAny {
+			return identity{kind: authAny, key: "anonymous"}, true
+		}
+		writeError(w, http.StatusUnauthorized, msgRequiresAuth, docAuth)
+		return identity{}, false
+	case !strings.EqualFold(scheme, "bearer") && !strings.EqualFold(scheme, "token"):
+		writeError(w, http.StatusUnauthorized, msgBadCredentials, docAuth)
+		return identity{}, false
+	case strings.Count(cred, ".") == 2: // a JWT
+		if msg := s.verifyJWT(cred); msg != "" {
+			writeError(w, http.StatusUnauthorized, msg, docAuth)
+			return identity{}, false
+		}
+		if want == authInstallation {
+			// GitHub: an App's JWT cannot act on an installation's resources.
+			writeError(w, http.StatusForbidden, msgNotAccessible, docAuth)
+			return identity{}, false
+		}
+		return identity{kind: authApp, key: "app"}, true
+	}
+	s.mu.Lock()
+	t, ok := s.tokens[cred]
+	var in *installation
+	if ok && s.now().Before(t.expires) {
+		in = s.installs[t.installationID]
+	}
+	s.mu.Unlock()
+	if in == nil {
+		writeError(w, http.StatusUnauthorized, msgBadCredentials, docAuth)
+		return identity{}, false
+	}
+	if want == authApp {
+		writeError(w, http.StatusUnauthorized, msgJWTDecode, docAuth)
+		return identity{}, false
+	}
+	return identity{kind: authInstallation, inst: in, key: "installation:" + strconv.FormatInt(in.ID, 10)}, true
+}
+
+// verifyJWT checks an App JWT the way GitHub does: RS256 signed by the App's key, iss the
+// App id, iat not in the future (with leeway), exp in the future and at most 10 minutes after
+// iat. It returns GitHub's message for a rejected token, or "".
+func (s *Sim) verifyJWT(raw string) string {
+	claims := jwt.MapClaims{}
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+	if _, err := p.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return &s.key.PublicKey, nil }); err != nil {
+		return msgJWTDecode
+	}
+	iss, ok := claims["iss"]
+	if !ok || fmt.Sprint(iss) != strconv.FormatInt(s.opts.AppID, 10) {
+		return msgJWTIssuer
+	}
+	iat, ok1 := claims["iat"].(float64)
+	exp, ok2 := claims["exp"].(float64)
+	if !ok1 {
+		return msgJWTIssuedAt
+	}
+	if !ok2 {
+		return msgJWTExpired
+	}
+	now := s.opts.Now()
+	issued, expires := time.Unix(int64(iat), 0), time.Unix(int64(exp), 0)
+	switch {
+	case issued.After(now.Add(jwtLeeway)):
+		return msgJWTIssuedAt
+	case !expires.After(now):
+		return msgJWTExpired
+	case expires.Sub(issued) > jwtMaxLifetime+jwtLeeway:
+		return msgJWTTooLong
+	}
+	return ""
+}
+
+// mintToken creates an installation token. Caller holds mu.
+func (s *Sim) mintToken(in *installation) (string, time.Time) {
+	tok := "ghs_" + randomString(36)
+	exp := s.now().Add(s.opts.TokenLifetime)
+	s.tokens[tok] = &instToken{installationID: in.ID, expires: exp}
+	return tok, exp
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	for i := range b {
+		b[i] = alnum[int(b[i])%len(alnum)]
+	}
+	return string(b)
+}
+
+func newGUID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
