@@ -1,0 +1,176 @@
+// Command benchreport turns `go test -bench` output into ghr's benchmark report: every
+// figure beside its target, met or not, as markdown and JSON under bench/results/.
+//
+//	go test -run '^$' -bench . -benchmem ./... | benchreport -o bench/results
+//
+// It exits 1 when a target is missed or a targeted figure is absent, so `make bench` fails.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Target is one promise ghr makes, checked against one benchmark metric.
+type Target struct {
+	Name      string  `json:"name"`
+	Benchmark string  `json:"benchmark"` // regexp on the benchmark name (without -N suffix)
+	Unit      string  `json:"unit"`
+	Max       float64 `json:"max"`
+	Why       string  `json:"why"`
+}
+
+// targets are the issues' promises; see docs/decisions.md for their origins.
+var targets = []Target{
+	{"webhook intake vs floor", `^BenchmarkIntakeVsFloor$`, "x-floor", 1.5, "verify+parse+match+message within 1.5x of HMAC+minimal decode"},
+	{"webhook intake allocations", `^BenchmarkIntakeVsFloor$`, "intake-allocs/op", 60, "at most 60 allocs per request"},
+	{"scale-up GitHub calls per runner", `^BenchmarkScaleUp`, "github_calls/runner", 1.02, "JIT config is the floor (1.0); the token is minted once"},
+	{"scale-up AWS calls per runner", `^BenchmarkScaleUp`, "aws_calls/runner", 1.3, "terraform-aws-github-runner spends ~2.2"},
+	{"scale-up batch latency", `^BenchmarkScaleUp`, "ms/batch", 200, "10 jobs with 20 ms per remote call, in parallel"},
+	{"scale-down GitHub calls per removal", `^BenchmarkScaleDown`, "github_calls/removed", 1.05, "DELETE plus list pages; terraform-aws-github-runner spends 2"},
+	{"scale-down TerminateInstances per pass", `^BenchmarkScaleDown`, "terminate_calls/pass", 1, "one batched call per pass"},
+}
+
+// Result is one benchmark line.
+type Result struct {
+	Name    string             `json:"name"`
+	Package string             `json:"package"`
+	N       int64              `json:"n"`
+	Metrics map[string]float64 `json:"metrics"`
+}
+
+// Check is a target's outcome.
+type Check struct {
+	Target
+	Value float64 `json:"value"`
+	Found bool    `json:"found"`
+	Met   bool    `json:"met"`
+	From  string  `json:"from"`
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
+
+func parse(r io.Reader, echo io.Writer) ([]Result, error) {
+	var out []Result
+	pkg := ""
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(echo, line)
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = strings.TrimSpace(p)
+			continue
+		}
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.ParseInt(m[2], 10, 64)
+		res := Result{Name: m[1], Package: pkg, N: n, Metrics: map[string]float64{}}
+		f := strings.Fields(m[3])
+		for i := 0; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				res.Metrics[f[i+1]] = v
+			}
+		}
+		out = append(out, res)
+	}
+	return out, sc.Err()
+}
+
+func check(results []Result) []Check {
+	var checks []Check
+	for _, t := range targets {
+		re := regexp.MustCompile(t.Benchmark)
+		c := Check{Target: t}
+		for _, r := range results {
+			if v, ok := r.Metrics[t.Unit]; ok && re.MatchString(r.Name) {
+				if !c.Found || v > c.Value { // the worst matching figure decides
+					c.Value, c.From = v, r.Name
+				}
+				c.Found = true
+			}
+		}
+		c.Met = c.Found && c.Value <= t.Max
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+func markdown(checks []Check, results []Result, when time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# ghr benchmark report\n\n%s, `make bench`.\n\n", when.UTC().Format(time.RFC3339))
+	fmt.Fprintln(&b, "| target | figure | limit | met | benchmark |")
+	fmt.Fprintln(&b, "| --- | ---: | ---: | :---: | --- |")
+	met := 0
+	for _, c := range checks {
+		val, mark := "absent", "NO"
+		if c.Found {
+			val = strconv.FormatFloat(c.Value, 'g', 4, 64) + " " + c.Unit
+		}
+		if c.Met {
+			mark, met = "yes", met+1
+		}
+		fmt.Fprintf(&b, "| %s | %s | ≤ %g | %s | %s |\n", c.Name, val, c.Max, mark, c.From)
+	}
+	fmt.Fprintf(&b, "\n**%d of %d targets met.**\n\n## All figures\n\n| benchmark | package | figures |\n| --- | --- | --- |\n", met, len(checks))
+	for _, r := range results {
+		var parts []string
+		for _, u := range sortedUnits(r.Metrics) {
+			parts = append(parts, strconv.FormatFloat(r.Metrics[u], 'g', 5, 64)+" "+u)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.Name, r.Package, strings.Join(parts, ", "))
+	}
+	return b.String()
+}
+
+// sortedUnits puts ns/op first, then the rest alphabetically: familiar columns in front.
+func sortedUnits(m map[string]float64) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		if (a == "ns/op") != (b == "ns/op") {
+			if a == "ns/op" {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
+}
+
+func main() {
+	outDir := flag.String("o", "bench/results", "directory for report.md and report.json")
+	flag.Parse()
+	results, err := parse(os.Stdin, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(2)
+	}
+	checks := check(results)
+	now := time.Now()
+	md := markdown(checks, results, now)
+	js, _ := json.MarshalIndent(map[string]any{"time": now.UTC(), "targets": checks, "results": results}, "", "  ")
+	if err := os.MkdirAll(*outDir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(*outDir, "report.md"), []byte(md), 0o644)
+		_ = os.WriteFile(filepath.Join(*outDir, "report.json"), js, 0o644)
+	}
+	fmt.Print(md)
+	for _, c := range checks {
+		if !c.Met {
+			os.Exit(1)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseAndCheck(t *testing.T) {
+	in := `goos: linux
+pkg: github.com/ghr-dev/ghr/internal/webhook
+BenchmarkIntake/floor-2    	   24531	     47113 ns/op	 167.39 MB/s	    1272 B/op	      28 allocs/op
+BenchmarkIntakeVsFloor-2   	   11533	    104492 ns/op	     49538 floor-ns/op	        36.00 intake-allocs/op	     54436 intake-ns/op	         1.099 x-floor	   11406 B/op	      63 allocs/op
+pkg: github.com/ghr-dev/ghr/internal/scaleup
+BenchmarkScaleUpBatches-2   10   1500 ns/op   1.0 github_calls/runner   1.4 aws_calls/runner   120 ms/batch
+PASS
+`
+	results, err := parse(strings.NewReader(in), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 3 || results[1].Name != "BenchmarkIntakeVsFloor" || results[1].Metrics["x-floor"] != 1.099 || results[2].Package != "github.com/ghr-dev/ghr/internal/scaleup" {
+		t.Fatalf("results = %+v", results)
+	}
+	byName := map[string]Check{}
+	for _, c := range check(results) {
+		byName[c.Name] = c
+	}
+	if c := byName["webhook intake vs floor"]; !c.Found || !c.Met {
+		t.Errorf("intake: %+v", c)
+	}
+	if c := byName["scale-up AWS calls per runner"]; !c.Found || c.Met {
+		t.Errorf("1.4 AWS calls per runner must miss the 1.3 target: %+v", c)
+	}
+	if c := byName["scale-down GitHub calls per removal"]; c.Found || c.Met {
+		t.Errorf("an absent figure can never be met: %+v", c)
+	}
+	md := markdown(check(results), results, testTime)
+	if !strings.Contains(md, "| scale-up AWS calls per runner | 1.4 aws_calls/runner | ≤ 1.3 | NO |") || !strings.Contains(md, "targets met") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
+
+var testTime = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
