@@ -96,7 +96,10 @@ func ParseToken(value string) (jit string, reg *Registration, err error) {
 		case "name":
 			r.Name = v
 		case "labels":
-			r.Labels = strings.Split(v, ",")
+			r.Labels = nil // as in the script: an empty value keeps the runner's defaults
+			if v != "" {
+				r.Labels = strings.Split(v, ",")
+			}
 		case "runner_group":
 			r.RunnerGroup = v
 		case "ephemeral":

@@ -183,10 +183,13 @@ install_runner() {
 }
 
 ensure_user() {
-	if ! getent passwd "$runner_user" >/dev/null; then
+	local entry
+	if ! entry=$(getent passwd "$runner_user"); then
 		useradd --create-home --user-group --shell /bin/bash "$runner_user" || die "could not create user $runner_user"
+		entry=$(getent passwd "$runner_user") || die "user $runner_user missing after useradd"
 	fi
-	runner_home=$(getent passwd "$runner_user" | cut -d: -f6)
+	entry=${entry%:*}          # name:x:uid:gid:gecos:home (shell dropped)
+	runner_home=${entry##*:}
 	chown -R "$runner_user:" "$runner_dir"
 }
 
