@@ -52,7 +52,7 @@ type GitHub struct {
 	APIURL string // "" for github.com, https://HOST/api/v3 for GHES
 	Repo   string // owner/name
 	Token  TokenSource
-	HTTP   *http.Client // no overall timeout: downloads are long streams
+	HTTP   *http.Client // nil: NewHTTPClient(); never one with an overall timeout, downloads are long streams
 }
 
 // NewHTTPClient is a client for GitHub downloads: bounded waits for headers, unbounded bodies.
@@ -140,7 +140,11 @@ func (g *GitHub) get(ctx context.Context, u, accept string) (*http.Response, err
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
 	}
-	resp, err := g.HTTP.Do(req)
+	client := g.HTTP
+	if client == nil {
+		client = NewHTTPClient()
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}

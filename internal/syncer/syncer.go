@@ -69,6 +69,9 @@ type TargetResult struct {
 // Sync brings every target up to the release. Targets fail independently; the error joins
 // every failure.
 func (s *Syncer) Sync(ctx context.Context) (Result, error) {
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
 	rel, err := s.Source.Release(ctx, s.Version)
 	if err != nil {
 		return Result{}, err
