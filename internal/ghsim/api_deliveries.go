@@ -40,7 +40,7 @@ func (s *Sim) listDeliveries(w http.ResponseWriter, r *http.Request, _ identity)
 	}
 	status := q.Get("status")
 	if status != "" && status != "success" && status != "failure" {
-		writeValidation(w, docDeliveries, "status must be one of success, failure")
+		writeFieldValidation(w, docDeliveries, fieldError{Resource: "HookDelivery", Field: "status", Code: "invalid"})
 		return
 	}
 	h := s.hooks

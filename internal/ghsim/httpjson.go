@@ -36,14 +36,33 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// writeError writes GitHub's error body: message, documentation_url and status.
+// writeError writes GitHub's error body: message, documentation_url and, except on a 422
+// (whose schemas do not declare it), status.
 func writeError(w http.ResponseWriter, status int, msg, doc string) {
-	writeJSON(w, status, map[string]string{"message": msg, "documentation_url": doc, "status": strconv.Itoa(status)})
+	body := map[string]string{"message": msg, "documentation_url": doc}
+	if status != http.StatusUnprocessableEntity {
+		body["status"] = strconv.Itoa(status)
+	}
+	writeJSON(w, status, body)
 }
 
-// writeValidation writes GitHub's 422 "Validation Failed" body.
+// writeValidation writes GitHub's 422 "Validation Failed" body in its simple form (errors
+// as strings), as the runner endpoints answer.
 func writeValidation(w http.ResponseWriter, doc string, errs ...string) {
-	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed", "errors": errs, "documentation_url": doc, "status": "422"})
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed", "errors": errs, "documentation_url": doc})
+}
+
+// fieldError is one entry of GitHub's full validation-error form.
+type fieldError struct {
+	Resource string `json:"resource"`
+	Field    string `json:"field"`
+	Code     string `json:"code"`
+}
+
+// writeFieldValidation writes the full 422 form (errors as objects), as most other
+// endpoints answer.
+func writeFieldValidation(w http.ResponseWriter, doc string, errs ...fieldError) {
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed", "errors": errs, "documentation_url": doc})
 }
 
 // paging reads page and per_page the way GitHub does: bad or missing values take the
