@@ -1,0 +1,165 @@
+// Package awsproxy sits between ghr's functions and the AWS emulator: it counts every call
+// by service and action (the sandbox's "AWS calls per job") and can inject the faults AWS
+// produces under load (throttling, insufficient capacity), so the real binaries meet them.
+package awsproxy
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// maxInspect bounds how much of a request body is read to find the action.
+const maxInspect = 1 << 20
+
+// Fault makes a share of one action's calls fail with an AWS error.
+type Fault struct {
+	Rate    float64 // 0..1
+	Status  int     // HTTP status, e.g. 503 or 400
+	Code    string  // AWS error code, e.g. RequestLimitExceeded
+	Message string
+	// Match restricts the fault to requests whose body contains this string (e.g. one
+	// instance type of a CreateFleet); "" matches all.
+	Match string
+}
+
+// Proxy is an http.Handler forwarding to the emulator.
+type Proxy struct {
+	target *url.URL
+	rp     *httputil.ReverseProxy
+
+	mu       sync.Mutex
+	calls    map[string]int // "ec2:CreateFleet" → n
+	injected map[string]int
+	faults   map[string]Fault
+	rng      *rand.Rand
+}
+
+// New proxies to target (the emulator's URL). seed makes fault injection reproducible.
+func New(target string, seed uint64) (*Proxy, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, fmt.Errorf("awsproxy: target %q: %w", target, err)
+	}
+	return &Proxy{
+		target: u, rp: httputil.NewSingleHostReverseProxy(u),
+		calls: map[string]int{}, injected: map[string]int{}, faults: map[string]Fault{},
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}, nil
+}
+
+// SetFault injects f on action ("ec2:CreateFleet"); a zero Rate removes it.
+func (p *Proxy) SetFault(action string, f Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f.Rate <= 0 {
+		delete(p.faults, action)
+		return
+	}
+	p.faults[action] = f
+}
+
+// Calls returns the calls forwarded or failed, by action.
+func (p *Proxy) Calls() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.calls)
+}
+
+// Injected returns the faults injected, by action.
+func (p *Proxy) Injected() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.injected)
+}
+
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxInspect))
+	if err != nil {
+		http.Error(w, "read body", http.StatusBadGateway)
+		return
+	}
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	action := Action(r, body)
+	p.mu.Lock()
+	p.calls[action]++
+	f, ok := p.faults[action]
+	inject := ok && (f.Match == "" || bytes.Contains(body, []byte(f.Match))) && p.rng.Float64() < f.Rate
+	if inject {
+		p.injected[action]++
+	}
+	p.mu.Unlock()
+	if inject {
+		writeFault(w, action, f)
+		return
+	}
+	p.rp.ServeHTTP(w, r)
+}
+
+// Action names a request as "service:Action": from X-Amz-Target for JSON protocols (SQS,
+// SSM), from the Action form field for query protocols (EC2, IAM), else from the SigV4
+// credential scope and the method and path (S3, Lambda).
+func Action(r *http.Request, body []byte) string {
+	service := "unknown"
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		// Credential=AKID/20260101/us-east-1/ec2/aws4_request
+		if i := strings.Index(auth, "Credential="); i >= 0 {
+			parts := strings.Split(strings.SplitN(auth[i+len("Credential="):], ",", 2)[0], "/")
+			if len(parts) >= 4 {
+				service = parts[3]
+			}
+		}
+	}
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		if _, op, ok := strings.Cut(t, "."); ok {
+			return service + ":" + op
+		}
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") != "" {
+			return service + ":" + v.Get("Action")
+		}
+	}
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return service + ":" + a
+	}
+	return service + ":" + r.Method + " " + firstSegment(r.URL.Path)
+}
+
+func firstSegment(p string) string {
+	p = strings.TrimPrefix(p, "/")
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return "/" + p[:i]
+	}
+	return "/" + p
+}
+
+// writeFault answers in the protocol the caller expects: EC2's query XML or the JSON error
+// shape of SQS and SSM.
+func writeFault(w http.ResponseWriter, action string, f Fault) {
+	status := f.Status
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = "injected by the sandbox"
+	}
+	if strings.HasPrefix(action, "ec2:") {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>sandbox</RequestID></Response>`, f.Code, msg)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-Query-Error", f.Code+";Sender")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"__type":"%s","message":"%s"}`, f.Code, msg)
+}

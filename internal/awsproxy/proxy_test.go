@@ -1,0 +1,67 @@
+package awsproxy
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+
+	"github.com/ghr-dev/ghr/internal/motoproc"
+	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+)
+
+func TestCountsAndFaults(t *testing.T) {
+	ctx := context.Background()
+	moto := motoserver.Start(t)
+	p, err := New(moto.URL, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	cfg := motoproc.AWSConfig(srv.URL)
+	ec := ec2.NewFromConfig(cfg)
+	sq := sqs.NewFromConfig(cfg)
+	sm := ssm.NewFromConfig(cfg)
+
+	if _, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("q")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/p"), Value: aws.String("v"), Type: "SecureString"}); err != nil {
+		t.Fatal(err)
+	}
+	calls := p.Calls()
+	for _, a := range []string{"ec2:DescribeInstances", "sqs:CreateQueue", "ssm:PutParameter"} {
+		if calls[a] != 1 {
+			t.Fatalf("calls = %v, want one %s", calls, a)
+		}
+	}
+
+	p.SetFault("ec2:DescribeInstances", Fault{Rate: 1, Status: 503, Code: "RequestLimitExceeded"})
+	p.SetFault("ssm:PutParameter", Fault{Rate: 1, Status: 400, Code: "ThrottlingException"})
+	_, err = ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "RequestLimitExceeded" {
+		t.Fatalf("EC2 fault = %v, want RequestLimitExceeded as an API error", err)
+	}
+	_, err = sm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/p2"), Value: aws.String("v"), Type: "SecureString"})
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ThrottlingException" {
+		t.Fatalf("SSM fault = %v, want ThrottlingException as an API error", err)
+	}
+	if p.Injected()["ec2:DescribeInstances"] != 1 || p.Calls()["ec2:DescribeInstances"] != 2 {
+		t.Fatalf("injected %v calls %v", p.Injected(), p.Calls())
+	}
+	p.SetFault("ec2:DescribeInstances", Fault{})
+	if _, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil {
+		t.Fatalf("fault removed but call failed: %v", err)
+	}
+}
