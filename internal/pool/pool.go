@@ -94,14 +94,14 @@ func (p *Pool) Run(ctx context.Context) ([]Count, error) {
 	return counts, errors.Join(errs...)
 }
 
-// Handle is the scheduled Lambda entry point.
-func (p *Pool) Handle(ctx context.Context) error {
+// Handle is the scheduled Lambda entry point: one pass, its counts logged and returned.
+func (p *Pool) Handle(ctx context.Context) ([]Count, error) {
 	counts, err := p.Run(ctx)
 	p.Log.Info("pool pass done", "pools", counts)
 	if err != nil {
 		p.Log.Error("pool pass incomplete", logging.KeyError, err.Error())
 	}
-	return err
+	return counts, err
 }
 
 func (p *Pool) now() time.Time {

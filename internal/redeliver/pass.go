@@ -125,13 +125,13 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// Handle is the scheduled Lambda entry point.
-func (r *Redeliverer) Handle(ctx context.Context) error {
+// Handle is the scheduled Lambda entry point: one pass, its counts logged and returned.
+func (r *Redeliverer) Handle(ctx context.Context) (Result, error) {
 	res, err := r.Run(ctx)
 	r.Log.Info("redelivery pass done", "result", res)
 	if err != nil {
 		r.Log.Error("redelivery pass failed", logging.KeyError, err.Error())
-		return fmt.Errorf("redeliver: %w", err)
+		return res, fmt.Errorf("redeliver: %w", err)
 	}
-	return nil
+	return res, nil
 }

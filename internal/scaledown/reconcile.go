@@ -272,14 +272,14 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
-// Handle is the scheduled Lambda entry point: one pass, its counts logged.
-func (r *Reconciler) Handle(ctx context.Context) error {
+// Handle is the scheduled Lambda entry point: one pass, its counts logged and returned.
+func (r *Reconciler) Handle(ctx context.Context) (Result, error) {
 	res, err := r.Run(ctx)
 	r.Log.Info("reconcile done", "result", res)
 	if err != nil {
 		r.Log.Error("reconcile failed", logging.KeyError, err.Error())
 	}
-	return err
+	return res, err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/ghr-dev/ghr/internal/lambdahost"
+	"github.com/ghr-dev/ghr/internal/scaledown"
+	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
+	"github.com/ghr-dev/ghr/internal/tags"
+	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+)
+
+// asFunction makes the test binary run main() when lambdahost starts it as the function.
+const asFunction = "GHR_TEST_RUN_SCALE_DOWN_MAIN"
+
+// invokeTimeout: a pass against moto on a shared 2-core machine takes seconds.
+const invokeTimeout = time.Minute
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asFunction) != "" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+const scheduledEvent = `{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/ghr-scale-down"],"detail":{}}`
+
+// TestScaleDownFunction runs the real main() as a Lambda against moto and a fake GitHub: it
+// reads its env, loads the App, lists tokens, instances and runners, and leaves a young
+// runner and a busy one alone.
+func TestScaleDownFunction(t *testing.T) {
+	moto := motoserver.Start(t)
+	api := ec2.NewFromConfig(moto.AWSConfig())
+	var ids []string
+	for range 2 {
+		out, err := api.RunInstances(context.Background(), &ec2.RunInstancesInput{
+			ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{
+				{Key: aws.String(tags.Environment), Value: aws.String("ghr")}, {Key: aws.String(tags.RunnerConfig), Value: aws.String("small")},
+				{Key: aws.String(tags.Type), Value: aws.String(tags.TypeOrg)}, {Key: aws.String(tags.Owner), Value: aws.String("octo")},
+			}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.Instances[0].InstanceId))
+	}
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	gh.AddRunner("orgs/octo", "ghr-"+ids[0], true, false) // idle but younger than the minimum running time
+	gh.AddRunner("orgs/octo", "ghr-"+ids[1], true, true)
+	gh.AddRunner("orgs/octo", "laptop", false, false) // not ours
+
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{asFunction: "1", "PREFIX": "ghr", "LOG_LEVEL": "warn",
+		"GITHUB_APP_ID": "1", "GITHUB_APP_KEY": string(ghfake.TestKey(t)), "GITHUB_API_URL": gh.URL,
+		"RUNNER_CONFIGS": `[{"key":"small","labels":["linux"],"queue_url":"q","ephemeral":true}]`}
+	for _, kv := range moto.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	h := lambdahost.New(lambdahost.Function{Name: "ghr-scale-down", Path: self, Env: env, Timeout: invokeTimeout, MemoryMB: 256, Concurrency: 1, Logs: io.Discard})
+	t.Cleanup(h.Close)
+
+	out, err := h.Invoke(context.Background(), []byte(scheduledEvent))
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	var res scaledown.Result
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("result %s: %v", out, err)
+	}
+	if want := (scaledown.Result{Instances: 2, Owners: 1}); res != want {
+		t.Errorf("result = %+v, want %+v", res, want)
+	}
+	if n := len(gh.Runners("orgs/octo")); n != 3 {
+		t.Errorf("registrations left = %d, want 3", n)
+	}
+}
