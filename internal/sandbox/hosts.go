@@ -1,0 +1,309 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/ghr-dev/ghr/internal/bootstrap"
+	"github.com/ghr-dev/ghr/internal/ghsim"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// Simulated host timing.
+const (
+	hostPoll      = 100 * time.Millisecond // how often new instances are noticed
+	tokenPoll     = 100 * time.Millisecond // the bootstrap polls SSM for its token
+	tokenWaitTime = 60 * time.Second       // then powers off (the module's default is 300 s; scaled down)
+)
+
+// HostEC2 is what simulated hosts do with EC2: notice instances, power off.
+type HostEC2 interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, opts ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
+}
+
+// HostSSM is what the bootstrap does with SSM.
+type HostSSM interface {
+	GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+	DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, opts ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
+}
+
+// Hosts plays the EC2 instances ghr launches: each boots, reads and deletes its token,
+// connects to the simulator as its runner, runs the jobs GitHub gives it, and an ephemeral
+// one powers off after its job. Their AWS calls go straight to the emulator, not through the
+// counting proxy: they are the instances' calls, not the autoscaler's.
+type Hosts struct {
+	EC2       HostEC2
+	SSM       HostSSM
+	Sim       *ghsim.Sim
+	Prefix    string // deployment prefix: ghr:environment and the SSM root
+	BootDelay time.Duration
+	Log       *slog.Logger
+
+	mu     sync.Mutex
+	hosts  map[string]*host
+	online map[string]time.Time // runner name → when it came online
+	stats  HostStats
+}
+
+// HostStats counts what the hosts did.
+type HostStats struct {
+	Booted, Connected, JobsRun, TokenTimeouts, BadTokens, Interrupted, Removed int
+}
+
+type host struct {
+	id        string
+	config    string
+	cancel    context.CancelFunc
+	conn      *ghsim.RunnerConn
+	launched  time.Time
+	poweredOn bool
+}
+
+// Run watches for instances until ctx ends.
+func (h *Hosts) Run(ctx context.Context) {
+	h.mu.Lock()
+	if h.hosts == nil {
+		h.hosts, h.online = map[string]*host{}, map[string]time.Time{}
+	}
+	h.mu.Unlock()
+	t := time.NewTicker(hostPoll)
+	defer t.Stop()
+	for {
+		h.scan(ctx)
+		select {
+		case <-ctx.Done():
+			h.mu.Lock()
+			for _, x := range h.hosts {
+				x.cancel()
+			}
+			h.mu.Unlock()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (h *Hosts) scan(ctx context.Context) {
+	alive := map[string]ec2types.Instance{}
+	p := ec2.NewDescribeInstancesPaginator(h.EC2, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:" + tags.Environment), Values: []string{h.Prefix}},
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}},
+	}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return // the emulator is busy or stopping; try again next tick
+		}
+		for _, r := range page.Reservations {
+			for _, in := range r.Instances {
+				alive[aws.ToString(in.InstanceId)] = in
+			}
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, in := range alive {
+		if _, ok := h.hosts[id]; ok {
+			continue
+		}
+		hctx, cancel := context.WithCancel(ctx)
+		x := &host{id: id, config: tagValue(in.Tags, tags.RunnerConfig), cancel: cancel, launched: aws.ToTime(in.LaunchTime)}
+		h.hosts[id] = x
+		h.stats.Booted++
+		go h.boot(hctx, x)
+	}
+	for id, x := range h.hosts {
+		if _, ok := alive[id]; !ok && x.cancel != nil {
+			// Terminated from outside (scale-down, clean-up): the machine is gone mid-whatever.
+			x.cancel()
+			x.cancel = nil
+			h.stats.Removed++
+		}
+	}
+}
+
+func (h *Hosts) boot(ctx context.Context, x *host) {
+	log := h.Log.With("instance_id", x.id)
+	select {
+	case <-time.After(h.BootDelay):
+	case <-ctx.Done():
+		return
+	}
+	value, err := h.readToken(ctx, x)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("simulated host: no token; powering off", "error", err.Error())
+			h.count(func(s *HostStats) { s.TokenTimeouts++ })
+			h.powerOff(x)
+		}
+		return
+	}
+	jit, reg, err := bootstrap.ParseToken(value)
+	if err != nil {
+		log.Warn("simulated host: bad token; powering off", "error", err.Error())
+		h.count(func(s *HostStats) { s.BadTokens++ })
+		h.powerOff(x)
+		return
+	}
+	var conn *ghsim.RunnerConn
+	ephemeral := true
+	if jit != "" {
+		conn, err = h.Sim.ConnectJIT(jit)
+	} else {
+		ephemeral = reg.Ephemeral
+		conn, err = h.Sim.ConnectRegistration(reg.Token, reg.Name, reg.Labels, reg.Ephemeral)
+	}
+	if err != nil {
+		log.Warn("simulated host: runner could not connect; powering off", "error", err.Error())
+		h.powerOff(x)
+		return
+	}
+	h.mu.Lock()
+	x.conn = conn
+	h.online[conn.Name()] = time.Now()
+	h.stats.Connected++
+	h.mu.Unlock()
+	h.work(ctx, x, conn, ephemeral)
+}
+
+// work runs jobs until the runner ends; an ephemeral runner's instance then powers off.
+func (h *Hosts) work(ctx context.Context, x *host, conn *ghsim.RunnerConn, ephemeral bool) {
+	for {
+		job, err := conn.NextJob(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				conn.Disconnect() // the instance was terminated under the runner
+			} else if ephemeral {
+				h.powerOff(x) // deregistered before it got a job
+			}
+			return
+		}
+		select {
+		case <-time.After(job.Duration):
+		case <-ctx.Done():
+			conn.Interrupt() // terminated mid-job: GitHub sees the runner vanish
+			return
+		}
+		if err := conn.Complete(ghsim.ConclusionSuccess); err != nil {
+			return
+		}
+		h.count(func(s *HostStats) { s.JobsRun++ })
+		if ephemeral {
+			h.powerOff(x)
+			return
+		}
+	}
+}
+
+// Interrupt plays a spot interruption of instance id: the runner vanishes mid-job and the
+// instance terminates.
+func (h *Hosts) Interrupt(id string) bool {
+	h.mu.Lock()
+	x, ok := h.hosts[id]
+	h.mu.Unlock()
+	if !ok || x.conn == nil {
+		return false
+	}
+	x.conn.Interrupt()
+	h.count(func(s *HostStats) { s.Interrupted++ })
+	h.powerOff(x)
+	return true
+}
+
+// Busy returns the instance ids whose runner is connected (candidates for interruption).
+func (h *Hosts) Busy() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ids []string
+	for id, x := range h.hosts {
+		if x.conn != nil && x.cancel != nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (h *Hosts) readToken(ctx context.Context, x *host) (string, error) {
+	name := fmt.Sprintf("/%s/runners/%s/tokens/%s", h.Prefix, x.config, x.id)
+	deadline := time.Now().Add(tokenWaitTime)
+	for {
+		out, err := h.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+		if err == nil {
+			if _, err := h.SSM.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(name)}); err != nil {
+				return "", fmt.Errorf("delete token: %w", err)
+			}
+			return aws.ToString(out.Parameter.Value), nil
+		}
+		var nf *ssmtypes.ParameterNotFound
+		if !errors.As(err, &nf) && ctx.Err() == nil {
+			h.Log.Debug("simulated host: token read failed", "instance_id", x.id, "error", err.Error())
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("token %s not there after %s", name, tokenWaitTime)
+		}
+		select {
+		case <-time.After(tokenPoll):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// powerOff is `shutdown -h now` with shutdown behaviour terminate.
+func (h *Hosts) powerOff(x *host) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := h.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{x.id}}); err != nil {
+		h.Log.Warn("simulated host: power off failed", "instance_id", x.id, "error", err.Error())
+	}
+}
+
+// OnlineAt reports when the runner named name came online.
+func (h *Hosts) OnlineAt(name string) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.online[name]
+	return t, ok
+}
+
+// Online returns a copy of every runner's online time.
+func (h *Hosts) Online() map[string]time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.online)
+}
+
+// Stats returns a snapshot.
+func (h *Hosts) Stats() HostStats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stats
+}
+
+func (h *Hosts) count(f func(*HostStats)) {
+	h.mu.Lock()
+	f(&h.stats)
+	h.mu.Unlock()
+}
+
+func tagValue(ts []ec2types.Tag, key string) string {
+	for _, t := range ts {
+		if strings.EqualFold(aws.ToString(t.Key), key) {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
