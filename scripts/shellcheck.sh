@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck over every shell script in the repository (templates are checked after rendering
+# Runs shellcheck on every shell script in the repository (templates are checked after rendering
 # by their own Go tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
