@@ -1,0 +1,50 @@
+package scaleup
+
+import (
+	"context"
+	"time"
+
+	"github.com/ghr-dev/ghr/internal/config"
+)
+
+// Owner is where runners register: an org ("octo") or a repository ("octo/app").
+type Owner struct {
+	Name           string
+	Level          string // queue.LevelOrg or queue.LevelRepo
+	InstallationID int64  // 0: resolved from Name
+}
+
+// Runner is one live runner host as the compute provider reports it.
+type Runner struct {
+	ID         string
+	Owner      string
+	JobIDs     []int64 // ascending ids of the jobs its launch was for; nil for pool runners
+	LaunchTime time.Time
+}
+
+// LaunchSpec asks the compute provider for runner hosts.
+type LaunchSpec struct {
+	Config    *config.RunnerConfig
+	Owner     Owner
+	CreatedBy string  // tags.CreatedByScaleUp or tags.CreatedByPool
+	JobIDs    []int64 // ascending; recorded on every host of the launch
+	Count     int
+	Token     string // idempotency key: the same key never launches twice; "" for none
+}
+
+// Compute starts and stops runner hosts. EC2 is the provider today (EC2Compute); an
+// ECS/Fargate provider would implement the same three calls.
+type Compute interface {
+	// Runners lists the live (booting or running) hosts of a runner config.
+	Runners(ctx context.Context, configKey string) ([]Runner, error)
+	// Launch starts up to spec.Count hosts and returns the ids of those it started, even
+	// when it also returns an error (a partial launch).
+	Launch(ctx context.Context, spec LaunchSpec) ([]string, error)
+	// Terminate stops hosts.
+	Terminate(ctx context.Context, ids []string) error
+}
+
+// TokenStore keeps each host's registration where its bootstrap reads it.
+type TokenStore interface {
+	Put(ctx context.Context, configKey, instanceID, value string) error
+}

@@ -1,0 +1,60 @@
+// Package scaleup turns queued jobs into registered runners. The scale-up Lambda hands it each
+// SQS batch from the build queues (one queue per runner config, one function for all):
+//
+//	decode → drop invalid, duplicate and unknown-config messages → list live runners once per
+//	runner config → drop jobs that already have a runner → (optionally) drop jobs GitHub no
+//	longer queues → allocate within max_runners, oldest first → one launch per (config,
+//	owner[, labels]) → register every host concurrently → acknowledge or retry each message.
+//
+// The decision steps (Triage, MarkServed, Allocate) are pure; the side effects sit behind
+// Compute (EC2 today, see EC2Compute), TokenStore (SSM, internal/runnertoken) and GitHub
+// (AppGitHub). Launcher is the launch-and-register path, shared with the warm pool.
+//
+// # One runner per job
+//
+// The webhook is stateless and sends to standard SQS queues, so a job can arrive twice
+// (GitHub redelivers, SQS delivers at least once) and a batch can be retried. Scale-up still
+// launches one runner per job:
+//
+//  1. Job ids are de-duplicated within a batch.
+//  2. Every host carries its launch's job ids in the ghr:job-id tag (ascending,
+//     comma-separated: CreateFleet tags a whole fleet alike, see ec2fleet.FormatJobIDs). The
+//     listing that counts runners for max_runners — one paged, tag-filtered
+//     DescribeInstances per runner config — also returns these tags, so finding jobs that
+//     already have a runner costs no extra call. Invariant: when c live hosts carry the same
+//     list, its first c jobs are served. The launcher keeps it by acknowledging, in a launch
+//     that registered m hosts, exactly the first m jobs and retrying the rest; hosts it could
+//     not register are terminated, so they leave the count.
+//  3. CreateFleet's ClientToken is a hash of the runner config, owner and sorted job ids (with
+//     each message's receive count), so a request repeated while its outcome is in doubt
+//     returns the first fleet instead of launching another, and a batch redelivered after
+//     its hosts were terminated gets new ones rather than a replay of the dead fleet.
+//
+// Known limits: a function that dies between CreateFleet and registration (a crash, not a
+// timeout — launches are not started with less than minLaunchTime left, and termination of
+// unregistered hosts runs detached from the invocation's deadline) leaves hosts tagged as
+// serving jobs without a registration; scale-down reaps them as orphans, and those jobs need
+// GitHub's redelivery. The same holds when terminating an unregistered host fails (logged at
+// error level). A duplicate arriving after its job's ephemeral runner has finished and gone
+// launches a spare runner, which scale-down removes when idle; CHECK_JOB_QUEUED=always
+// prevents that at one GitHub call per job.
+//
+// # Message fates
+//
+// Acknowledged: launched and registered, duplicate, already served, not queued any more,
+// unknown runner config, invalid (logged at error level and counted in the MessagesInvalid
+// metric). Retried (reported as batch item failures): over max_runners, launch or
+// registration failed, runner listing failed, GitHub rate limit in force, too little time
+// left. Invalid-configuration errors from EC2 are logged at error level and pause launches
+// for that runner config for invalidConfigPause; the queue's redrive policy bounds retries.
+//
+// # GitHub calls
+//
+// Ephemeral runners get one JIT config each (the floor); persistent runners share one
+// registration token per owner, cached until near expiry; the installation token is minted
+// once per installation per container; an org runner group name is resolved once. Calls run
+// concurrently up to GITHUB_CONCURRENCY and are paced per endpoint below GitHub's secondary
+// limit by githubapp.Transport. A rate-limit answer pauses all GitHub calls until its
+// Retry-After has passed; affected hosts are terminated and their jobs retried, and no host
+// is launched while the pause lasts.
+package scaleup

@@ -1,0 +1,67 @@
+package scaleup
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ghr-dev/ghr/internal/ec2fleet"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// A launch's job ids must fit one ghr:job-id tag value.
+const _ = uint(ec2fleet.MaxJobsPerTag - maxJobsPerLaunch)
+
+// EC2Compute runs runner hosts as EC2 instances launched by instant fleets and found by the
+// deployment's tags.
+type EC2Compute struct {
+	API         ec2fleet.API
+	Fleet       *ec2fleet.Fleet
+	Environment string // deployment prefix (ghr:environment)
+}
+
+var (
+	_ Compute    = (*EC2Compute)(nil)
+	_ TokenStore = runnertoken.Store{}
+)
+
+// Runners implements Compute with one paged, tag-filtered DescribeInstances.
+func (c *EC2Compute) Runners(ctx context.Context, configKey string) ([]Runner, error) {
+	is, err := ec2fleet.List(ctx, c.API, ec2fleet.Filter{Environment: c.Environment, RunnerConfig: configKey})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Runner, 0, len(is))
+	for _, i := range is {
+		out = append(out, Runner{ID: i.ID, Owner: i.Tags[tags.Owner], JobIDs: ec2fleet.ParseJobIDs(i.Tags[tags.JobID]), LaunchTime: i.LaunchTime})
+	}
+	return out, nil
+}
+
+// Launch implements Compute with one instant fleet (plus one on-demand fleet on failover).
+func (c *EC2Compute) Launch(ctx context.Context, spec LaunchSpec) ([]string, error) {
+	kv := map[string]string{
+		tags.Environment:  c.Environment,
+		tags.RunnerConfig: spec.Config.Key,
+		tags.Type:         spec.Owner.Level,
+		tags.Owner:        spec.Owner.Name,
+		tags.CreatedBy:    spec.CreatedBy,
+	}
+	if len(spec.JobIDs) > 0 {
+		kv[tags.JobID] = ec2fleet.FormatJobIDs(spec.JobIDs)
+	}
+	res, err := c.Fleet.Launch(ctx, ec2fleet.SpecFor(spec.Config, spec.Count, kv, spec.Token))
+	ids := make([]string, 0, len(res.Instances))
+	for _, i := range res.Instances {
+		ids = append(ids, i.ID)
+	}
+	if err != nil {
+		return ids, fmt.Errorf("launch %s for %s: %w", spec.Config.Key, spec.Owner.Name, err)
+	}
+	return ids, nil
+}
+
+// Terminate implements Compute.
+func (c *EC2Compute) Terminate(ctx context.Context, ids []string) error {
+	return ec2fleet.Terminate(ctx, c.API, ids)
+}

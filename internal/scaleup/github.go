@@ -1,0 +1,268 @@
+package scaleup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/queue"
+)
+
+// GitHub registration lifetimes.
+const (
+	// registrationTokenMargin: a cached registration token (valid one hour) is replaced this
+	// long before it expires, leaving a booting instance time to use it.
+	registrationTokenMargin = 15 * time.Minute
+	// defaultRunnerGroupID is the Default runner group, which every org and repo has.
+	defaultRunnerGroupID = 1
+	// jitWorkFolder is the runner's work directory, relative to its install directory.
+	jitWorkFolder = "_work"
+	// runnerGroupsPage is the largest page of the runner groups list.
+	runnerGroupsPage = 100
+)
+
+// Registration is one runner to register.
+type Registration struct {
+	Owner       Owner
+	Name        string
+	Labels      []string
+	RunnerGroup string // org runner group name; "" is Default
+	Ephemeral   bool
+}
+
+// GitHub is what scale-up asks of GitHub.
+type GitHub interface {
+	// Register returns what the instance needs to register: the encoded JIT config for an
+	// ephemeral runner, config.sh arguments for a persistent one.
+	Register(ctx context.Context, r Registration) (string, error)
+	// JobQueued reports whether the job still waits for a runner.
+	JobQueued(ctx context.Context, o Owner, repo string, jobID int64) (bool, error)
+	// Paused returns how long GitHub asked us to hold off (0 when calls may go).
+	Paused() time.Duration
+}
+
+// AppGitHub implements GitHub with the App library: installation tokens are minted once per
+// installation and cached, every call is paced per endpoint by githubapp.Transport, at most
+// Concurrency calls are in flight, and a rate-limit answer pauses every call until its
+// Retry-After has passed.
+type AppGitHub struct {
+	app    *githubapp.App
+	webURL string // for persistent runners' --url
+	sem    chan struct{}
+	now    func() time.Time
+
+	mu        sync.Mutex
+	pauseTill time.Time
+	groups    map[string]int64              // "org/group" → id
+	regTokens map[string]*registrationToken // owner → token
+}
+
+type registrationToken struct {
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+var _ GitHub = (*AppGitHub)(nil)
+
+// NewAppGitHub wraps app. webURL is the GitHub web URL (config.WebURL); concurrency bounds
+// calls in flight; now nil uses time.Now.
+func NewAppGitHub(app *githubapp.App, webURL string, concurrency int, now func() time.Time) *AppGitHub {
+	if now == nil {
+		now = time.Now
+	}
+	return &AppGitHub{
+		app: app, webURL: strings.TrimSuffix(webURL, "/"), sem: make(chan struct{}, max(concurrency, 1)), now: now,
+		groups: map[string]int64{}, regTokens: map[string]*registrationToken{},
+	}
+}
+
+// ErrPaused is returned without calling GitHub while a rate limit's wait runs.
+var ErrPaused = errors.New("github calls paused by a rate limit")
+
+// Paused implements GitHub.
+func (g *AppGitHub) Paused() time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return max(g.pauseTill.Sub(g.now()), 0)
+}
+
+// call runs fn within the concurrency bound, refusing while paused and pausing on a limit.
+func (g *AppGitHub) call(ctx context.Context, fn func() error) error {
+	if d := g.Paused(); d > 0 {
+		return fmt.Errorf("%w for %s", ErrPaused, d.Round(time.Second))
+	}
+	select {
+	case g.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	err := fn()
+	<-g.sem
+	if wait, limited := githubapp.RateLimitWait(err); limited {
+		g.mu.Lock()
+		if until := g.now().Add(wait); until.After(g.pauseTill) {
+			g.pauseTill = until
+		}
+		g.mu.Unlock()
+	}
+	return err
+}
+
+func (g *AppGitHub) client(ctx context.Context, o Owner) (*github.Client, error) {
+	id := o.InstallationID
+	if id == 0 {
+		var err error
+		if id, err = g.app.InstallationID(ctx, o.Name); err != nil {
+			return nil, err
+		}
+	}
+	return g.app.Client(id), nil
+}
+
+// Register implements GitHub.
+func (g *AppGitHub) Register(ctx context.Context, r Registration) (string, error) {
+	c, err := g.client(ctx, r.Owner)
+	if err != nil {
+		return "", err
+	}
+	org, repo, isRepo := strings.Cut(r.Owner.Name, "/")
+	if r.Owner.Level == queue.LevelRepo && !isRepo {
+		return "", fmt.Errorf("repo-level owner %q is not owner/repo", r.Owner.Name)
+	}
+	groupID, err := g.runnerGroupID(ctx, c, r.Owner, r.RunnerGroup)
+	if err != nil {
+		return "", err
+	}
+	if !r.Ephemeral {
+		return g.registrationArgs(ctx, c, r, groupID)
+	}
+	req := &github.GenerateJITConfigRequest{Name: r.Name, RunnerGroupID: groupID, Labels: r.Labels, WorkFolder: github.String(jitWorkFolder)}
+	var jit *github.JITRunnerConfig
+	err = g.call(ctx, func() (err error) {
+		if r.Owner.Level == queue.LevelRepo {
+			jit, _, err = c.Actions.GenerateRepoJITConfig(ctx, org, repo, req)
+		} else {
+			jit, _, err = c.Actions.GenerateOrgJITConfig(ctx, org, req)
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("generate jit config for %s: %w", r.Name, err)
+	}
+	if jit.GetEncodedJITConfig() == "" {
+		return "", fmt.Errorf("generate jit config for %s: empty answer", r.Name)
+	}
+	return jit.GetEncodedJITConfig(), nil
+}
+
+// registrationArgs builds config.sh arguments around the owner's registration token, which
+// is fetched once and reused until near expiry.
+func (g *AppGitHub) registrationArgs(ctx context.Context, c *github.Client, r Registration, groupID int64) (string, error) {
+	tok, err := g.registrationToken(ctx, c, r.Owner)
+	if err != nil {
+		return "", err
+	}
+	args := []string{"--url", g.webURL + "/" + r.Owner.Name, "--token", tok, "--name", r.Name,
+		"--labels", strings.Join(r.Labels, ","), "--unattended"}
+	if r.Owner.Level == queue.LevelOrg && groupID != defaultRunnerGroupID {
+		args = append(args, "--runnergroup", r.RunnerGroup)
+	}
+	return strings.Join(args, " "), nil
+}
+
+func (g *AppGitHub) registrationToken(ctx context.Context, c *github.Client, o Owner) (string, error) {
+	g.mu.Lock()
+	e, ok := g.regTokens[o.Name]
+	if !ok {
+		e = &registrationToken{}
+		g.regTokens[o.Name] = e
+	}
+	g.mu.Unlock()
+
+	e.mu.Lock() // one request per owner even when a whole batch registers at once
+	defer e.mu.Unlock()
+	if e.token != "" && g.now().Add(registrationTokenMargin).Before(e.expires) {
+		return e.token, nil
+	}
+	var tok *github.RegistrationToken
+	err := g.call(ctx, func() (err error) {
+		if org, repo, isRepo := strings.Cut(o.Name, "/"); isRepo {
+			tok, _, err = c.Actions.CreateRegistrationToken(ctx, org, repo)
+		} else {
+			tok, _, err = c.Actions.CreateOrganizationRegistrationToken(ctx, org)
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("registration token for %s: %w", o.Name, err)
+	}
+	e.token, e.expires = tok.GetToken(), tok.GetExpiresAt().Time
+	return e.token, nil
+}
+
+// runnerGroupID resolves an org runner group name once per container.
+func (g *AppGitHub) runnerGroupID(ctx context.Context, c *github.Client, o Owner, name string) (int64, error) {
+	if o.Level == queue.LevelRepo || name == "" || strings.EqualFold(name, "default") {
+		return defaultRunnerGroupID, nil
+	}
+	org, _, _ := strings.Cut(o.Name, "/")
+	key := org + "/" + name
+	g.mu.Lock()
+	id, ok := g.groups[key]
+	g.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	opts := &github.ListOrgRunnerGroupOptions{ListOptions: github.ListOptions{PerPage: runnerGroupsPage}}
+	for {
+		var page *github.RunnerGroups
+		var resp *github.Response
+		err := g.call(ctx, func() (err error) {
+			page, resp, err = c.Actions.ListOrganizationRunnerGroups(ctx, org, opts)
+			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("list runner groups of %s: %w", org, err)
+		}
+		for _, rg := range page.RunnerGroups {
+			if rg.GetName() == name {
+				g.mu.Lock()
+				g.groups[key] = rg.GetID()
+				g.mu.Unlock()
+				return rg.GetID(), nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return 0, fmt.Errorf("runner group %q not found in %s", name, org)
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// JobQueued implements GitHub.
+func (g *AppGitHub) JobQueued(ctx context.Context, o Owner, repo string, jobID int64) (bool, error) {
+	c, err := g.client(ctx, o)
+	if err != nil {
+		return true, err
+	}
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok {
+		return true, fmt.Errorf("repo %q is not owner/name", repo)
+	}
+	var job *github.WorkflowJob
+	err = g.call(ctx, func() (err error) {
+		job, _, err = c.Actions.GetWorkflowJobByID(ctx, owner, name, jobID)
+		return err
+	})
+	if err != nil {
+		return true, fmt.Errorf("get job %d: %w", jobID, err)
+	}
+	return job.GetStatus() == "queued", nil
+}

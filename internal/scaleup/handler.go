@@ -1,0 +1,216 @@
+package scaleup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// clientTokenLen keeps "<token>-on-demand" within EC2's 64-character client token.
+const clientTokenLen = 40
+
+// Handler consumes build-queue batches.
+type Handler struct {
+	Launcher       *Launcher
+	Configs        map[string]*config.RunnerConfig
+	CheckJobQueued string // config.CheckQueued*
+	Logger         *slog.Logger
+}
+
+// Handle processes one SQS batch and reports the messages to retry. It never fails the whole
+// batch: each message's fate is decided on its own.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	verdicts := make(map[string]Verdict, len(ev.Records))
+	msgs := h.decode(ev.Records, verdicts)
+	keep := Triage(msgs, h.Configs, verdicts)
+
+	runners := h.runners(ctx, keep)
+	var listed []Message
+	for _, m := range keep {
+		if _, ok := runners[m.Job.RunnerConfig]; ok {
+			listed = append(listed, m)
+		} else {
+			verdicts[m.ID] = Failed // could not count runners: retry rather than overshoot
+		}
+	}
+	keep = MarkServed(listed, runners, verdicts)
+	keep = h.dropNotQueued(ctx, keep, verdicts)
+	live := make(map[string]int, len(runners))
+	for k, rs := range runners {
+		live[k] = len(rs)
+	}
+	groups := Allocate(keep, h.Configs, live, verdicts)
+	h.launch(ctx, groups, verdicts)
+	return h.respond(ctx, msgs, ev.Records, verdicts), nil
+}
+
+func (h *Handler) decode(records []events.SQSMessage, verdicts map[string]Verdict) []Message {
+	msgs := make([]Message, 0, len(records))
+	for _, r := range records {
+		job, err := queue.DecodeJob([]byte(r.Body))
+		if err != nil {
+			verdicts[r.MessageId] = Invalid
+			h.Logger.Error("invalid message dropped", "message_id", r.MessageId, logging.KeyError, err.Error())
+			continue
+		}
+		rc, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+		msgs = append(msgs, Message{ID: r.MessageId, Job: job, ReceiveCount: rc})
+	}
+	return msgs
+}
+
+// runners lists live runners once per runner config in the batch, concurrently. A config
+// whose listing failed is absent from the result.
+func (h *Handler) runners(ctx context.Context, msgs []Message) map[string][]Runner {
+	keys := map[string]bool{}
+	for _, m := range msgs {
+		keys[m.Job.RunnerConfig] = true
+	}
+	out := make(map[string][]Runner, len(keys))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for key := range keys {
+		wg.Go(func() {
+			rs, err := h.Launcher.Compute.Runners(ctx, key)
+			if err != nil {
+				h.Logger.Warn("count runners", logging.KeyRunnerConfig, key, logging.KeyError, err.Error())
+				return
+			}
+			mu.Lock()
+			out[key] = rs
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// dropNotQueued asks GitHub whether each job still waits, where the check is on. Any error
+// counts as queued: launching a spare runner is cheaper than losing a job.
+func (h *Handler) dropNotQueued(ctx context.Context, msgs []Message, verdicts map[string]Verdict) []Message {
+	check := func(m Message) bool {
+		switch h.CheckJobQueued {
+		case config.CheckQueuedAlways:
+			return true
+		case config.CheckQueuedNever:
+			return false
+		default:
+			return !h.Configs[m.Job.RunnerConfig].Ephemeral
+		}
+	}
+	queued := make([]bool, len(msgs))
+	var wg sync.WaitGroup
+	for i, m := range msgs {
+		queued[i] = true
+		if !check(m) {
+			continue
+		}
+		wg.Go(func() {
+			o := Owner{Name: m.Job.Owner, Level: m.Job.Level, InstallationID: m.Job.InstallationID}
+			q, err := h.Launcher.GitHub.JobQueued(ctx, o, m.Job.Repo, m.Job.JobID)
+			if err != nil {
+				h.Logger.Warn("job status unknown, assuming queued", logging.KeyJobID, m.Job.JobID, logging.KeyError, err.Error())
+				return
+			}
+			queued[i] = q
+		})
+	}
+	wg.Wait()
+	var keep []Message
+	for i, m := range msgs {
+		if !queued[i] {
+			verdicts[m.ID] = NotQueued
+			continue
+		}
+		keep = append(keep, m)
+	}
+	return keep
+}
+
+// launch runs every group's launch concurrently. In a group that got fewer registered
+// runners than jobs, the first jobs (ascending ids) are the launched ones, which keeps the
+// ghr:job-id invariant, and the rest are retried.
+func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[string]Verdict) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Go(func() {
+			spec := LaunchSpec{
+				Config: g.Config, Owner: g.Owner, CreatedBy: tags.CreatedByScaleUp,
+				JobIDs: g.JobIDs(), Count: len(g.Jobs), Token: ClientToken(g),
+			}
+			ids, err := h.Launcher.launch(ctx, spec, g.Labels)
+			if err != nil {
+				h.Logger.Warn("launch incomplete", logging.KeyRunnerConfig, g.Config.Key, logging.KeyOwner, g.Owner.Name,
+					"jobs", len(g.Jobs), "registered", len(ids), logging.KeyError, err.Error())
+			}
+			if len(ids) > 0 {
+				h.Logger.Info("runners launched", logging.KeyRunnerConfig, g.Config.Key, logging.KeyOwner, g.Owner.Name, "instance_ids", ids)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i, m := range g.Jobs {
+				if i < len(ids) {
+					verdicts[m.ID] = Launched
+				} else {
+					verdicts[m.ID] = Failed
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// ClientToken is the CreateFleet idempotency key of a group: a hash of its runner config,
+// owner and sorted job ids, so a request repeated while its first attempt is in doubt never
+// starts a second fleet. Each job's receive count is part of it, so a job the queue
+// redelivers after its hosts were terminated gets fresh hosts rather than EC2 replaying
+// the terminated fleet.
+func ClientToken(g Group) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s", g.Config.Key, g.Owner.Name, g.Owner.Level)
+	for _, m := range g.Jobs {
+		fmt.Fprintf(h, "\x00%d:%d", m.Job.JobID, m.ReceiveCount)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:clientTokenLen]
+}
+
+func (h *Handler) respond(ctx context.Context, msgs []Message, records []events.SQSMessage, verdicts map[string]Verdict) events.SQSEventResponse {
+	var resp events.SQSEventResponse
+	counts := map[string]int{}
+	jobs := make(map[string]Message, len(msgs))
+	for _, m := range msgs {
+		jobs[m.ID] = m
+	}
+	for _, r := range records {
+		v := verdicts[r.MessageId]
+		counts[metricName(v)]++
+		if m, ok := jobs[r.MessageId]; ok {
+			h.Logger.Info("job", logging.KeyJobID, m.Job.JobID, logging.KeyDeliveryID, m.Job.DeliveryID,
+				logging.KeyRunnerConfig, m.Job.RunnerConfig, logging.KeyOwner, m.Job.Owner, logging.KeyDecision, v.String())
+		}
+		if v.Retry() {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+	}
+	emitMetrics(ctx, h.Logger, h.Launcher.now(), counts)
+	return resp
+}
+
+func metricName(v Verdict) string {
+	return map[Verdict]string{
+		Invalid: "MessagesInvalid", UnknownConfig: "JobsUnknownConfig", Duplicate: "JobsDuplicate", Served: "JobsServed",
+		NotQueued: "JobsNotQueued", OverCap: "JobsOverCap", Launched: "JobsLaunched", Failed: "JobsRetried", Launch: "JobsRetried",
+	}[v]
+}
