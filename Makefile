@@ -8,7 +8,7 @@ LAMBDAS    := $(notdir $(wildcard lambdas/*))
 LDFLAGS    := -s -w -buildid= -X github.com/ghr-dev/ghr/internal/version.Version=$(VERSION)
 FUZZTIME   ?= 5s
 
-.PHONY: all build dist test unit fuzz lint bench tools clean
+.PHONY: all build dist demo test unit fuzz lint bench tools clean
 
 all: build
 
@@ -25,6 +25,12 @@ dist/%.zip: FORCE
 	$(GO) run ./cmd/reprozip -o $@ -C build/$* bootstrap
 
 FORCE:
+
+# The local end-to-end demo: the real module applied to moto_server, the real Lambda binaries
+# (built for this machine's architecture), a GitHub simulator and simulated runner hosts.
+demo: tools
+	$(MAKE) dist ARCH=$$($(GO) env GOARCH)
+	$(GO) run ./cmd/ghr local demo
 
 tools:
 	bash scripts/check-tools.sh

@@ -1,0 +1,150 @@
+// Command ghr is the project's CLI.
+//
+//	ghr local demo [flags]   deploy into a local AWS emulator, run 20 jobs end to end, report
+//	ghr local up [flags]     deploy and keep running; prints the endpoints (also as JSON)
+//	ghr version
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/ghr-dev/ghr/internal/sandbox"
+	"github.com/ghr-dev/ghr/internal/version"
+)
+
+const usage = `usage:
+  ghr local demo [-jobs N] [-json FILE] [flags]   run N jobs end to end and report (exit 1 on a lost job or leak)
+  ghr local up [flags]                            deploy locally and keep running until Ctrl-C
+  ghr version`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ghr:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "version":
+		fmt.Fprintln(stdout, version.Version)
+		return nil
+	case "local":
+		if len(args) < 2 {
+			return errors.New(usage)
+		}
+		return local(ctx, args[1], args[2:], stdout, stderr)
+	default:
+		return errors.New(usage)
+	}
+}
+
+func local(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ghr local "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o sandbox.Options
+	fs.StringVar(&o.MotoEndpoint, "moto", "", "use this moto_server endpoint instead of starting one")
+	fs.StringVar(&o.Root, "root", "", "repository root (default: found from the working directory)")
+	fs.StringVar(&o.WorkDir, "workdir", "", "where state, binaries and logs go (default: a new temp dir)")
+	fs.Float64Var(&o.Speedup, "speedup", sandbox.DefaultSpeedup, "how much faster than deployed schedules fire")
+	fs.DurationVar(&o.BootDelay, "boot-delay", sandbox.DefaultBootDelay, "simulated instance boot time")
+	verbose := fs.Bool("v", false, "log the sandbox's own progress")
+	jobs := fs.Int("jobs", 20, "demo: number of workflow jobs")
+	jsonOut := fs.String("json", "", "demo: also write the report as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.Root == "" {
+		root, err := findRoot()
+		if err != nil {
+			return err
+		}
+		o.Root = root
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	o.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	fmt.Fprintln(stderr, "starting: moto_server, GitHub simulator, terraform apply examples/local …")
+	sb, err := sandbox.Up(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	switch cmd {
+	case "up":
+		return up(ctx, sb, stdout)
+	case "demo":
+		return demo(ctx, sb, *jobs, *jsonOut, stdout, stderr)
+	default:
+		return errors.New(usage)
+	}
+}
+
+func up(ctx context.Context, sb *sandbox.Sandbox, stdout io.Writer) error {
+	info := map[string]any{
+		"webhook_url": sb.WebhookURL, "webhook_secret": sb.WebhookSecret, "github_api_url": sb.Sim.URL,
+		"aws_endpoint": sb.Moto, "functions_aws_endpoint": sb.ProxyURL, "prefix": sb.Opts.Prefix,
+		"workdir": sb.Opts.WorkDir, "owners": sb.Owners, "repos": sb.Repos,
+	}
+	fmt.Fprintf(stdout, "ghr is running locally (Ctrl-C stops and removes everything)\n\n")
+	fmt.Fprintf(stdout, "  webhook URL     %s\n  webhook secret  %s\n  GitHub API      %s\n  AWS endpoint    %s\n  logs            %s\n\n",
+		sb.WebhookURL, sb.WebhookSecret, sb.Sim.URL, sb.Moto, filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
+	b, _ := json.Marshal(info)
+	fmt.Fprintf(stdout, "%s\n", b)
+	<-ctx.Done()
+	return nil
+}
+
+func demo(ctx context.Context, sb *sandbox.Sandbox, jobs int, jsonOut string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "deployed %d functions; queueing %d jobs\n", len(sb.Deployment.Functions), jobs)
+	rep, err := sb.Run(ctx, sandbox.DemoScenario(jobs), stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep.Markdown())
+	if jsonOut != "" {
+		if err := os.WriteFile(jsonOut, rep.JSON(), 0o644); err != nil {
+			return err
+		}
+	}
+	if !rep.OK() {
+		return fmt.Errorf("demo failed: %d of %d jobs ran, leftovers %+v (logs: %s)", rep.Completed, rep.Jobs, rep.Leftovers, filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
+	}
+	return nil
+}
+
+// findRoot walks up from the working directory to ghr's go.mod.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/ghr-dev/ghr") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the ghr repository: run from it or pass -root")
+		}
+		dir = parent
+	}
+}
