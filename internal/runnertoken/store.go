@@ -1,10 +1,9 @@
 // Package runnertoken stores what a runner instance needs to register with GitHub, where the
 // instance's bootstrap reads it: an SSM SecureString at
 // /<prefix>/runners/<config>/tokens/<instance-id>, encrypted with the deployment's KMS key and
-// tagged ghr:instance-id. The value is the runner's encoded JIT config (ephemeral runners: pass
-// it to `run.sh --jitconfig`) or config.sh arguments starting with `--url` (persistent
-// runners). The instance deletes the parameter after reading it; scale-down deletes the ones
-// whose instance is gone.
+// tagged ghr:instance-id. The value's formats are docs/runner-token.md (internal/bootstrap).
+// The instance deletes the parameter after reading it; scale-down deletes the ones whose
+// instance is gone.
 package runnertoken
 
 import (

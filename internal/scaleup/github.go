@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/ghr-dev/ghr/internal/bootstrap"
 	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/queue"
 )
@@ -38,8 +39,8 @@ type Registration struct {
 
 // GitHub is what scale-up asks of GitHub.
 type GitHub interface {
-	// Register returns what the instance needs to register: the encoded JIT config for an
-	// ephemeral runner, config.sh arguments for a persistent one.
+	// Register returns the runner token parameter's value (docs/runner-token.md): the encoded
+	// JIT config for an ephemeral runner, a registration document for a persistent one.
 	Register(ctx context.Context, r Registration) (string, error)
 	// JobQueued reports whether the job still waits for a runner.
 	JobQueued(ctx context.Context, o Owner, repo string, jobID int64) (bool, error)
@@ -156,25 +157,24 @@ func (g *AppGitHub) Register(ctx context.Context, r Registration) (string, error
 	if err != nil {
 		return "", fmt.Errorf("generate jit config for %s: %w", r.Name, err)
 	}
-	if jit.GetEncodedJITConfig() == "" {
-		return "", fmt.Errorf("generate jit config for %s: empty answer", r.Name)
+	if err := bootstrap.ValidateJIT(jit.GetEncodedJITConfig()); err != nil {
+		return "", fmt.Errorf("generate jit config for %s: %w", r.Name, err)
 	}
 	return jit.GetEncodedJITConfig(), nil
 }
 
-// registrationArgs builds config.sh arguments around the owner's registration token, which
-// is fetched once and reused until near expiry.
+// registrationArgs renders the registration document (docs/runner-token.md) around the
+// owner's registration token, which is fetched once and reused until near expiry.
 func (g *AppGitHub) registrationArgs(ctx context.Context, c *github.Client, r Registration, groupID int64) (string, error) {
 	tok, err := g.registrationToken(ctx, c, r.Owner)
 	if err != nil {
 		return "", err
 	}
-	args := []string{"--url", g.webURL + "/" + r.Owner.Name, "--token", tok, "--name", r.Name,
-		"--labels", strings.Join(r.Labels, ","), "--unattended"}
+	doc := bootstrap.Registration{URL: g.webURL + "/" + r.Owner.Name, Token: tok, Name: r.Name, Labels: r.Labels, Ephemeral: r.Ephemeral}
 	if r.Owner.Level == queue.LevelOrg && groupID != defaultRunnerGroupID {
-		args = append(args, "--runnergroup", r.RunnerGroup)
+		doc.RunnerGroup = r.RunnerGroup
 	}
-	return strings.Join(args, " "), nil
+	return doc.Encode()
 }
 
 func (g *AppGitHub) registrationToken(ctx context.Context, c *github.Client, o Owner) (string, error) {

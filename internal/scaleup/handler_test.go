@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,9 +14,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/ghr-dev/ghr/internal/bootstrap"
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
+	"github.com/ghr-dev/ghr/internal/pool"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/scaleup"
@@ -324,9 +327,10 @@ func TestPersistentRunners(t *testing.T) {
 	params := w.ssm.snapshot()
 	for _, i := range live {
 		v := params[runnertoken.Path("ghr", "persistent", i.ID)].value
-		want := "--url https://github.com/octo --token AREG1 --name ghr-" + i.ID + " --labels self-hosted,big --unattended --runnergroup ci"
-		if v != want {
-			t.Fatalf("registration args = %q, want %q", v, want)
+		_, reg, err := bootstrap.ParseToken(v)
+		want := bootstrap.Registration{URL: "https://github.com/octo", Token: "AREG1", Name: "ghr-" + i.ID, Labels: []string{"self-hosted", "big"}, RunnerGroup: "ci"}
+		if err != nil || !reflect.DeepEqual(*reg, want) {
+			t.Fatalf("registration document %q (%v), want %+v", v, err, want)
 		}
 	}
 	if w.gh.regTokens != 1 || len(w.gh.jitCalls()) != 0 {
@@ -386,9 +390,11 @@ func TestInvalidConfigPausesItsLaunches(t *testing.T) {
 	}
 }
 
+var _ pool.Launcher = scaleup.PoolLauncher{}
+
 func TestPoolLaunch(t *testing.T) {
 	w := newWorld(t, 0, config.CheckQueuedAuto)
-	ids, err := w.h.Launcher.Launch(context.Background(), w.h.Configs["linux"], scaleup.Owner{Name: "octo", Level: queue.LevelOrg}, 2, tags.CreatedByPool)
+	ids, err := scaleup.PoolLauncher{L: w.h.Launcher}.Launch(context.Background(), w.h.Configs["linux"], "octo", 2)
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("Launch = %v, %v", ids, err)
 	}

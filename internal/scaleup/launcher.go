@@ -161,3 +161,12 @@ func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, 
 	}
 	return ok, regErr
 }
+
+// PoolLauncher adapts Launcher to the warm pool, which launches org-level runners it tags as
+// its own.
+type PoolLauncher struct{ L *Launcher }
+
+// Launch starts and registers count runners of cfg in org.
+func (p PoolLauncher) Launch(ctx context.Context, cfg *config.RunnerConfig, org string, count int) ([]string, error) {
+	return p.L.Launch(ctx, cfg, Owner{Name: org, Level: tags.TypeOrg}, count, tags.CreatedByPool)
+}
