@@ -125,8 +125,9 @@ func appJWT(t testing.TB, key []byte, iss any, iat, exp time.Time) string {
 	return tok
 }
 
+// validJWT is an App JWT valid on the simulator's clock.
 func validJWT(t testing.TB, srv *Server) string {
-	now := time.Now()
+	now := srv.opts.Now()
 	return appJWT(t, srv.PrivateKeyPEM(), strconv.FormatInt(srv.AppID(), 10), now.Add(-30*time.Second), now.Add(9*time.Minute))
 }
 

@@ -34,10 +34,11 @@ var sender = Account{ID: 583231, Login: "octocat", Type: TypeUser}
 // WebhookFaults are injected into first attempts (not redeliveries of lost ones, which
 // would make recovery impossible to test deterministically; DropRate also applies to them).
 type WebhookFaults struct {
-	DropRate      float64       // lost: recorded as a timed-out failure, never sent
-	DuplicateRate float64       // sent twice, same X-GitHub-Delivery, two records
-	DelayRate     float64       // held back up to MaxDelay, so later events overtake it
-	MaxDelay      time.Duration // upper bound of an injected delay
+	DropRate      float64 // lost: recorded as a timed-out failure, never sent
+	DuplicateRate float64 // sent twice, same X-GitHub-Delivery, two records
+	DelayRate     float64 // held back MinDelay to MaxDelay, so later events overtake it
+	MinDelay      time.Duration
+	MaxDelay      time.Duration
 }
 
 // Delivery is one delivery attempt, as GET /app/hook/deliveries lists it.
@@ -77,7 +78,10 @@ type attempt struct {
 	repositoryID        int64
 	jobID               int64
 	redelivery          bool
-	first               bool // a new event (faults apply); false for duplicates and redeliveries
+	first               bool // a new event; false for redeliveries
+	// Faults, drawn when the attempt is queued so the faults in force at emission apply.
+	drop, dup bool
+	delay     time.Duration
 }
 
 type hooks struct {
@@ -193,6 +197,7 @@ func (h *hooks) enqueue(a *attempt) {
 	if h.closed {
 		return
 	}
+	a.drop, a.dup, a.delay = h.decide(a)
 	h.pending = append(h.pending, a)
 	h.cond.Broadcast()
 }
@@ -211,19 +216,18 @@ func (h *hooks) work() {
 		a := h.pending[0]
 		h.pending = slices.Delete(h.pending, 0, 1)
 		h.busy++
-		drop, dup, delay := h.decide(a)
 		h.mu.Unlock()
 
-		if delay > 0 {
-			t := time.NewTimer(delay)
+		if a.delay > 0 {
+			t := time.NewTimer(a.delay)
 			select {
 			case <-t.C:
 			case <-h.ctx.Done():
 				t.Stop()
 			}
 		}
-		h.send(a, drop)
-		if dup {
+		h.send(a, a.drop)
+		if a.dup {
 			h.s.stats.hook(func(w *WebhookStats) { w.Duplicated++ })
 			h.send(a, false)
 		}
@@ -248,7 +252,7 @@ func (h *hooks) decide(a *attempt) (drop, dup bool, delay time.Duration) {
 	}
 	dup = f.DuplicateRate > 0 && h.rng.float() < f.DuplicateRate
 	if f.DelayRate > 0 && f.MaxDelay > 0 && h.rng.float() < f.DelayRate {
-		delay = time.Duration(h.rng.float() * float64(f.MaxDelay))
+		delay = f.MinDelay + time.Duration(h.rng.float()*float64(max(f.MaxDelay-f.MinDelay, 0)))
 	}
 	return drop, dup, delay
 }
