@@ -48,8 +48,9 @@ type Job struct {
 	RunnerID       int64
 	RunnerName     string
 	RunnerGroupID  int64
-	InstallationID int64 // 0 when the App is not installed on the repository
-	RetriedBy      int64 // the re-run's job id, after a lost runner with RetryLostJobs
+	RunnerOnlineAt time.Time // when the runner that took it came online
+	InstallationID int64     // 0 when the App is not installed on the repository
+	RetriedBy      int64     // the re-run's job id, after a lost runner with RetryLostJobs
 }
 
 type job struct {
@@ -223,8 +224,9 @@ func (s *Sim) canRun(r *runner, j *job) bool {
 func (s *Sim) startJob(j *job, r *runner) {
 	j.Status, j.StartedAt = StatusInProgress, s.now()
 	j.RunnerID, j.RunnerName, j.RunnerGroupID, j.groupName = r.id, r.name, r.groupID, s.groupName(r)
+	j.RunnerOnlineAt = r.onlineAt
 	r.busy, r.jobID = true, j.ID
-	r.conn.assigned <- j.ID // buffered: a runner holds at most one assignment
+	r.conn.offer(j.ID)
 	s.emitJob(j, StatusInProgress)
 }
 

@@ -254,3 +254,32 @@ func TestNoWebhookWithoutInstallation(t *testing.T) {
 		t.Fatalf("%d deliveries for a repository the App is not installed on", n)
 	}
 }
+
+func TestCompleteWithoutReadingAssignment(t *testing.T) {
+	clk := newClock()
+	srv := start(t, Options{Now: clk.Now})
+	seed(t, srv.Sim)
+	first, _ := srv.QueueJob(JobSpec{Repo: "octo/app", Labels: []string{"x"}})
+	second, _ := srv.QueueJob(JobSpec{Repo: "octo/app", Labels: []string{"x"}})
+	tok, _ := srv.NewRegistrationToken("octo")
+	online := clk.Now()
+	conn, _ := srv.ConnectRegistration(tok, "p", []string{"x"}, false)
+	clk.Advance(time.Minute)
+	// The host completes the first job without having read it; the stale assignment must
+	// not block the next one.
+	if err := conn.Complete(ConclusionSuccess); err != nil {
+		t.Fatal(err)
+	}
+	got, err := conn.NextJob(context.Background())
+	if err != nil || got.ID != second.ID {
+		t.Fatalf("NextJob = %d, %v; want %d", got.ID, err, second.ID)
+	}
+	for _, id := range []int64{first.ID, second.ID} {
+		if j, _ := srv.Job(id); !j.RunnerOnlineAt.Equal(online) {
+			t.Fatalf("job %d: runner online at %s, want %s", id, j.RunnerOnlineAt, online)
+		}
+	}
+	if rs := srv.Runners(); len(rs) != 1 || !rs[0].OnlineAt.Equal(online) || !rs[0].Busy || rs[0].JobID != second.ID {
+		t.Fatalf("runners = %+v", rs)
+	}
+}

@@ -61,6 +61,7 @@ type runner struct {
 	jobID     int64
 	idleSeq   int64 // orders idle runners: the longest idle takes the next job
 	created   time.Time
+	onlineAt  time.Time // last connection
 	lastSeen  time.Time
 	connected bool // has connected at least once (version and os are known)
 	conn      *RunnerConn
@@ -78,12 +79,15 @@ type Runner struct {
 	JIT       bool
 	Online    bool
 	Busy      bool
-	JobID     int64 // the job it runs, when busy
+	JobID     int64     // the job it runs, when busy
+	CreatedAt time.Time // registered (generate-jitconfig, or config.sh)
+	OnlineAt  time.Time // last connected; zero if never
 }
 
 func (r *runner) snapshot() Runner {
 	out := Runner{ID: r.id, Name: r.name, Level: r.scope.level, Owner: r.scope.name, GroupID: r.groupID,
-		Ephemeral: r.ephemeral, JIT: r.jit, Online: r.online, Busy: r.busy, JobID: r.jobID}
+		Ephemeral: r.ephemeral, JIT: r.jit, Online: r.online, Busy: r.busy, JobID: r.jobID,
+		CreatedAt: r.created, OnlineAt: r.onlineAt}
 	for _, l := range r.labels {
 		out.Labels = append(out.Labels, l.name)
 	}
@@ -284,7 +288,7 @@ func (s *Sim) ConnectRegistration(token, name string, labels []string, ephemeral
 // connect brings a registration online and offers it work. Caller holds mu.
 func (s *Sim) connect(r *runner) *RunnerConn {
 	c := &RunnerConn{s: s, id: r.id, name: r.name, assigned: make(chan int64, 1), gone: make(chan struct{})}
-	r.conn, r.online, r.connected, r.lastSeen = c, true, true, s.now()
+	r.conn, r.online, r.connected, r.lastSeen, r.onlineAt = c, true, true, s.now(), s.now()
 	s.makeIdle(r)
 	return c
 }
@@ -324,6 +328,20 @@ func (c *RunnerConn) end() {
 	}
 }
 
+// offer hands the runner its job. Caller holds s.mu; the runner is idle, so at most a stale
+// assignment is buffered, and it is replaced.
+func (c *RunnerConn) offer(jobID int64) {
+	c.drain()
+	c.assigned <- jobID
+}
+
+func (c *RunnerConn) drain() {
+	select {
+	case <-c.assigned:
+	default:
+	}
+}
+
 // NextJob waits for the job GitHub assigns this runner (the job is then in_progress).
 func (c *RunnerConn) NextJob(ctx context.Context) (Job, error) {
 	select {
@@ -352,6 +370,7 @@ func (c *RunnerConn) Complete(conclusion string) error {
 		return errors.New("ghsim: runner has no job to complete")
 	}
 	s.finishJob(s.jobs[r.jobID], conclusion)
+	c.drain() // the host may complete without having read the assignment
 	if r.ephemeral {
 		s.removeRunner(r.id)
 		return nil
@@ -380,10 +399,7 @@ func (c *RunnerConn) drop() {
 	}
 	c.end()
 	r.online, r.lastSeen = false, s.now()
-	select { // an assignment not yet read is lost with the runner
-	case <-c.assigned:
-	default:
-	}
+	c.drain() // an assignment not yet read is lost with the runner
 	if !r.busy {
 		return
 	}

@@ -115,7 +115,8 @@ func (s *Sim) PrivateKeyPEM() []byte { return s.keyPEM }
 // SetBaseURL sets the URL written into resources (Start does this).
 func (s *Sim) SetBaseURL(u string) { s.baseURL.Store(strings.TrimSuffix(u, "/")) }
 
-func (s *Sim) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
+// now keeps full precision for the test bed's timings; JSON renders whole seconds as GitHub.
+func (s *Sim) now() time.Time { return s.opts.Now().UTC() }
 
 // apiURL is the base for "url" fields: the simulator's own address once known.
 func (s *Sim) apiURL() string {
