@@ -18,6 +18,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
+	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/pool"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
@@ -41,6 +42,7 @@ type world struct {
 	ec2 *ec2fleettest.Fake
 	ssm *fakeSSM
 	gh  *fakeGitHub
+	app *githubapp.App
 	h   *scaleup.Handler
 	log *bytes.Buffer
 }
@@ -52,6 +54,7 @@ func newWorld(t testing.TB, latency time.Duration, checkQueued string) *world {
 	}
 	w := &world{t: t, ec2: ec2fleettest.NewFake(), ssm: newFakeSSM(latency), gh: newFakeGitHub(t, latency), log: &bytes.Buffer{}}
 	w.ec2.Latency = latency
+	w.app = w.gh.app(t)
 	logger := slog.New(slog.NewJSONHandler(w.log, nil))
 	if latency > 0 {
 		logger = discardLogger()
@@ -59,7 +62,7 @@ func newWorld(t testing.TB, latency time.Duration, checkQueued string) *world {
 	l := &scaleup.Launcher{
 		Compute:          &scaleup.EC2Compute{API: w.ec2, Fleet: &ec2fleet.Fleet{API: w.ec2, Cache: ec2fleet.NewOfferingCache(time.Minute, nil)}, Environment: "ghr"},
 		Tokens:           runnertoken.Store{API: w.ssm, Prefix: "ghr", KMSKeyID: "alias/ghr-tokens"},
-		GitHub:           scaleup.NewAppGitHub(w.gh.app(t), "https://github.com", 10, nil),
+		GitHub:           scaleup.NewAppGitHub(w.app, "https://github.com", 10, nil),
 		RunnerNamePrefix: "ghr-", Logger: logger,
 	}
 	w.h = &scaleup.Handler{Launcher: l, Configs: config.ByKey(cfgs), CheckJobQueued: checkQueued, Logger: logger}
