@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/ghr-dev/ghr/internal/logging"
 )
 
 // Delivery status texts, as GitHub's deliveries API writes them.
@@ -183,7 +185,7 @@ func (s *Sim) emitJob(j *job, action string) {
 	}
 	b, err := json.Marshal(p)
 	if err != nil {
-		s.opts.Logger.Error("ghsim: encode webhook", "job_id", j.ID, "err", err)
+		s.opts.Logger.Error("ghsim: encode webhook", logging.KeyJobID, j.ID, logging.KeyError, err.Error())
 		return
 	}
 	s.stats.hook(func(w *WebhookStats) { w.Emitted++ })
@@ -289,6 +291,8 @@ func (h *hooks) send(a *attempt, drop bool) {
 	d.ID = h.nextID
 	h.records = append(h.records, d)
 	h.mu.Unlock()
+	h.s.opts.Logger.Debug("webhook delivery", logging.KeyDeliveryID, d.GUID, logging.KeyJobID, d.JobID,
+		"action", d.Action, "status", d.Status, "status_code", d.StatusCode, "redelivery", d.Redelivery)
 	h.s.stats.hook(func(w *WebhookStats) {
 		w.Attempts++
 		if a.redelivery {
