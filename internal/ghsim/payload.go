@@ -186,7 +186,7 @@ func runnerJSON(r *runner) map[string]any {
 	}
 	os, version := "unknown", any(nil)
 	if r.connected {
-		os, version = "Linux", runnerVersion
+		os, version = "Linux", DefaultRunnerVersion
 	}
 	return map[string]any{
 		"id": r.id, "name": r.name, "os": os, "status": status, "busy": r.busy, "ephemeral": r.ephemeral,
