@@ -6,6 +6,17 @@
 // jobs) and the runner side (simulated hosts connect with a JIT config or registration token,
 // take jobs, complete them, or vanish mid-job).
 //
+// Typical use by the sandbox:
+//
+//	srv, _ := ghsim.Start(ctx, ghsim.Options{WebhookURL: url, WebhookSecret: secret})
+//	srv.AddOrg("octo"); srv.AddRepo("octo", "app"); srv.Install("octo")
+//	// ghr's functions get APIURL srv.URL, AppID srv.AppID(), key srv.PrivateKeyPEM().
+//	srv.QueueJob(ghsim.JobSpec{Repo: "octo/app", Labels: []string{"self-hosted", "linux"}, Duration: d})
+//	// a simulated host, once its instance has booted:
+//	conn, _ := srv.ConnectToken(valueReadFromSSM)
+//	conn.RunJobs(ctx, ghsim.Sleep) // returns after an ephemeral runner's job
+//	// report: srv.Jobs(), srv.Runners(), srv.Deliveries(), srv.Stats()
+//
 // Behaviour the simulator had to choose, following GitHub where GitHub is known:
 //
 //   - Routing: a job goes to an idle online runner registered on its repository or its

@@ -19,8 +19,12 @@ import (
 	"github.com/ghr-dev/ghr/internal/githubapp"
 )
 
-// shutdownTimeout bounds how long Close waits for in-flight requests and deliveries.
-const shutdownTimeout = 5 * time.Second
+const (
+	// shutdownTimeout bounds how long Close waits for in-flight requests and deliveries.
+	shutdownTimeout = 5 * time.Second
+	// readHeaderTimeout drops clients that never finish their headers.
+	readHeaderTimeout = 10 * time.Second
+)
 
 // Sim is the simulated GitHub: an http.Handler for the REST API plus the Go API the test bed
 // drives (accounts, jobs, runner hosts, faults, observers). Safe for concurrent use.
@@ -150,7 +154,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	srv := &Server{Sim: sim, URL: url, done: make(chan struct{}),
-		http: &http.Server{Handler: sim, ReadHeaderTimeout: webhookTimeout}}
+		http: &http.Server{Handler: sim, ReadHeaderTimeout: readHeaderTimeout}}
 	go func() {
 		defer close(srv.done)
 		if err := srv.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
