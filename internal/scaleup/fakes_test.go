@@ -122,6 +122,10 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		if status == "" {
 			status = "queued"
 		}
+		if status == "error" {
+			writeJSON(w, 502, map[string]string{"message": "Server Error"})
+			return
+		}
 		writeJSON(w, 200, map[string]any{"id": id, "run_id": 1, "status": status})
 	default:
 		writeJSON(w, 404, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})

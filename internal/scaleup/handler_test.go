@@ -433,3 +433,65 @@ func TestClientToken(t *testing.T) {
 func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
+
+func TestPartialFleetKeepsWhatLaunched(t *testing.T) {
+	w := newWorld(t, 0, config.CheckQueuedAuto)
+	// One of four spot pools has room for one instance, the others and on-demand none.
+	for _, it := range []string{"m7g.large", "c7g.large"} {
+		for _, sn := range []string{"subnet-a", "subnet-b"} {
+			for _, capacity := range []string{"spot", "on-demand"} {
+				w.ec2.SetCapacity(ec2fleet.Offering{InstanceType: it, SubnetID: sn, CapacityType: capacity}, 0)
+			}
+		}
+	}
+	w.ec2.SetCapacity(ec2fleet.Offering{InstanceType: "c7g.large", SubnetID: "subnet-b", CapacityType: "spot"}, 1)
+	ev := sqsEvent(t, job(7, "linux", "octo"), job(5, "linux", "octo"), job(6, "linux", "octo"))
+	// The one runner is job 5's (lowest id); 6 and 7 come back.
+	if retried := w.handle(ev); !sameSet(retried, msgIDs(ev, 0, 2)) {
+		t.Fatalf("retried %v, want jobs 6 and 7", retried)
+	}
+	if live := w.live(); len(live) != 1 || live[0].Tags[tags.JobID] != "5,6,7" {
+		t.Fatalf("live %+v, want one instance tagged with the fleet's jobs", live)
+	}
+	if c := w.ec2.Calls()["CreateFleet"]; c != 2 {
+		t.Fatalf("CreateFleet calls = %d, want spot then on-demand", c)
+	}
+	// Capacity is back and the dry-pool memory has expired: the retried jobs get runners, and
+	// job 5 is not launched again.
+	w.ec2.SetCapacity(ec2fleet.Offering{InstanceType: "m7g.large", SubnetID: "subnet-a", CapacityType: "on-demand"}, 10)
+	w.h.Launcher.Compute.(*scaleup.EC2Compute).Fleet.Cache = ec2fleet.NewOfferingCache(time.Minute, nil)
+	retry := sqsEvent(t, job(5, "linux", "octo"), job(6, "linux", "octo"), job(7, "linux", "octo"))
+	for i := range retry.Records {
+		retry.Records[i].Attributes["ApproximateReceiveCount"] = "2"
+	}
+	if retried := w.handle(retry); len(retried) != 0 {
+		t.Fatalf("retried %v", retried)
+	}
+	if n := len(w.live()); n != 3 {
+		t.Fatalf("%d runners for 3 jobs", n)
+	}
+}
+
+func TestJobStatusErrorCountsAsQueued(t *testing.T) {
+	w := newWorld(t, 0, config.CheckQueuedAlways)
+	w.gh.jobStatus[2] = "error"
+	w.gh.jobStatus[3] = "in_progress"
+	ev := sqsEvent(t, job(1, "linux", "octo"), job(2, "linux", "octo"), job(3, "linux", "octo"))
+	if retried := w.handle(ev); len(retried) != 0 {
+		t.Fatalf("retried %v", retried)
+	}
+	if live := w.live(); len(live) != 2 || live[0].Tags[tags.JobID] != "1,2" {
+		t.Fatalf("live %+v, want runners for job 1 and job 2 (status unknown)", live)
+	}
+}
+
+func TestTooLittleTimeLaunchesNothing(t *testing.T) {
+	w := newWorld(t, 0, config.CheckQueuedAuto)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ev := sqsEvent(t, job(1, "linux", "octo"))
+	resp, err := w.h.Handle(ctx, ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 || w.ec2.Calls()["CreateFleet"] != 0 {
+		t.Fatalf("resp %+v err %v CreateFleet %d: want the job back and no launch", resp, err, w.ec2.Calls()["CreateFleet"])
+	}
+}

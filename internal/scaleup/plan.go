@@ -161,7 +161,7 @@ func group(cfg *config.RunnerConfig, jobs []Message, verdicts map[string]Verdict
 	for _, m := range jobs {
 		k := key{owner: m.Job.Owner, level: m.Job.Level}
 		if cfg.UseJobLabels {
-			k.labels = strings.Join(normalLabels(m.Job.Labels), "\x00")
+			k.labels = strings.ToLower(strings.Join(normalLabels(m.Job.Labels), "\x00")) // GitHub labels ignore case
 		}
 		if _, ok := parts[k]; !ok {
 			order = append(order, k)

@@ -31,6 +31,7 @@ type Fake struct {
 	order     []string
 	fleets    map[string]*ec2.CreateFleetOutput // by client token
 	dry       map[ec2fleet.Offering]string
+	room      map[ec2fleet.Offering]int // pools with limited capacity: instances left
 	failNext  map[string][]error
 	nextID    int
 }
@@ -48,7 +49,7 @@ var _ ec2fleet.API = (*Fake)(nil)
 func NewFake() *Fake {
 	return &Fake{
 		calls: map[string]int{}, instances: map[string]*FakeInstance{}, fleets: map[string]*ec2.CreateFleetOutput{},
-		dry: map[ec2fleet.Offering]string{}, failNext: map[string][]error{},
+		dry: map[ec2fleet.Offering]string{}, room: map[ec2fleet.Offering]int{}, failNext: map[string][]error{},
 	}
 }
 
@@ -61,6 +62,14 @@ func (f *Fake) SetDry(o ec2fleet.Offering, code string) {
 		return
 	}
 	f.dry[o] = code
+}
+
+// SetCapacity lets a pool start only n more instances; after that it answers
+// InsufficientInstanceCapacity.
+func (f *Fake) SetCapacity(o ec2fleet.Offering, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.room[o] = n
 }
 
 // FailNext makes the next call of op (e.g. "CreateFleet") fail with an API error code.
@@ -163,8 +172,25 @@ func (f *Fake) CreateFleet(ctx context.Context, in *ec2.CreateFleetInput, _ ...f
 			open = append(open, o)
 		}
 	}
-	for n := 0; n < want && len(open) > 0; n++ {
-		o := open[n%len(open)]
+	for n, next := 0, 0; n < want && len(open) > 0; n++ {
+		next %= len(open)
+		o := open[next]
+		off := ec2fleet.Offering{InstanceType: string(o.InstanceType), SubnetID: aws.ToString(o.SubnetId), CapacityType: capacity}
+		if left, limited := f.room[off]; limited {
+			if left == 0 {
+				out.Errors = append(out.Errors, types.CreateFleetError{
+					ErrorCode: aws.String("InsufficientInstanceCapacity"), ErrorMessage: aws.String("fake: pool full"), Lifecycle: types.InstanceLifecycle(capacity),
+					LaunchTemplateAndOverrides: &types.LaunchTemplateAndOverridesResponse{Overrides: &types.FleetLaunchTemplateOverrides{
+						InstanceType: o.InstanceType, SubnetId: o.SubnetId,
+					}},
+				})
+				open = slices.Delete(open, next, next+1)
+				n--
+				continue
+			}
+			f.room[off] = left - 1
+		}
+		next++
 		f.nextID++
 		id := fmt.Sprintf("i-%017x", f.nextID)
 		f.instances[id] = &FakeInstance{
