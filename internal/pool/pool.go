@@ -10,6 +10,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/scaledown"
+	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
@@ -32,6 +33,7 @@ type Launcher interface {
 var (
 	_ Fleet         = scaledown.EC2{}
 	_ Registrations = (*scaledown.GitHub)(nil)
+	_ Launcher      = scaleup.PoolLauncher{}
 )
 
 // Pool runs scheduled top-up passes.
