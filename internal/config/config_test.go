@@ -25,6 +25,12 @@ func TestParseRunnerConfigsDefaultsAndOrder(t *testing.T) {
 		len(b.FailoverErrors) == 0 || b.IdleEviction != EvictOldestFirst || strings.Join(b.LowerLabels(), ",") != "self-hosted,linux" {
 		t.Fatalf("defaults not applied: %+v", b)
 	}
+	if cfgs[2].MaxRunners != -1 || cfgs[0].MaxRunners != -1 {
+		t.Fatalf("omitted max_runners must mean unlimited (-1), got %d", cfgs[2].MaxRunners)
+	}
+	if explicit, err := ParseRunnerConfigs([]byte(`[{"key":"z","labels":["x"],"queue_url":"q","max_runners":0}]`)); err != nil || explicit[0].MaxRunners != 0 {
+		t.Fatalf("explicit max_runners 0 = %v, %v", explicit, err)
+	}
 	if cfgs[1].AllocationStrategy != "lowest-price" {
 		t.Fatalf("on-demand allocation strategy = %q", cfgs[1].AllocationStrategy)
 	}

@@ -95,14 +95,23 @@ func (c *RunnerConfig) LowerLabels() []string { return c.lowerLabels }
 // ParseRunnerConfigs decodes and validates the RUNNER_CONFIGS JSON array. Unknown fields are
 // errors: a typo in Terraform must not silently change behaviour.
 func ParseRunnerConfigs(data []byte) ([]RunnerConfig, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var cfgs []RunnerConfig
-	if err := dec.Decode(&cfgs); err != nil {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(data, &raws); err != nil {
 		return nil, fmt.Errorf("runner configs: %w", err)
 	}
-	if len(cfgs) == 0 || len(cfgs) > maxRunnerConfigs {
-		return nil, fmt.Errorf("runner configs: want 1 to %d, got %d", maxRunnerConfigs, len(cfgs))
+	if len(raws) == 0 || len(raws) > maxRunnerConfigs {
+		return nil, fmt.Errorf("runner configs: want 1 to %d, got %d", maxRunnerConfigs, len(raws))
+	}
+	cfgs := make([]RunnerConfig, len(raws))
+	for i, raw := range raws {
+		// An omitted max_runners means unlimited, not zero: zero would launch nothing and
+		// leave every job of the config bouncing on its queue.
+		cfgs[i].MaxRunners = -1
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfgs[i]); err != nil {
+			return nil, fmt.Errorf("runner configs[%d]: %w", i, err)
+		}
 	}
 	seen := map[string]bool{}
 	for i := range cfgs {

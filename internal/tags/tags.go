@@ -11,7 +11,7 @@ const (
 	RunnerConfig = "ghr:runner-config" // key of the runner config that launched it
 	Type         = "ghr:type"          // "org" or "repo"
 	Owner        = "ghr:owner"         // "org" or "org/repo"
-	JobID        = "ghr:job-id"        // job that caused an ephemeral launch
+	JobID        = "ghr:job-id"        // jobs of the launch, sorted and comma-separated (ec2fleet.FormatJobIDs)
 	CreatedBy    = "ghr:created-by"    // "scale-up" or "pool"
 	Orphan       = "ghr:orphan"        // first phase of orphan removal (RFC 3339 time)
 	Protect      = "ghr:protect"       // operators' opt-out from any removal

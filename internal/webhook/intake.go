@@ -11,10 +11,7 @@
 //
 // Idempotency: intake is stateless and queues are standard SQS queues (FIFO queues would
 // forbid the batching window and cap throughput per group). Scale-up guarantees one runner
-// per job: it deduplicates job ids within a batch, skips jobs that already have an instance
-// tagged ghr:job-id (read from the DescribeInstances it makes anyway to count runners), and
-// derives CreateFleet's ClientToken from the batch's job ids so a retried batch never
-// launches twice.
+// per job; see docs/decisions.md and the internal/scaleup package comment.
 package webhook
 
 import (
