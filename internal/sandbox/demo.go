@@ -111,7 +111,9 @@ type Report struct {
 }
 
 // OK is the demo's verdict: every job ran and nothing leaked.
-func (r *Report) OK() bool { return len(r.NeverRan) == 0 && r.Completed == r.Jobs && r.Leftovers.Zero() }
+func (r *Report) OK() bool {
+	return len(r.NeverRan) == 0 && r.Completed == r.Jobs && r.Leftovers.Zero()
+}
 
 // Run queues the scenario's jobs, shows progress, waits for them and for clean-up, and
 // reports.
