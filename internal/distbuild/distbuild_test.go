@@ -1,4 +1,4 @@
-package main
+package distbuild
 
 import (
 	"archive/zip"
@@ -27,7 +27,7 @@ func TestZipDependsOnlyOnContent(t *testing.T) {
 		}
 	}
 	build := func(out string, names ...string) []byte {
-		if err := write(filepath.Join(dir, out), dir, names); err != nil {
+		if err := WriteZip(filepath.Join(dir, out), dir, names); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(filepath.Join(dir, out))

@@ -1,0 +1,120 @@
+// Package distbuild builds ghr's Lambda functions the way `make dist` does: a static
+// `bootstrap` per function, zipped reproducibly (fixed timestamps and order), so a zip's hash
+// changes only when its code does and Terraform redeploys only real changes.
+package distbuild
+
+import (
+	"archive/zip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// epoch is the zip format's earliest representable time, used for every entry.
+var epoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Functions lists the function names under root/lambdas.
+func Functions(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, "lambdas"))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// BuildAll builds every function for goarch into dist/<name>.zip.
+func BuildAll(ctx context.Context, root, dist, goarch string) error {
+	names, err := Functions(root)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := Build(ctx, root, dist, goarch, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Build builds one function into dist/<name>.zip.
+func Build(ctx context.Context, root, dist, goarch, name string) error {
+	work, err := os.MkdirTemp("", "ghr-build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid=",
+		"-o", filepath.Join(work, "bootstrap"), "./lambdas/"+name)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %w\n%s", name, err, out)
+	}
+	if err := os.MkdirAll(dist, 0o755); err != nil {
+		return err
+	}
+	return WriteZip(filepath.Join(dist, name+".zip"), work, []string{"bootstrap"})
+}
+
+// WriteZip writes names (relative to dir) into out with fixed timestamps, sorted order and
+// only the executable bit of each mode kept.
+func WriteZip(out, dir string, names []string) error {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	tmp := out + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	zw := zip.NewWriter(f)
+	for _, name := range names {
+		if err := add(zw, dir, name); err != nil {
+			f.Close()
+			return fmt.Errorf("add %s: %w", name, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, out)
+}
+
+func add(zw *zip.Writer, dir, name string) error {
+	src, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	info, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	mode := os.FileMode(0o644)
+	if info.Mode()&0o111 != 0 {
+		mode = 0o755 // Lambda needs bootstrap executable; nothing else about the mode matters
+	}
+	h := &zip.FileHeader{Name: filepath.ToSlash(name), Method: zip.Deflate, Modified: epoch}
+	h.SetMode(mode)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, src)
+	return err
+}
