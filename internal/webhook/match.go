@@ -48,10 +48,12 @@ func matches(c *config.RunnerConfig, job []string) bool {
 	}
 }
 
+// containsFold trims both sides: exact mode looks up config labels in the job's labels,
+// which arrive untrimmed.
 func containsFold(set []string, s string) bool {
 	s = strings.TrimSpace(s)
 	for _, x := range set {
-		if strings.EqualFold(x, s) {
+		if strings.EqualFold(strings.TrimSpace(x), s) {
 			return true
 		}
 	}
