@@ -226,6 +226,11 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 
 // Schedule parses the window's cron expression in its time zone.
 func (w IdleWindow) Schedule() (cron.Schedule, *time.Location, error) {
+	// time_zone names the zone: cron's own TZ= prefix would silently override it, and cron
+	// v3.0.1 panics on a prefix with no field after it (found by FuzzIdleWindow).
+	if strings.HasPrefix(w.Cron, "TZ=") || strings.HasPrefix(w.Cron, "CRON_TZ=") {
+		return nil, nil, fmt.Errorf("cron %q: give the zone in time_zone, not in the expression", w.Cron)
+	}
 	loc, err := time.LoadLocation(w.TimeZone)
 	if err != nil {
 		return nil, nil, fmt.Errorf("time_zone %q: %w", w.TimeZone, err)
