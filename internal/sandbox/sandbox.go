@@ -154,6 +154,9 @@ func (o *Options) defaults() error {
 		}
 		o.WorkDir = dir
 	}
+	if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
+		return err
+	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}

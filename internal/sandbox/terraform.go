@@ -41,7 +41,7 @@ func NewTerraform(ctx context.Context, dir, dataDir string, logs io.Writer) (*Te
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
-	env := map[string]string{"TF_DATA_DIR": filepath.Join(dataDir, ".terraform"), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+	env := map[string]string{"TF_DATA_DIR": filepath.Join(dataDir, ".terraform"), "CHECKPOINT_DISABLE": "1"}
 	for _, k := range []string{"HOME", "PATH", "TMPDIR"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env[k] = v
