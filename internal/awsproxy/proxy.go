@@ -5,6 +5,7 @@ package awsproxy
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -28,6 +29,16 @@ type Fault struct {
 	// Match restricts the fault to requests whose body contains this string (e.g. one
 	// instance type of a CreateFleet); "" matches all.
 	Match string
+	// Body, when set, is answered verbatim (with Status, default 200) instead of an error
+	// document: for faults AWS reports inside a successful answer, like CreateFleet's errors.
+	Body string
+}
+
+// SpotCapacityOutage makes every spot CreateFleet answer "no capacity" the way EC2 does for
+// an instant fleet: HTTP 200, no instances, InsufficientInstanceCapacity in its error set.
+func SpotCapacityOutage(rate float64) (string, Fault) {
+	return "ec2:CreateFleet", Fault{Rate: rate, Match: "DefaultTargetCapacityType=spot", Body: `<?xml version="1.0" encoding="UTF-8"?>
+<CreateFleetResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sandbox</requestId><fleetId>fleet-00000000-0000-4000-8000-000000000000</fleetId><errorSet><item><errorCode>InsufficientInstanceCapacity</errorCode><errorMessage>There is no Spot capacity available that matches your request.</errorMessage><lifecycle>spot</lifecycle></item></errorSet><fleetInstanceSet/></CreateFleetResponse>`}
 }
 
 // Proxy is an http.Handler forwarding to the emulator.
@@ -144,6 +155,12 @@ func firstSegment(p string) string {
 // writeFault answers in the protocol the caller expects: EC2's query XML or the JSON error
 // shape of SQS and SSM.
 func writeFault(w http.ResponseWriter, action string, f Fault) {
+	if f.Body != "" {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(cmp.Or(f.Status, http.StatusOK))
+		io.WriteString(w, f.Body)
+		return
+	}
 	status := f.Status
 	if status == 0 {
 		status = http.StatusServiceUnavailable

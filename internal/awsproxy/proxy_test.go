@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
@@ -63,5 +64,41 @@ func TestCountsAndFaults(t *testing.T) {
 	p.SetFault("ec2:DescribeInstances", Fault{})
 	if _, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil {
 		t.Fatalf("fault removed but call failed: %v", err)
+	}
+}
+
+func TestSpotCapacityOutage(t *testing.T) {
+	ctx := context.Background()
+	moto := motoserver.Start(t)
+	p, err := New(moto.URL, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	p.SetFault(SpotCapacityOutage(1))
+	ec := ec2.NewFromConfig(motoproc.AWSConfig(srv.URL))
+	fleet := func(capacity types.DefaultTargetCapacityType) (*ec2.CreateFleetOutput, error) {
+		return ec.CreateFleet(ctx, &ec2.CreateFleetInput{
+			Type: types.FleetTypeInstant,
+			LaunchTemplateConfigs: []types.FleetLaunchTemplateConfigRequest{{
+				LaunchTemplateSpecification: &types.FleetLaunchTemplateSpecificationRequest{LaunchTemplateName: aws.String("lt"), Version: aws.String("$Latest")},
+			}},
+			TargetCapacitySpecification: &types.TargetCapacitySpecificationRequest{TotalTargetCapacity: aws.Int32(1), DefaultTargetCapacityType: capacity},
+		})
+	}
+	out, err := fleet(types.DefaultTargetCapacityTypeSpot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Instances) != 0 || len(out.Errors) != 1 || aws.ToString(out.Errors[0].ErrorCode) != "InsufficientInstanceCapacity" {
+		t.Fatalf("spot fleet = %+v, want no instances and InsufficientInstanceCapacity", out)
+	}
+	// On-demand requests pass through to the emulator (which then complains about the
+	// missing launch template: the point is that it was asked).
+	before := p.Injected()["ec2:CreateFleet"]
+	_, _ = fleet(types.DefaultTargetCapacityTypeOnDemand)
+	if p.Injected()["ec2:CreateFleet"] != before || p.Calls()["ec2:CreateFleet"] != 2 {
+		t.Fatalf("on-demand request was faulted: injected %v calls %v", p.Injected(), p.Calls())
 	}
 }

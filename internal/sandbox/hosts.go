@@ -55,6 +55,7 @@ type Hosts struct {
 	mu     sync.Mutex
 	hosts  map[string]*host
 	online map[string]time.Time // runner name → when it came online
+	peak   map[string]int       // runner config → most live instances seen at once
 	stats  HostStats
 }
 
@@ -76,7 +77,7 @@ type host struct {
 func (h *Hosts) Run(ctx context.Context) {
 	h.mu.Lock()
 	if h.hosts == nil {
-		h.hosts, h.online = map[string]*host{}, map[string]time.Time{}
+		h.hosts, h.online, h.peak = map[string]*host{}, map[string]time.Time{}, map[string]int{}
 	}
 	h.mu.Unlock()
 	t := time.NewTicker(hostPoll)
@@ -115,6 +116,13 @@ func (h *Hosts) scan(ctx context.Context) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	live := map[string]int{}
+	for _, in := range alive {
+		live[tagValue(in.Tags, tags.RunnerConfig)]++
+	}
+	for cfg, n := range live {
+		h.peak[cfg] = max(h.peak[cfg], n)
+	}
 	for id, in := range alive {
 		if _, ok := h.hosts[id]; ok {
 			continue
@@ -284,6 +292,14 @@ func (h *Hosts) Online() map[string]time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return maps.Clone(h.online)
+}
+
+// Peak returns the most live (pending or running) instances seen at once, by runner config.
+// Sampled every hostPoll: the cap checks in the E2E tests rely on it.
+func (h *Hosts) Peak() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.peak)
 }
 
 // Stats returns a snapshot.
