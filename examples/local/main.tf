@@ -1,0 +1,91 @@
+# The whole deployment against a local AWS emulator: every endpoint is var.aws_endpoint, the
+# credentials are the emulator's dummies, and nothing is looked up in real AWS. `ghr local`
+# applies this with the GitHub simulator's URL and App, then runs the deployed functions.
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  s3_use_path_style           = true
+
+  endpoints {
+    apigatewayv2   = var.aws_endpoint
+    cloudwatchlogs = var.aws_endpoint
+    ec2            = var.aws_endpoint
+    events         = var.aws_endpoint
+    iam            = var.aws_endpoint
+    kms            = var.aws_endpoint
+    lambda         = var.aws_endpoint
+    s3             = var.aws_endpoint
+    scheduler      = var.aws_endpoint
+    sqs            = var.aws_endpoint
+    ssm            = var.aws_endpoint
+    sts            = var.aws_endpoint
+  }
+}
+
+# The emulator starts with a default VPC and subnets, as a new AWS account does.
+data "aws_vpc" "default" {
+  default = true
+}
+
+data "aws_subnets" "default" {
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.default.id]
+  }
+}
+
+module "ghr" {
+  source = "../../terraform"
+
+  prefix     = var.prefix
+  vpc_id     = data.aws_vpc.default.id
+  subnet_ids = slice(sort(data.aws_subnets.default.ids), 0, 2)
+
+  github_api_url = var.github_api_url
+  github_app = {
+    id             = var.github_app_id
+    key            = var.github_app_key_base64
+    webhook_secret = var.webhook_secret
+  }
+
+  lambda_dist_dir     = var.dist_dir
+  lambda_architecture = var.lambda_architecture
+  log_level           = "debug"
+  log_retention_days  = 1
+
+  # Labels of internal/sandbox's demo jobs; exact matching sends each job to one config.
+  runner_configs = {
+    small = {
+      labels         = ["self-hosted", "linux", "x64"]
+      match          = "exact"
+      instance_types = ["m5.large", "m5a.large"]
+      max_runners    = 20
+      pool_size      = var.pool_size
+      pool_owner     = var.pool_size > 0 ? "octo-org" : null
+    }
+    large = {
+      labels         = ["self-hosted", "linux", "x64", "large"]
+      match          = "exact"
+      priority       = 10
+      instance_types = ["m5.2xlarge"]
+      capacity_type  = "on-demand"
+      max_runners    = 5
+    }
+  }
+
+  syncer = {
+    # The emulator cannot run a function; the sandbox runs the syncer itself.
+    invoke_after_deploy = false
+  }
+  dist_bucket = {
+    force_destroy = true
+    # The emulator speaks plain http, which the TLS-only bucket policy would refuse.
+    require_tls = false
+  }
+  kms_deletion_window_days = 7
+}

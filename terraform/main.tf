@@ -1,0 +1,147 @@
+# ghr: GitHub Actions self-hosted runners on AWS. The module is the single source of truth for
+# every function's environment (docs/configuration.md): each submodule renders the variables
+# its functions read, from the inputs below.
+
+locals {
+  runner_name_prefix = coalesce(var.runner_name_prefix, "${var.prefix}-")
+  dist_dir           = coalesce(var.lambda_dist_dir, "${path.module}/../dist")
+
+  # Defaults per function. Scheduled passes that must not overlap reserve a concurrency of 1;
+  # scale-down paces GitHub DELETEs and needs minutes; the syncer streams ~200 MB archives.
+  function_defaults = {
+    webhook      = { memory_size = 256, timeout = 10, reserved_concurrency = -1 }
+    "scale-up"   = { memory_size = 256, timeout = 60, reserved_concurrency = -1 }
+    "scale-down" = { memory_size = 256, timeout = 300, reserved_concurrency = 1 }
+    cleanup      = { memory_size = 256, timeout = 60, reserved_concurrency = -1 }
+    pool         = { memory_size = 256, timeout = 120, reserved_concurrency = 1 }
+    redeliver    = { memory_size = 256, timeout = 120, reserved_concurrency = 1 }
+    syncer       = { memory_size = 512, timeout = 900, reserved_concurrency = 1 }
+  }
+  functions = {
+    for name, d in local.function_defaults : name => {
+      zip_path    = lookup(var.lambda_zip_paths, name, "${local.dist_dir}/${name}.zip")
+      memory_size = coalesce(try(var.function_settings[name].memory_size, null), d.memory_size)
+      timeout     = coalesce(try(var.function_settings[name].timeout, null), d.timeout)
+      # -1 (unreserved) becomes null for the function module.
+      reserved_concurrency = (
+        coalesce(try(var.function_settings[name].reserved_concurrency, null), d.reserved_concurrency) < 0 ? null :
+        coalesce(try(var.function_settings[name].reserved_concurrency, null), d.reserved_concurrency)
+      )
+    }
+  }
+
+  runner_configs = {
+    for k, c in var.runner_configs : k => merge(c, {
+      subnet_ids = length(c.subnet_ids) > 0 ? c.subnet_ids : var.subnet_ids
+    })
+  }
+}
+
+module "secrets" {
+  source = "./modules/secrets"
+
+  prefix                   = var.prefix
+  kms_key_arn              = var.kms_key_arn
+  kms_deletion_window_days = var.kms_deletion_window_days
+  github_app               = var.github_app
+  tags                     = var.tags
+}
+
+module "syncer" {
+  source = "./modules/syncer"
+
+  prefix                         = var.prefix
+  runner_name_prefix             = local.runner_name_prefix
+  function                       = local.functions["syncer"]
+  kms_key_arn                    = module.secrets.kms_key_arn
+  encrypt_logs                   = var.encrypt_log_groups
+  bucket_name                    = var.dist_bucket.name
+  bucket_force_destroy           = var.dist_bucket.force_destroy
+  bucket_noncurrent_version_days = var.dist_bucket.noncurrent_version_days
+  bucket_access_log_bucket       = var.dist_bucket.access_log_bucket
+  bucket_require_tls             = var.dist_bucket.require_tls
+  runner_version                 = var.syncer.runner_version
+  runner_targets                 = var.syncer.runner_targets
+  runner_repository              = var.syncer.runner_repository
+  github_api_url                 = var.github_api_url
+  credentials                    = var.syncer.credentials
+  token_parameter                = var.syncer.token_parameter
+  app_parameter_arns             = module.secrets.parameter_arns
+  app_id_parameter               = module.secrets.app_id_parameter
+  app_key_parameter              = module.secrets.app_key_parameter
+  schedule                       = var.syncer.schedule
+  invoke_after_deploy            = var.syncer.invoke_after_deploy
+  lambda_architecture            = var.lambda_architecture
+  log_level                      = var.log_level
+  log_retention_days             = var.log_retention_days
+  tracing                        = var.tracing_enabled
+  lambda_vpc_config              = var.lambda_vpc
+  role_path                      = var.role_path
+  permissions_boundary           = var.role_permissions_boundary
+  tags                           = var.tags
+}
+
+module "runners" {
+  source = "./modules/runners"
+
+  prefix                          = var.prefix
+  runner_name_prefix              = local.runner_name_prefix
+  runner_configs                  = local.runner_configs
+  vpc_id                          = var.vpc_id
+  runner_configs_storage          = var.runner_configs_storage
+  runner_configs_inline_max_bytes = var.runner_configs_inline_max_bytes
+  kms_key_arn                     = module.secrets.kms_key_arn
+  encrypt_logs                    = var.encrypt_log_groups
+  app_parameter_arns              = module.secrets.parameter_arns
+  app_id_parameter                = module.secrets.app_id_parameter
+  app_key_parameter               = module.secrets.app_key_parameter
+  github_api_url                  = var.github_api_url
+  dist_bucket                     = module.syncer.bucket.name
+  dist_bucket_arn                 = module.syncer.bucket.arn
+  functions                       = local.functions
+  lambda_architecture             = var.lambda_architecture
+  log_level                       = var.log_level
+  log_retention_days              = var.log_retention_days
+  tracing                         = var.tracing_enabled
+  lambda_vpc_config               = var.lambda_vpc
+  role_path                       = var.role_path
+  permissions_boundary            = var.role_permissions_boundary
+  runner_additional_policy_arns   = var.runner_additional_policy_arns
+  scale_up                        = var.scale_up
+  build_queue                     = var.build_queue
+  scale_down_schedule             = var.scale_down_schedule
+  pool_schedule                   = var.pool_schedule
+  tags                            = var.tags
+}
+
+module "webhook" {
+  source = "./modules/webhook"
+
+  prefix                       = var.prefix
+  runner_name_prefix           = local.runner_name_prefix
+  functions                    = local.functions
+  code_bucket                  = module.syncer.bucket.name
+  runner_configs_environment   = module.runners.runner_configs_environment
+  runner_configs_parameter_arn = module.runners.runner_configs_parameter_arn
+  build_queue_arns             = [for q in values(module.runners.build_queues) : q.arn]
+  lifecycle_queue              = module.runners.lifecycle_queue
+  webhook_secret_parameter     = module.secrets.webhook_secret_parameter
+  app_parameter_arns           = module.secrets.parameter_arns
+  app_id_parameter             = module.secrets.app_id_parameter
+  app_key_parameter            = module.secrets.app_key_parameter
+  github_api_url               = var.github_api_url
+  kms_key_arn                  = module.secrets.kms_key_arn
+  encrypt_logs                 = var.encrypt_log_groups
+  repository_allowlist         = var.repository_allowlist
+  max_body_bytes               = var.webhook_max_body_bytes
+  redeliver                    = var.redeliver
+  api_throttling               = var.api_throttling
+  lambda_architecture          = var.lambda_architecture
+  log_level                    = var.log_level
+  log_retention_days           = var.log_retention_days
+  tracing                      = var.tracing_enabled
+  lambda_vpc_config            = var.lambda_vpc
+  role_path                    = var.role_path
+  permissions_boundary         = var.role_permissions_boundary
+  tags                         = var.tags
+}

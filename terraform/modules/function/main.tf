@@ -1,0 +1,214 @@
+# One Lambda function with everything it needs to run alone: its own least-privilege role,
+# its log group (created before the function so Lambda never creates one without retention),
+# and optionally the EventBridge Scheduler schedule that invokes it.
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  log_group_name = "/aws/lambda/${var.name}"
+  log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name                 = var.name
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  tags                 = var.tags
+}
+
+# X-Ray and VPC networking actions have no resource-level permissions: AWS only accepts "*"
+# for them, so those two statements are the only wildcard resources in a function's policy.
+#tfsec:ignore:aws-iam-no-policy-wildcards Resources are this deployment's own paths and tag-conditioned ARNs; every action is named (see each module's policy statements).
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing ? [1] : []
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.vpc_config == null ? [] : [1]
+    content {
+      sid = "VpcNetworking"
+      actions = [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.policy_statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "function"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+# The code goes through S3: the provider creates functions uploaded directly one at a time (it
+# holds a lock while reading each zip), but creates functions from S3 in parallel, and S3 takes
+# zips of any size.
+resource "aws_s3_object" "code" {
+  bucket                 = var.code_bucket
+  key                    = "lambda/${var.name}.zip"
+  source                 = var.zip_path
+  source_hash            = filebase64sha256(var.zip_path)
+  server_side_encryption = var.code_kms_key_arn == null ? null : "aws:kms"
+  kms_key_id             = var.code_kms_key_arn
+  tags                   = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  function_name                  = var.name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  s3_bucket                      = aws_s3_object.code.bucket
+  s3_key                         = aws_s3_object.code.key
+  source_code_hash               = filebase64sha256(var.zip_path)
+  handler                        = "bootstrap"
+  runtime                        = "provided.al2023"
+  architectures                  = [var.architecture]
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
+  tags                           = var.tags
+
+  environment {
+    variables = var.environment
+  }
+
+  tracing_config {
+    mode = var.tracing ? "Active" : "PassThrough"
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  dynamic "vpc_config" {
+    for_each = var.vpc_config == null ? [] : [var.vpc_config]
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
+  }
+}
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  count = var.schedule == null ? 0 : 1
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  count                = var.schedule == null ? 0 : 1
+  name                 = "${var.name}-schedule"
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume[0].json
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  count = var.schedule == null ? 0 : 1
+  name  = "invoke"
+  role  = aws_iam_role.scheduler[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "Invoke"
+      Effect   = "Allow"
+      Action   = "lambda:InvokeFunction"
+      Resource = aws_lambda_function.this.arn
+    }]
+  })
+}
+
+resource "aws_scheduler_schedule" "this" {
+  count                        = var.schedule == null ? 0 : 1
+  name                         = var.name
+  description                  = "Invokes ${var.name}."
+  schedule_expression          = var.schedule.expression
+  schedule_expression_timezone = var.schedule.timezone
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.this.arn
+    role_arn = aws_iam_role.scheduler[0].arn
+    input    = jsonencode({ source = "ghr.schedule", schedule = var.name })
+
+    # A missed pass is made up by the next one: retrying a late pass only doubles the work.
+    retry_policy {
+      maximum_retry_attempts       = 0
+      maximum_event_age_in_seconds = 300
+    }
+  }
+}

@@ -1,0 +1,35 @@
+output "function_name" {
+  description = "Function name."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "Function ARN, known once the role's policy is in place (an SQS event source mapping is refused before the role may read the queue)."
+  value       = aws_lambda_function.this.arn
+  depends_on  = [aws_iam_role_policy.this]
+}
+
+output "invoke_arn" {
+  description = "ARN API Gateway invokes."
+  value       = aws_lambda_function.this.invoke_arn
+}
+
+output "role_name" {
+  description = "Name of the function's IAM role."
+  value       = aws_iam_role.this.name
+}
+
+output "role_arn" {
+  description = "ARN of the function's IAM role."
+  value       = aws_iam_role.this.arn
+}
+
+output "log_group_name" {
+  description = "The function's log group."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "schedule_name" {
+  description = "Name of the function's schedule, or null."
+  value       = one(aws_scheduler_schedule.this[*].name)
+}

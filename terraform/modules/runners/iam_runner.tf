@@ -1,0 +1,90 @@
+# The runner instances' role. A runner reads and deletes only its own token: the token
+# parameter is tagged ghr:instance-id=<instance id> by the launcher, and an instance-profile
+# session carries the instance's ARN in ec2:SourceInstanceARN, so the statement requires the
+# parameter's tag to be the instance id that ends the caller's instance ARN. The Resource
+# element keeps the grant to this deployment's token paths as a second fence. The same key and
+# tag serve DeleteParameter, so a job that steals another instance's id still cannot read or
+# delete that instance's token.
+
+locals {
+  cloudwatch_config_parameters = distinct(compact([for c in values(var.runner_configs) : c.cloudwatch_config_parameter]))
+}
+
+data "aws_iam_policy_document" "runner_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "runner" {
+  name                 = "${var.prefix}-runner"
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  assume_role_policy   = data.aws_iam_policy_document.runner_assume.json
+  tags                 = var.tags
+}
+
+resource "aws_iam_instance_profile" "runner" {
+  name = "${var.prefix}-runner"
+  path = var.role_path
+  role = aws_iam_role.runner.name
+  tags = var.tags
+}
+
+#tfsec:ignore:aws-iam-no-policy-wildcards Token paths end in the instance id, unknown until launch; the ghr:instance-id tag condition ties each token to the one instance that may read it. Runner archives are the actions-runner-* objects of the dist bucket.
+data "aws_iam_policy_document" "runner" {
+  statement {
+    sid       = "OwnToken"
+    actions   = ["ssm:GetParameter", "ssm:DeleteParameter"]
+    resources = [local.token_path_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:SourceInstanceARN"
+      values   = ["${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/$${aws:ResourceTag/${local.tag_instance_id}}"]
+    }
+  }
+
+  statement {
+    sid       = "DecryptOwnToken"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ssm.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "RunnerArchives"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.dist_bucket_arn}/actions-runner-*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.cloudwatch_config_parameters) == 0 ? [] : [1]
+    content {
+      sid     = "CloudWatchAgentConfig"
+      actions = ["ssm:GetParameter"]
+      resources = [for p in local.cloudwatch_config_parameters :
+        startswith(p, "arn:") ? p : "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(p, "/")}"
+      ]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "runner" {
+  name   = "runner"
+  role   = aws_iam_role.runner.id
+  policy = data.aws_iam_policy_document.runner.json
+}
+
+resource "aws_iam_role_policy_attachment" "runner_additional" {
+  count      = length(var.runner_additional_policy_arns)
+  role       = aws_iam_role.runner.name
+  policy_arn = var.runner_additional_policy_arns[count.index]
+}

@@ -1,0 +1,56 @@
+output "runner_configs_environment" {
+  description = "RUNNER_CONFIGS or RUNNER_CONFIGS_PARAMETER, as every function's environment carries it."
+  value       = local.runner_configs_env
+}
+
+output "runner_configs_json" {
+  description = "The rendered runner-configs document."
+  value       = local.runner_configs_json
+}
+
+output "runner_configs_parameter_arn" {
+  description = "ARN of the parameter holding the runner configs, or null when they are inline."
+  value       = local.configs_in_parameter ? local.configs_parameter_arn : null
+}
+
+output "build_queues" {
+  description = "Per runner config: build queue url and arn, and its dead-letter queue's arn."
+  value = {
+    for k, q in aws_sqs_queue.build : k => {
+      url     = q.url
+      arn     = q.arn
+      dlq_arn = aws_sqs_queue.build_dlq[k].arn
+    }
+  }
+}
+
+output "lifecycle_queue" {
+  description = "The lifecycle queue (url, arn), or null when no config is ephemeral."
+  value       = local.any_ephemeral ? { url = aws_sqs_queue.lifecycle[0].url, arn = aws_sqs_queue.lifecycle[0].arn } : null
+}
+
+output "launch_templates" {
+  description = "Per runner config: launch template id and name."
+  value       = { for k, lt in aws_launch_template.runner : k => { id = lt.id, name = lt.name } }
+}
+
+output "functions" {
+  description = "Deployed functions by short name (scale-up, scale-down, cleanup, pool): name, arn, role_arn."
+  value = {
+    for k, f in module.function : k => { name = f.function_name, arn = f.function_arn, role_arn = f.role_arn }
+  }
+}
+
+output "runner_role" {
+  description = "The runner instances' role (name, arn) and instance profile arn."
+  value = {
+    name                 = aws_iam_role.runner.name
+    arn                  = aws_iam_role.runner.arn
+    instance_profile_arn = aws_iam_instance_profile.runner.arn
+  }
+}
+
+output "security_group_id" {
+  description = "The runners' default security group, or null when every config names its own."
+  value       = one(aws_security_group.runner[*].id)
+}

@@ -1,0 +1,58 @@
+output "webhook_url" {
+  description = "Webhook URL to set in the GitHub App (events: Workflow job)."
+  value       = module.webhook.webhook_url
+}
+
+output "webhook_secret_parameter" {
+  description = "SSM parameter holding the webhook secret."
+  value       = module.secrets.webhook_secret_parameter
+}
+
+output "app_parameters" {
+  description = "SSM parameters holding the App id and key."
+  value       = { id = module.secrets.app_id_parameter, key = module.secrets.app_key_parameter }
+}
+
+output "kms_key_arn" {
+  description = "KMS key of the deployment's secrets, tokens, volumes, bucket and logs."
+  value       = module.secrets.kms_key_arn
+}
+
+output "build_queues" {
+  description = "Per runner config: build queue url and arn, and its dead-letter queue's arn."
+  value       = module.runners.build_queues
+}
+
+output "lifecycle_queue" {
+  description = "Lifecycle queue (url, arn); null when no runner config is ephemeral."
+  value       = module.runners.lifecycle_queue
+}
+
+output "function_names" {
+  description = "Function names by short name (webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer)."
+  value = merge(
+    { for k, f in module.webhook.functions : k => f.name },
+    { for k, f in module.runners.functions : k => f.name },
+    { syncer = module.syncer.function.name },
+  )
+}
+
+output "runner_role" {
+  description = "Runner instances' role (name, arn) and instance profile arn."
+  value       = module.runners.runner_role
+}
+
+output "launch_templates" {
+  description = "Per runner config: launch template id and name."
+  value       = module.runners.launch_templates
+}
+
+output "dist_bucket" {
+  description = "Bucket of runner archives (name, arn)."
+  value       = module.syncer.bucket
+}
+
+output "runner_configs_json" {
+  description = "The runner-configs document the functions read (RUNNER_CONFIGS)."
+  value       = module.runners.runner_configs_json
+}
