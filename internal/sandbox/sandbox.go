@@ -48,6 +48,8 @@ type Options struct {
 	Log          *slog.Logger
 	// Sim adjusts the simulator's options (faults, limits) before it starts.
 	Sim func(*ghsim.Options)
+	// Vars add to or override examples/local's variables (e.g. small_max_runners).
+	Vars map[string]any
 }
 
 // Sandbox is a running deployment.
@@ -234,7 +236,7 @@ func (s *Sandbox) startSim(ctx context.Context) error {
 // the code to deploy.
 func (s *Sandbox) tfVars() map[string]any {
 	arch := map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
-	return map[string]any{
+	vars := map[string]any{
 		"prefix":                s.Opts.Prefix,
 		"aws_endpoint":          s.Moto,
 		"github_api_url":        s.Sim.URL,
@@ -244,6 +246,10 @@ func (s *Sandbox) tfVars() map[string]any {
 		"dist_dir":              s.Opts.DistDir,
 		"lambda_architecture":   arch,
 	}
+	for k, v := range s.Opts.Vars {
+		vars[k] = v
+	}
+	return vars
 }
 
 // Close stops everything it started. The emulator's state goes with it.
