@@ -40,6 +40,20 @@ var targets = []Target{
 	{"scale-up batch latency", `^BenchmarkScaleUp`, "ms/batch", 200, "10 jobs with 20 ms per remote call, in parallel"},
 	{"scale-down GitHub calls per removal", `^BenchmarkScaleDown`, "github_calls/removed", 1.05, "DELETE plus list pages; terraform-aws-github-runner spends 2"},
 	{"scale-down TerminateInstances per pass", `^BenchmarkScaleDown`, "terminate_calls/pass", 1, "one batched call per pass"},
+	{"webhook cold start", `^BenchmarkColdStart/webhook$`, "coldstart-ms", 300, "process start to first response, median of fresh processes (the process's own init, measured locally)"},
+	{"webhook peak RSS", `^BenchmarkColdStart/webhook$`, "peak-rss-MiB", 64, "half of Lambda's smallest useful memory size (128 MB)"},
+	{"scale-up cold start", `^BenchmarkColdStart/scale-up$`, "coldstart-ms", 300, "process start to first response, median of fresh processes (the process's own init, measured locally)"},
+	{"scale-up peak RSS", `^BenchmarkColdStart/scale-up$`, "peak-rss-MiB", 64, "half of Lambda's smallest useful memory size (128 MB)"},
+	{"cleanup cold start", `^BenchmarkColdStart/cleanup$`, "coldstart-ms", 300, "process start to first response, median of fresh processes (the process's own init, measured locally)"},
+	{"cleanup peak RSS", `^BenchmarkColdStart/cleanup$`, "peak-rss-MiB", 64, "half of Lambda's smallest useful memory size (128 MB)"},
+	{"scale-down cold start", `^BenchmarkColdStart/scale-down$`, "coldstart-ms", 300, "process start to first response, median of fresh processes (the process's own init, measured locally)"},
+	{"scale-down peak RSS", `^BenchmarkColdStart/scale-down$`, "peak-rss-MiB", 64, "half of Lambda's smallest useful memory size (128 MB)"},
+	{"pool cold start", `^BenchmarkColdStart/pool$`, "coldstart-ms", 300, "process start to first response, median of fresh processes (the process's own init, measured locally)"},
+	{"pool peak RSS", `^BenchmarkColdStart/pool$`, "peak-rss-MiB", 64, "half of Lambda's smallest useful memory size (128 MB)"},
+	{"redeliver cold start", `^BenchmarkColdStart/redeliver$`, "coldstart-ms", 300, "process start to first response, median of fresh processes (the process's own init, measured locally)"},
+	{"redeliver peak RSS", `^BenchmarkColdStart/redeliver$`, "peak-rss-MiB", 64, "half of Lambda's smallest useful memory size (128 MB)"},
+	{"syncer cold start", `^BenchmarkColdStart/syncer$`, "coldstart-ms", 300, "process start to first response, median of fresh processes (the process's own init, measured locally)"},
+	{"syncer peak RSS", `^BenchmarkColdStart/syncer$`, "peak-rss-MiB", 64, "half of Lambda's smallest useful memory size (128 MB)"},
 }
 
 // Result is one benchmark line.
