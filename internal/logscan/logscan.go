@@ -99,7 +99,8 @@ func New(secrets map[string]string, patterns []Pattern) *Scanner {
 	return s
 }
 
-// Scan reads r line by line and reports every secret in secrets and DefaultPatterns.
+// Scan reads r line by line and reports every secret in secrets and DefaultPatterns. A read
+// error is reported as a finding too, so a check cannot pass by not reading.
 func Scan(r io.Reader, secrets map[string]string) []Finding {
 	f, err := New(secrets, DefaultPatterns).Scan(r)
 	if err != nil {
