@@ -44,6 +44,7 @@ module "secrets" {
   kms_key_arn              = var.kms_key_arn
   kms_deletion_window_days = var.kms_deletion_window_days
   github_app               = var.github_app
+  github_app_parameters    = var.github_app_parameters
   tags                     = var.tags
 }
 

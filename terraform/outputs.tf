@@ -39,7 +39,16 @@ output "function_names" {
 
 output "runner_role" {
   description = "Runner instances' role (name, arn) and instance profile arn."
-  value       = module.runners.runner_role
+  value       = { name = module.runners.runner_role.name, arn = module.runners.runner_role.arn, instance_profile_arn = module.runners.runner_role.instance_profile_arn }
+}
+
+output "iam_policies" {
+  description = "Policy document of every role the module creates, by short name (the functions' names and runner), for review."
+  value = merge(
+    { for k, f in module.webhook.functions : k => f.policy_json },
+    { for k, f in module.runners.functions : k => f.policy_json },
+    { syncer = module.syncer.function.policy_json, runner = module.runners.runner_role.policy_json },
+  )
 }
 
 output "launch_templates" {
@@ -50,6 +59,11 @@ output "launch_templates" {
 output "dist_bucket" {
   description = "Bucket of runner archives (name, arn)."
   value       = module.syncer.bucket
+}
+
+output "runner_configs_parameter" {
+  description = "SSM parameter holding the runner configs when they are too large to travel inline (RUNNER_CONFIGS_PARAMETER); null when inline."
+  value       = lookup(module.runners.runner_configs_environment, "RUNNER_CONFIGS_PARAMETER", null)
 }
 
 output "runner_configs_json" {

@@ -168,27 +168,19 @@ variable "runner_configs" {
 }
 
 variable "github_app" {
-  description = "GitHub App credentials. Give each of `id`, `key` (PEM or base64 of PEM) and `webhook_secret` either as a value (the module stores it as a SecureString under `/<prefix>/app/`) or as the name of an existing SecureString (`id_parameter`, `key_parameter`, `webhook_secret_parameter`)."
+  description = "GitHub App credentials given as values: `id`, `key` (PEM or base64 of PEM) and `webhook_secret`. The module stores each as a SecureString under `/<prefix>/app/`. Leave out those given in `github_app_parameters`."
   type = object({
-    id                       = optional(string)
-    key                      = optional(string)
-    webhook_secret           = optional(string)
-    id_parameter             = optional(string)
-    key_parameter            = optional(string)
-    webhook_secret_parameter = optional(string)
+    id             = optional(string)
+    key            = optional(string)
+    webhook_secret = optional(string)
   })
   sensitive = true
+  default   = {}
   validation {
-    condition     = (var.github_app.id == null) != (var.github_app.id_parameter == null)
-    error_message = "github_app: give exactly one of id and id_parameter."
-  }
-  validation {
-    condition     = (var.github_app.key == null) != (var.github_app.key_parameter == null)
-    error_message = "github_app: give exactly one of key and key_parameter."
-  }
-  validation {
-    condition     = (var.github_app.webhook_secret == null) != (var.github_app.webhook_secret_parameter == null)
-    error_message = "github_app: give exactly one of webhook_secret and webhook_secret_parameter."
+    condition = alltrue([for k in ["id", "key", "webhook_secret"] :
+      nonsensitive(var.github_app[k] != null) != (var.github_app_parameters[k] != null)
+    ])
+    error_message = "github_app: give each of id, key and webhook_secret exactly once, as a value here or as a parameter name in github_app_parameters."
   }
   validation {
     condition     = var.github_app.id == null || can(regex("^[0-9]+$", coalesce(var.github_app.id, "-")))
@@ -197,6 +189,20 @@ variable "github_app" {
   validation {
     condition     = var.github_app.webhook_secret == null || length(coalesce(var.github_app.webhook_secret, "-")) >= 16
     error_message = "github_app: webhook_secret must be at least 16 characters."
+  }
+}
+
+variable "github_app_parameters" {
+  description = "Names (or ARNs) of existing SecureStrings holding the App credentials not given in `github_app`: `id`, `key`, `webhook_secret`. They must be encrypted with `kms_key_arn` or the AWS-managed `aws/ssm` key."
+  type = object({
+    id             = optional(string)
+    key            = optional(string)
+    webhook_secret = optional(string)
+  })
+  default = {}
+  validation {
+    condition     = alltrue([for k in ["id", "key", "webhook_secret"] : var.github_app_parameters[k] == null || can(regex("^(/[A-Za-z0-9_.-]+)+$|^arn:aws[a-z-]*:ssm:", coalesce(var.github_app_parameters[k], "-")))])
+    error_message = "github_app_parameters: give parameter names starting with / (or parameter ARNs)."
   }
 }
 

@@ -18,51 +18,41 @@ resource "aws_cloudwatch_log_group" "this" {
   tags              = var.tags
 }
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "this" {
   name                 = var.name
   path                 = var.role_path
   permissions_boundary = var.permissions_boundary
-  assume_role_policy   = data.aws_iam_policy_document.assume.json
-  tags                 = var.tags
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+  tags = var.tags
 }
 
-# X-Ray and VPC networking actions have no resource-level permissions: AWS only accepts "*"
-# for them, so those two statements are the only wildcard resources in a function's policy.
-#tfsec:ignore:aws-iam-no-policy-wildcards Resources are this deployment's own paths and tag-conditioned ARNs; every action is named (see each module's policy statements).
-data "aws_iam_policy_document" "this" {
-  statement {
-    sid       = "Logs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.log_group_arn}:*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.tracing ? [1] : []
-    content {
-      sid       = "Tracing"
-      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-      resources = ["*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.vpc_config == null ? [] : [1]
-    content {
+# Policies are rendered with jsonencode rather than the aws_iam_policy_document data source
+# so that `terraform test` with a mock provider sees the real documents.
+locals {
+  # X-Ray and VPC networking actions have no resource-level permissions: AWS only accepts "*"
+  # for them.
+  base_statements = concat(
+    [{
+      sid        = "Logs"
+      actions    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      resources  = ["${local.log_group_arn}:*"]
+      conditions = []
+    }],
+    var.tracing ? [{
+      sid        = "Tracing"
+      actions    = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources  = ["*"]
+      conditions = []
+    }] : [],
+    var.vpc_config == null ? [] : [{
       sid = "VpcNetworking"
       actions = [
         "ec2:CreateNetworkInterface",
@@ -71,32 +61,29 @@ data "aws_iam_policy_document" "this" {
         "ec2:AssignPrivateIpAddresses",
         "ec2:UnassignPrivateIpAddresses",
       ]
-      resources = ["*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.policy_statements
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-      dynamic "condition" {
-        for_each = statement.value.conditions
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
+      resources  = ["*"]
+      conditions = []
+    }],
+  )
+  statements = [
+    for st in concat(local.base_statements, var.policy_statements) : merge(
+      { Sid = st.sid, Effect = "Allow", Action = st.actions, Resource = st.resources },
+      length(st.conditions) == 0 ? {} : {
+        Condition = {
+          for test in distinct([for c in st.conditions : c.test]) :
+          test => { for c in st.conditions : c.variable => c.values if c.test == test }
         }
-      }
-    }
-  }
+      },
+    )
+  ]
+  policy_json = jsonencode({ Version = "2012-10-17", Statement = local.statements })
 }
 
+#tfsec:ignore:aws-iam-no-policy-wildcards Resources are this deployment's own paths and tag-conditioned ARNs; the few "*" are for actions AWS offers no resource-level permission for (see each module's statements).
 resource "aws_iam_role_policy" "this" {
   name   = "function"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+  policy = local.policy_json
 }
 
 # The code goes through S3: the provider creates functions uploaded directly one at a time (it
@@ -149,29 +136,21 @@ resource "aws_lambda_function" "this" {
   }
 }
 
-data "aws_iam_policy_document" "scheduler_assume" {
-  count = var.schedule == null ? 0 : 1
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "scheduler" {
   count                = var.schedule == null ? 0 : 1
   name                 = "${var.name}-schedule"
   path                 = var.role_path
   permissions_boundary = var.permissions_boundary
-  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume[0].json
-  tags                 = var.tags
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "scheduler.amazonaws.com" }
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+  tags = var.tags
 }
 
 resource "aws_iam_role_policy" "scheduler" {

@@ -33,3 +33,8 @@ output "schedule_name" {
   description = "Name of the function's schedule, or null."
   value       = one(aws_scheduler_schedule.this[*].name)
 }
+
+output "policy_json" {
+  description = "The policy of the function's role."
+  value       = local.policy_json
+}

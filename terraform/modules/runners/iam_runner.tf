@@ -10,22 +10,19 @@ locals {
   cloudwatch_config_parameters = distinct(compact([for c in values(var.runner_configs) : c.cloudwatch_config_parameter]))
 }
 
-data "aws_iam_policy_document" "runner_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "runner" {
   name                 = "${var.prefix}-runner"
   path                 = var.role_path
   permissions_boundary = var.permissions_boundary
-  assume_role_policy   = data.aws_iam_policy_document.runner_assume.json
-  tags                 = var.tags
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "ec2.amazonaws.com" }
+    }]
+  })
+  tags = var.tags
 }
 
 resource "aws_iam_instance_profile" "runner" {
@@ -35,52 +32,51 @@ resource "aws_iam_instance_profile" "runner" {
   tags = var.tags
 }
 
-#tfsec:ignore:aws-iam-no-policy-wildcards Token paths end in the instance id, unknown until launch; the ghr:instance-id tag condition ties each token to the one instance that may read it. Runner archives are the actions-runner-* objects of the dist bucket.
-data "aws_iam_policy_document" "runner" {
-  statement {
-    sid       = "OwnToken"
-    actions   = ["ssm:GetParameter", "ssm:DeleteParameter"]
-    resources = [local.token_path_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "ec2:SourceInstanceARN"
-      values   = ["${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/$${aws:ResourceTag/${local.tag_instance_id}}"]
-    }
-  }
-
-  statement {
-    sid       = "DecryptOwnToken"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["ssm.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com"]
-    }
-  }
-
-  statement {
-    sid       = "RunnerArchives"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.dist_bucket_arn}/actions-runner-*"]
-  }
-
-  dynamic "statement" {
-    for_each = length(local.cloudwatch_config_parameters) == 0 ? [] : [1]
-    content {
-      sid     = "CloudWatchAgentConfig"
-      actions = ["ssm:GetParameter"]
-      resources = [for p in local.cloudwatch_config_parameters :
+locals {
+  runner_statements = concat(
+    [
+      {
+        Sid      = "OwnToken"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter", "ssm:DeleteParameter"]
+        Resource = local.token_path_arn
+        Condition = {
+          StringEquals = {
+            "ec2:SourceInstanceARN" = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/$${aws:ResourceTag/${local.tag_instance_id}}"
+          }
+        }
+      },
+      {
+        Sid       = "DecryptTokenAndArchives"
+        Effect    = "Allow"
+        Action    = "kms:Decrypt"
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = ["ssm.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com"] } }
+      },
+      {
+        Sid      = "RunnerArchives"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "${var.dist_bucket_arn}/actions-runner-*"
+      },
+    ],
+    length(local.cloudwatch_config_parameters) == 0 ? [] : [{
+      Sid    = "CloudWatchAgentConfig"
+      Effect = "Allow"
+      Action = "ssm:GetParameter"
+      Resource = [for p in local.cloudwatch_config_parameters :
         startswith(p, "arn:") ? p : "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(p, "/")}"
       ]
-    }
-  }
+    }],
+  )
+  runner_policy_json = jsonencode({ Version = "2012-10-17", Statement = local.runner_statements })
 }
 
+#tfsec:ignore:aws-iam-no-policy-wildcards Token paths end in the instance id, unknown until launch; the ghr:instance-id tag condition ties each token to the one instance that may read it. Runner archives are the actions-runner-* objects of the dist bucket.
 resource "aws_iam_role_policy" "runner" {
   name   = "runner"
   role   = aws_iam_role.runner.id
-  policy = data.aws_iam_policy_document.runner.json
+  policy = local.runner_policy_json
 }
 
 resource "aws_iam_role_policy_attachment" "runner_additional" {

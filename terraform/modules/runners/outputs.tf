@@ -35,18 +35,19 @@ output "launch_templates" {
 }
 
 output "functions" {
-  description = "Deployed functions by short name (scale-up, scale-down, cleanup, pool): name, arn, role_arn."
+  description = "Deployed functions by short name (scale-up, scale-down, cleanup, pool): name, arn, role_arn, policy_json."
   value = {
-    for k, f in module.function : k => { name = f.function_name, arn = f.function_arn, role_arn = f.role_arn }
+    for k, f in module.function : k => { name = f.function_name, arn = f.function_arn, role_arn = f.role_arn, policy_json = f.policy_json }
   }
 }
 
 output "runner_role" {
-  description = "The runner instances' role (name, arn) and instance profile arn."
+  description = "The runner instances' role (name, arn, policy_json) and instance profile arn."
   value = {
     name                 = aws_iam_role.runner.name
     arn                  = aws_iam_role.runner.arn
     instance_profile_arn = aws_iam_instance_profile.runner.arn
+    policy_json          = local.runner_policy_json
   }
 }
 

@@ -1,6 +1,6 @@
 # The deployment's key and the GitHub App's credentials. A credential given as a value becomes
-# a SecureString at /<prefix>/app/<name>; one given as a parameter name is used as it is (and
-# must be encrypted with this key or the AWS-managed aws/ssm key).
+# a SecureString at /<prefix>/app/{id,key,webhook-secret}; one given as a parameter name is used
+# as it is (and must be encrypted with this key or the AWS-managed aws/ssm key).
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -13,67 +13,49 @@ locals {
   create_key  = var.kms_key_arn == null
   kms_key_arn = local.create_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 
-  # name => value for the credentials given as values. nonsensitive: which credentials are
-  # given is not secret, and for_each may not be keyed by sensitive values.
-  given = nonsensitive({
-    for k, v in {
-      id             = var.github_app.id
-      key            = var.github_app.key
-      webhook-secret = var.github_app.webhook_secret
-    } : k => true if v != null
-  })
-  values = {
-    id             = var.github_app.id
-    key            = var.github_app.key
-    webhook-secret = var.github_app.webhook_secret
-  }
-  existing = {
-    id             = var.github_app.id_parameter
-    key            = var.github_app.key_parameter
-    webhook-secret = var.github_app.webhook_secret_parameter
-  }
-  names = nonsensitive({
-    for k in keys(local.values) : k => (lookup(local.given, k, false) ? "/${var.prefix}/app/${k}" : local.existing[k])
-  })
-}
-
-data "aws_iam_policy_document" "key" {
-  count = local.create_key ? 1 : 0
-
-  # The account administers the key through IAM, as with any key AWS creates by default.
-  #tfsec:ignore:aws-iam-no-policy-wildcards A key policy's Resource "*" means this key; kms:* is for the account root, as AWS's default key policy.
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["${local.arn_prefix}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncrypts"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["${local.arn_prefix}:logs:${local.region}:${local.account_id}:log-group:*"]
-    }
+  # Parameter name under /<prefix>/app/ of each credential.
+  path_names = { id = "id", key = "key", webhook_secret = "webhook-secret" }
+  # Which credentials came as values is not secret (and for_each may not be keyed by secrets).
+  given = { for k, n in local.path_names : k => n if nonsensitive(var.github_app[k] != null) }
+  names = {
+    for k, n in local.path_names : k => (contains(keys(local.given), k) ? "/${var.prefix}/app/${n}" : var.github_app_parameters[k])
   }
 }
 
+locals {
+  # The account administers the key through IAM, as with the key policy AWS gives new keys;
+  # CloudWatch Logs may use it for this account's log groups only.
+  key_policy_json = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministers"
+        Effect    = "Allow"
+        Principal = { AWS = "${local.arn_prefix}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsEncrypts"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "${local.arn_prefix}:logs:${local.region}:${local.account_id}:log-group:*" }
+        }
+      },
+    ]
+  })
+}
+
+#tfsec:ignore:aws-iam-no-policy-wildcards In a key policy Resource "*" is this key; kms:* is granted to the account root only, as in AWS's default key policy.
 resource "aws_kms_key" "this" {
   count                   = local.create_key ? 1 : 0
   description             = "ghr ${var.prefix}: GitHub App credentials, runner tokens, logs and runner binaries"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_days
-  policy                  = data.aws_iam_policy_document.key[0].json
+  policy                  = local.key_policy_json
   tags                    = var.tags
 }
 
@@ -85,10 +67,10 @@ resource "aws_kms_alias" "this" {
 
 resource "aws_ssm_parameter" "app" {
   for_each    = local.given
-  name        = "/${var.prefix}/app/${each.key}"
-  description = "ghr ${var.prefix}: GitHub App ${each.key}"
+  name        = "/${var.prefix}/app/${each.value}"
+  description = "ghr ${var.prefix}: GitHub App ${each.value}"
   type        = "SecureString"
   key_id      = local.kms_key_arn
-  value       = local.values[each.key]
+  value       = var.github_app[each.key]
   tags        = var.tags
 }

@@ -5,21 +5,24 @@ output "kms_key_arn" {
 
 output "app_id_parameter" {
   description = "Name of the SecureString holding the App id."
-  value       = try(aws_ssm_parameter.app["id"].name, local.names["id"])
+  value       = local.names["id"]
+  depends_on  = [aws_ssm_parameter.app]
 }
 
 output "app_key_parameter" {
   description = "Name of the SecureString holding the App private key."
-  value       = try(aws_ssm_parameter.app["key"].name, local.names["key"])
+  value       = local.names["key"]
+  depends_on  = [aws_ssm_parameter.app]
 }
 
 output "webhook_secret_parameter" {
   description = "Name of the SecureString holding the webhook secret."
-  value       = try(aws_ssm_parameter.app["webhook-secret"].name, local.names["webhook-secret"])
+  value       = local.names["webhook_secret"]
+  depends_on  = [aws_ssm_parameter.app]
 }
 
 output "parameter_arns" {
-  description = "ARNs of the three App parameters, for IAM policies."
+  description = "ARNs of the three App parameters (id, key, webhook_secret), for IAM policies."
   value = {
     for k, name in local.names : k => (
       startswith(name, "arn:") ? name : "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"

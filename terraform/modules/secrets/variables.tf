@@ -20,16 +20,24 @@ variable "kms_deletion_window_days" {
 }
 
 variable "github_app" {
-  description = "GitHub App credentials: each of id, key (PEM or base64 of PEM) and webhook_secret given as a value (stored as a SecureString by the module) or as the name of an existing SecureString (*_parameter)."
+  description = "GitHub App credentials given as values (id, key, webhook_secret): each becomes a SecureString under /<prefix>/app/."
   type = object({
-    id                       = optional(string)
-    key                      = optional(string)
-    webhook_secret           = optional(string)
-    id_parameter             = optional(string)
-    key_parameter            = optional(string)
-    webhook_secret_parameter = optional(string)
+    id             = optional(string)
+    key            = optional(string)
+    webhook_secret = optional(string)
   })
   sensitive = true
+  default   = {}
+}
+
+variable "github_app_parameters" {
+  description = "Names (or ARNs) of existing SecureStrings holding the credentials not given in github_app (id, key, webhook_secret)."
+  type = object({
+    id             = optional(string)
+    key            = optional(string)
+    webhook_secret = optional(string)
+  })
+  default = {}
 }
 
 variable "tags" {

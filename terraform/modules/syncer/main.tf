@@ -134,29 +134,20 @@ resource "aws_s3_bucket_logging" "dist" {
   target_prefix = "${local.bucket_name}/"
 }
 
-data "aws_iam_policy_document" "dist" {
-  count = var.bucket_require_tls ? 1 : 0
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.dist.arn, "${aws_s3_bucket.dist.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
 resource "aws_s3_bucket_policy" "dist" {
-  count      = var.bucket_require_tls ? 1 : 0
-  bucket     = aws_s3_bucket.dist.id
-  policy     = data.aws_iam_policy_document.dist[0].json
+  count  = var.bucket_require_tls ? 1 : 0
+  bucket = aws_s3_bucket.dist.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.dist.arn, "${aws_s3_bucket.dist.arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
   depends_on = [aws_s3_bucket_public_access_block.dist]
 }
 

@@ -4,6 +4,6 @@ output "bucket" {
 }
 
 output "function" {
-  description = "The syncer function: name, arn, role_arn."
-  value       = { name = module.function.function_name, arn = module.function.function_arn, role_arn = module.function.role_arn }
+  description = "The syncer function: name, arn, role_arn, policy_json."
+  value       = { name = module.function.function_name, arn = module.function.function_arn, role_arn = module.function.role_arn, policy_json = module.function.policy_json }
 }

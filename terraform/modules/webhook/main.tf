@@ -34,7 +34,7 @@ locals {
     {
       sid        = "ReadSecretAndConfigs"
       actions    = ["ssm:GetParameter"]
-      resources  = compact([var.app_parameter_arns["webhook-secret"], var.runner_configs_parameter_arn])
+      resources  = compact([var.app_parameter_arns["webhook_secret"], var.runner_configs_parameter_arn])
       conditions = []
     },
     local.decrypt_statement,

@@ -52,7 +52,7 @@ variable "webhook_secret_parameter" {
 }
 
 variable "app_parameter_arns" {
-  description = "ARNs of the App parameters (keys id, key, webhook-secret)."
+  description = "ARNs of the App parameters (keys id, key, webhook_secret)."
   type        = map(string)
 }
 
