@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -167,8 +168,15 @@ func (s *Sandbox) progress(ctx context.Context, ids []int64, w io.Writer) bool {
 	}
 	st := s.instanceStates(ctx)
 	if w != nil {
-		fmt.Fprintf(w, "\rjobs: %3d queued %3d running %3d done | instances: %3d pending %3d running %3d terminated ",
+		line := fmt.Sprintf("jobs: %3d queued %3d running %3d done | instances: %3d pending %3d running %3d terminated",
 			queued, running, done, st["pending"], st["running"], st["terminated"]+st["shutting-down"])
+		switch {
+		case isTerminal(w):
+			fmt.Fprintf(w, "\r%s ", line)
+		case line != s.lastProgress: // a log file gets a line per change, not per tick
+			fmt.Fprintln(w, line)
+		}
+		s.lastProgress = line
 	}
 	return done == len(ids)
 }
@@ -329,4 +337,13 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-time.After(d):
 	case <-ctx.Done():
 	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -128,15 +128,21 @@ func discoverFunctions(ctx context.Context, lc *lambda.Client, prefix string, d 
 	return nil
 }
 
+// discoverMappings reads every SQS event source mapping of our functions, then disables it
+// in the emulator: the sandbox plays the Lambda service's pollers itself, and moto's own
+// attempt to invoke on every SendMessage (it cannot run the code) would receive messages
+// behind our back and push them towards the dead-letter queue.
 func discoverMappings(ctx context.Context, lc *lambda.Client, sc *sqs.Client, d *Deployment) error {
-	for _, name := range sortedKeys(d.Functions) {
-		out, err := lc.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(name)})
+	p := lambda.NewListEventSourceMappingsPaginator(lc, &lambda.ListEventSourceMappingsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("list event source mappings of %s: %w", name, err)
+			return fmt.Errorf("list event source mappings: %w", err)
 		}
-		for _, m := range out.EventSourceMappings {
+		for _, m := range page.EventSourceMappings {
+			name := functionName(aws.ToString(m.FunctionArn))
 			arn := aws.ToString(m.EventSourceArn)
-			if !strings.HasPrefix(arn, "arn:aws:sqs:") || aws.ToString(m.State) == "Disabled" {
+			if _, ours := d.Functions[name]; !ours || !strings.HasPrefix(arn, "arn:aws:sqs:") || aws.ToString(m.State) == "Disabled" {
 				continue
 			}
 			qname := arn[strings.LastIndexByte(arn, ':')+1:]
@@ -152,9 +158,13 @@ func discoverMappings(ctx context.Context, lc *lambda.Client, sc *sqs.Client, d 
 			if m.ScalingConfig != nil {
 				spec.MaxConcurrency = int(aws.ToInt32(m.ScalingConfig.MaximumConcurrency))
 			}
+			if _, err := lc.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: m.UUID, Enabled: aws.Bool(false)}); err != nil {
+				return fmt.Errorf("take over mapping %s → %s: %w", arn, name, err)
+			}
 			d.Mappings = append(d.Mappings, spec)
 		}
 	}
+	slices.SortFunc(d.Mappings, func(a, b MappingSpec) int { return strings.Compare(a.QueueARN, b.QueueARN) })
 	return nil
 }
 

@@ -175,4 +175,3 @@ func lifecycles(t *testing.T, sb *Sandbox, config string, since time.Time) (spot
 	}
 	return spot, onDemand
 }
-

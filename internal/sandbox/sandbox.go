@@ -68,11 +68,12 @@ type Sandbox struct {
 	Owners        []string // orgs and users with the App installed
 	Repos         []string
 
-	moto    *motoproc.Proc
-	proxy   *http.Server
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	logFile *os.File
+	moto         *motoproc.Proc
+	lastProgress string
+	proxy        *http.Server
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
+	logFile      *os.File
 }
 
 // Up starts everything and returns when the webhook URL answers.
