@@ -47,12 +47,13 @@ var (
 	LargeLabels = []string{"self-hosted", "linux", "x64", "large"}
 )
 
-// DemoScenario is n jobs with mixed labels across the two runner configs and all repos.
+// DemoScenario is n jobs with mixed labels across the two runner configs and all repos:
+// every fourth needs the large config, whose maximum (5) the default 20 jobs stay within.
 func DemoScenario(n int) Scenario {
 	sc := Scenario{Timeout: 3 * time.Minute}
 	for i := range n {
 		labels := SmallLabels
-		if i%3 == 2 {
+		if i%4 == 3 {
 			labels = LargeLabels
 		}
 		sc.Jobs = append(sc.Jobs, JobPlan{Repo: simRepos[i%len(simRepos)], Labels: labels, Duration: time.Duration(1+i%3) * time.Second})

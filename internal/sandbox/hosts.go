@@ -88,7 +88,9 @@ func (h *Hosts) Run(ctx context.Context) {
 		case <-ctx.Done():
 			h.mu.Lock()
 			for _, x := range h.hosts {
-				x.cancel()
+				if x.cancel != nil {
+					x.cancel()
+				}
 			}
 			h.mu.Unlock()
 			return
