@@ -64,7 +64,7 @@ module "ghr" {
       labels         = ["self-hosted", "linux", "x64"]
       match          = "exact"
       instance_types = ["m5.large", "m5a.large"]
-      max_runners    = 20
+      max_runners    = var.small_max_runners
       pool_size      = var.pool_size
       pool_owner     = var.pool_size > 0 ? "octo-org" : null
     }

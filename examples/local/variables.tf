@@ -52,3 +52,13 @@ variable "pool_size" {
   type        = number
   default     = 0
 }
+
+variable "small_max_runners" {
+  description = "Maximum runners of the small config (the sandbox's burst test raises it)."
+  type        = number
+  default     = 20
+  validation {
+    condition     = var.small_max_runners >= 1
+    error_message = "small_max_runners must be at least 1."
+  }
+}
