@@ -6,7 +6,7 @@ ARCH       ?= arm64
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LAMBDAS    := $(notdir $(wildcard lambdas/*))
 LDFLAGS    := -s -w -buildid= -X github.com/ghr-dev/ghr/internal/version.Version=$(VERSION)
-FUZZTIME   ?= 5s
+FUZZTIME   ?= 2000x
 
 .PHONY: all build dist demo test unit fuzz lint bench tools clean
 

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/awsproxy"
 	"github.com/ghr-dev/ghr/internal/distbuild"
+	"github.com/ghr-dev/ghr/internal/logscan"
 	"github.com/ghr-dev/ghr/internal/motoproc"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -100,6 +102,24 @@ func TestE2E(t *testing.T) {
 		t.Logf("burst: peak %d instances; %.2f GitHub and %.2f AWS calls per job; queue→online p50 %.1fs p95 %.1fs",
 			sb.Hosts.Peak()["small"], rep.GitHubCallsPerJob, rep.AWSCallsPerJob, rep.QueueToOnline.P50, rep.QueueToOnline.P95)
 	})
+	t.Run("logs carry no secret", func(t *testing.T) { noSecretsInLogs(t, sb) })
+}
+
+// noSecretsInLogs scans everything the run wrote — Terraform, the emulator, every function —
+// for the App key, the webhook secret, and token-shaped strings.
+func noSecretsInLogs(t *testing.T, sb *Sandbox) {
+	f, err := os.Open(filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	findings := logscan.Scan(f, map[string]string{
+		"github app private key": string(sb.Sim.PrivateKeyPEM()),
+		"webhook secret":         sb.WebhookSecret,
+	})
+	for _, fd := range findings {
+		t.Error(fd)
+	}
 }
 
 // run executes a scenario and fails the test unless every job ran and nothing leaked.
