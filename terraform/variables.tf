@@ -519,7 +519,7 @@ variable "redeliver" {
 }
 
 variable "syncer" {
-  description = "Runner-binaries syncer: `runner_version` (latest or x.y.z), `runner_targets` (<os>-<arch>), `runner_repository`, `credentials` (app, token or anonymous), `token_parameter` (for token), `schedule`, `invoke_after_deploy`."
+  description = "Runner-binaries syncer: `runner_version` (latest or x.y.z), `runner_targets` (`<os>-<arch>`), `runner_repository`, `credentials` (app, token or anonymous), `token_parameter` (for token), `schedule`, `invoke_after_deploy`."
   type = object({
     runner_version      = optional(string, "latest")
     runner_targets      = optional(list(string), ["linux-x64", "linux-arm64"])

@@ -1,10 +1,11 @@
 output "function_name" {
-  description = "Function name."
+  description = "Function name, known once the role's policy is in place (an SQS event source mapping is refused before the role may read the queue)."
   value       = aws_lambda_function.this.function_name
+  depends_on  = [aws_iam_role_policy.this]
 }
 
 output "function_arn" {
-  description = "Function ARN, known once the role's policy is in place (an SQS event source mapping is refused before the role may read the queue)."
+  description = "Function ARN, known once the role's policy is in place."
   value       = aws_lambda_function.this.arn
   depends_on  = [aws_iam_role_policy.this]
 }

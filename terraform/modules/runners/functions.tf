@@ -205,7 +205,7 @@ module "function" {
 resource "aws_lambda_event_source_mapping" "scale_up" {
   for_each                           = var.runner_configs
   event_source_arn                   = aws_sqs_queue.build[each.key].arn
-  function_name                      = module.function["scale-up"].function_arn
+  function_name                      = module.function["scale-up"].function_name
   batch_size                         = var.scale_up.batch_size
   maximum_batching_window_in_seconds = var.scale_up.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -219,7 +219,7 @@ resource "aws_lambda_event_source_mapping" "scale_up" {
 resource "aws_lambda_event_source_mapping" "cleanup" {
   count                   = local.any_ephemeral ? 1 : 0
   event_source_arn        = aws_sqs_queue.lifecycle[0].arn
-  function_name           = module.function["cleanup"].function_arn
+  function_name           = module.function["cleanup"].function_name
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
   tags                    = var.tags
