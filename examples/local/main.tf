@@ -69,10 +69,12 @@ module "ghr" {
       pool_owner     = var.pool_size > 0 ? "octo-org" : null
     }
     large = {
-      labels         = ["self-hosted", "linux", "x64", "large"]
+      # Disjoint from small's labels: GitHub gives a job to any idle runner whose labels
+      # include the job's, so a superset config would take small jobs meant for others.
+      labels         = ["self-hosted", "linux", "arm64", "large"]
       match          = "exact"
       priority       = 10
-      instance_types = ["m5.2xlarge"]
+      instance_types = ["m6g.2xlarge"]
       capacity_type  = "on-demand"
       max_runners    = 5
     }

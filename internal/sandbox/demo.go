@@ -44,7 +44,7 @@ type Scenario struct {
 // Labels of examples/local's two runner configs.
 var (
 	SmallLabels = []string{"self-hosted", "linux", "x64"}
-	LargeLabels = []string{"self-hosted", "linux", "x64", "large"}
+	LargeLabels = []string{"self-hosted", "linux", "arm64", "large"}
 )
 
 // DemoScenario is n jobs with mixed labels across the two runner configs and all repos:

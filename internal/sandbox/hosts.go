@@ -186,6 +186,7 @@ func (h *Hosts) boot(ctx context.Context, x *host) {
 	h.online[conn.Name()] = time.Now()
 	h.stats.Connected++
 	h.mu.Unlock()
+	log.Debug("simulated host: runner online", "runner", conn.Name(), "runner_config", x.config)
 	h.work(ctx, x, conn, ephemeral)
 }
 
@@ -201,6 +202,7 @@ func (h *Hosts) work(ctx context.Context, x *host, conn *ghsim.RunnerConn, ephem
 			}
 			return
 		}
+		h.Log.Debug("simulated host: job taken", "instance_id", x.id, "job_id", job.ID, "runner", conn.Name())
 		select {
 		case <-time.After(job.Duration):
 		case <-ctx.Done():

@@ -92,6 +92,11 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	logs := io.Writer(s.logFile)
+	if s.Opts.Log == nil {
+		// Without a caller's logger the sandbox's own lines go beside the functions' output.
+		s.Opts.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("component", "sandbox")
+		o.Log = s.Opts.Log
+	}
 
 	s.Moto = o.MotoEndpoint
 	if s.Moto == "" {
@@ -168,9 +173,6 @@ func (o *Options) defaults() error {
 	}
 	if o.BootDelay < 0 {
 		o.BootDelay = 0
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return nil
 }
