@@ -2,6 +2,7 @@
 //
 //	ghr local demo [flags]   deploy into a local AWS emulator, run 20 jobs end to end, report
 //	ghr local up [flags]     deploy and keep running; prints the endpoints (also as JSON)
+//	ghr sim [flags]          run the GitHub simulator on its own
 //	ghr version
 package main
 
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/sandbox"
 	"github.com/ghr-dev/ghr/internal/version"
 )
@@ -26,6 +28,7 @@ import (
 const usage = `usage:
   ghr local demo [-jobs N] [-json FILE] [flags]   run N jobs end to end and report (exit 1 on a lost job or leak)
   ghr local up [flags]                            deploy locally and keep running until Ctrl-C
+  ghr sim [-webhook URL] [-secret S] [-org O]      run the GitHub simulator alone until Ctrl-C
   ghr version`
 
 func main() {
@@ -45,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "version":
 		fmt.Fprintln(stdout, version.Version)
 		return nil
+	case "sim":
+		return sim(ctx, args[1:], stdout, stderr)
 	case "local":
 		if len(args) < 2 {
 			return errors.New(usage)
@@ -147,4 +152,46 @@ func findRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// sim runs the GitHub simulator alone, for driving ghr's functions (or anything else that
+// speaks GitHub's API) by hand.
+func sim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ghr sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	webhook := fs.String("webhook", "", "URL to deliver workflow_job webhooks to")
+	secret := fs.String("secret", "", "webhook secret")
+	org := fs.String("org", "octo-org", "organization to create, with the App installed")
+	repos := fs.String("repos", "app,api", "comma-separated repositories of the organization")
+	keyOut := fs.String("key-out", "", "write the App's private key (PEM) to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	srv, err := ghsim.Start(ctx, ghsim.Options{WebhookURL: *webhook, WebhookSecret: *secret})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if _, err := srv.AddOrg(*org); err != nil {
+		return err
+	}
+	for _, r := range strings.Split(*repos, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			if _, err := srv.AddRepo(*org, r); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := srv.Install(*org); err != nil {
+		return err
+	}
+	if *keyOut != "" {
+		if err := os.WriteFile(*keyOut, srv.PrivateKeyPEM(), 0o600); err != nil {
+			return err
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"github_api_url": srv.URL, "app_id": srv.AppID(), "org": *org, "key_file": *keyOut})
+	fmt.Fprintf(stdout, "%s\n", b)
+	<-ctx.Done()
+	return nil
 }
