@@ -66,7 +66,8 @@ func New(target string, seed uint64) (*Proxy, error) {
 	}, nil
 }
 
-// SetFault injects f on action ("ec2:CreateFleet"); a zero Rate removes it.
+// SetFault injects f on action ("ec2:CreateFleet", or "ec2:*" for every EC2 action without
+// a fault of its own); a zero Rate removes it.
 func (p *Proxy) SetFault(action string, f Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -102,6 +103,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.calls[action]++
 	f, ok := p.faults[action]
+	if !ok {
+		service, _, _ := strings.Cut(action, ":")
+		f, ok = p.faults[service+":*"] // a fault on every action of the service
+	}
 	inject := ok && (f.Match == "" || bytes.Contains(body, []byte(f.Match))) && p.rng.Float64() < f.Rate
 	if inject {
 		p.injected[action]++

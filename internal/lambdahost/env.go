@@ -197,7 +197,7 @@ var errNotDelivered = errors.New("lambdahost: environment gone before delivery")
 
 // invoke hands payload to the runtime and waits for its answer, a crash or the timeout.
 // After a crash or timeout the environment is dead and the host discards it.
-func (e *env) invoke(ctx context.Context, payload []byte, timeout time.Duration) ([]byte, error) {
+func (e *env) invoke(ctx context.Context, payload []byte, timeout, crashIn time.Duration, crash bool) ([]byte, error) {
 	if len(payload) > maxPayload {
 		return nil, fnError("RequestEntityTooLargeException", "payload over %d bytes", maxPayload)
 	}
@@ -206,6 +206,9 @@ func (e *env) invoke(ctx context.Context, payload []byte, timeout time.Duration)
 	defer t.Stop()
 	select {
 	case e.next <- inv:
+		if crash {
+			time.AfterFunc(crashIn, e.kill) // injected: the runtime dies holding the event
+		}
 	case <-e.exited:
 		return nil, errNotDelivered
 	case <-t.C:

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"sync"
@@ -36,6 +37,10 @@ type Function struct {
 	MemoryMB    int
 	Concurrency int       // reserved concurrency: most environments at once
 	Logs        io.Writer // the functions' stdout and stderr (CloudWatch Logs' role)
+	// CrashRate is the share of invocations whose process is killed mid-invocation (fault
+	// injection: the runtime dies after taking the event, as an out-of-memory kill would).
+	CrashRate float64
+	Seed      uint64
 }
 
 // FunctionError is an invocation that failed inside the function: the handler returned an
@@ -56,13 +61,15 @@ type Stats struct {
 	Invocations int
 	Errors      int
 	Throttles   int
+	Crashes     int             // injected by CrashRate
 	ColdStarts  []time.Duration // process start to first response, one per environment
 	PeakRSSKB   int64           // largest resident set of any environment
 }
 
 // Host runs one function's environments.
 type Host struct {
-	fn Function
+	fn  Function
+	rng *rand.Rand
 
 	mu     sync.Mutex
 	idle   []*env
@@ -85,7 +92,25 @@ func New(fn Function) *Host {
 	if fn.Logs == nil {
 		fn.Logs = os.Stderr
 	}
-	return &Host{fn: fn}
+	return &Host{fn: fn, rng: rand.New(rand.NewPCG(fn.Seed, fn.Seed^0x5bd1e995))}
+}
+
+// SetCrashRate changes the injected crash rate for later invocations.
+func (h *Host) SetCrashRate(rate float64) {
+	h.mu.Lock()
+	h.fn.CrashRate = rate
+	h.mu.Unlock()
+}
+
+// crashAfter decides whether to kill this invocation and when.
+func (h *Host) crashAfter() (time.Duration, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fn.CrashRate <= 0 || h.rng.Float64() >= h.fn.CrashRate {
+		return 0, false
+	}
+	h.stats.Crashes++
+	return time.Duration(h.rng.IntN(50)) * time.Millisecond, true
 }
 
 // Name returns the function's name.
@@ -93,12 +118,13 @@ func (h *Host) Name() string { return h.fn.Name }
 
 // Invoke runs one invocation synchronously and returns the function's response payload.
 func (h *Host) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	crashIn, crash := h.crashAfter()
 	for {
 		e, err := h.acquire(ctx)
 		if err != nil {
 			return nil, err
 		}
-		out, err := e.invoke(ctx, payload, h.fn.Timeout)
+		out, err := e.invoke(ctx, payload, h.fn.Timeout, crashIn, crash)
 		if errors.Is(err, errNotDelivered) {
 			h.discard(e)
 			continue

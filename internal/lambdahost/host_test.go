@@ -188,3 +188,12 @@ func TestConcurrencyLimitThrottles(t *testing.T) {
 		t.Fatalf("throttled = %d (stats %+v), want exactly 1 of 3 with a limit of 2", throttled, h.Stats())
 	}
 }
+
+func TestCrashInjection(t *testing.T) {
+	h := testHost(t, "run", func(f *Function) { f.CrashRate = 1 })
+	_, err := invoke(t, h, command{Do: "sleep", SleepMS: 200})
+	var fe *FunctionError
+	if !errors.As(err, &fe) || fe.Type != "Runtime.ExitError" || h.Stats().Crashes != 1 {
+		t.Fatalf("err = %v, crashes %d: want the process killed mid-invocation", err, h.Stats().Crashes)
+	}
+}

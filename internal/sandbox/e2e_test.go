@@ -29,6 +29,9 @@ const (
 	burstJobs       = 200
 	burstMaxRunners = 50
 	e2eBootDelay    = 500 * time.Millisecond
+	// The soak is short in make test (a minute of arrivals); ghr local soak runs it longer.
+	soakJobs   = 40
+	soakSpread = time.Minute
 )
 
 // TestE2E deploys examples/local into moto_server with the real module, runs the real
@@ -101,6 +104,17 @@ func TestE2E(t *testing.T) {
 		}
 		t.Logf("burst: peak %d instances; %.2f GitHub and %.2f AWS calls per job; queue→online p50 %.1fs p95 %.1fs",
 			sb.Hosts.Peak()["small"], rep.GitHubCallsPerJob, rep.AWSCallsPerJob, rep.QueueToOnline.P50, rep.QueueToOnline.P95)
+	})
+	t.Run("soak with every fault at once", func(t *testing.T) {
+		rep, err := sb.Soak(ctx, SoakOptions{Jobs: soakJobs, Spread: soakSpread, Timeout: 5 * time.Minute, Interrupts: 3, Seed: 7,
+			MaxRunners: map[string]int{"small": burstMaxRunners, "large": 5}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("\n%s", rep.Markdown())
+		if !rep.OK() {
+			t.Fatalf("soak invariants broken: %v", rep.Violations)
+		}
 	})
 	t.Run("logs carry no secret", func(t *testing.T) { noSecretsInLogs(t, sb) })
 }

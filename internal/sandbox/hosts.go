@@ -62,15 +62,18 @@ type Hosts struct {
 // HostStats counts what the hosts did.
 type HostStats struct {
 	Booted, Connected, JobsRun, TokenTimeouts, BadTokens, Interrupted, Removed int
+	// BusyKilled counts instances terminated by someone else while their runner ran a job:
+	// the autoscaler must never do that (injected interruptions are not counted).
+	BusyKilled int
 }
 
 type host struct {
-	id        string
-	config    string
-	cancel    context.CancelFunc
-	conn      *ghsim.RunnerConn
-	launched  time.Time
-	poweredOn bool
+	id          string
+	config      string
+	cancel      context.CancelFunc
+	conn        *ghsim.RunnerConn
+	launched    time.Time
+	interrupted bool // by Interrupt: an injected spot interruption
 }
 
 // Run watches for instances until ctx ends.
@@ -207,6 +210,12 @@ func (h *Hosts) work(ctx context.Context, x *host, conn *ghsim.RunnerConn, ephem
 		case <-time.After(job.Duration):
 		case <-ctx.Done():
 			conn.Interrupt() // terminated mid-job: GitHub sees the runner vanish
+			h.mu.Lock()
+			if !x.interrupted {
+				h.stats.BusyKilled++
+				h.Log.Error("simulated host: instance terminated under a busy runner", "instance_id", x.id, "job_id", job.ID)
+			}
+			h.mu.Unlock()
 			return
 		}
 		if err := conn.Complete(ghsim.ConclusionSuccess); err != nil {
@@ -225,11 +234,15 @@ func (h *Hosts) work(ctx context.Context, x *host, conn *ghsim.RunnerConn, ephem
 func (h *Hosts) Interrupt(id string) bool {
 	h.mu.Lock()
 	x, ok := h.hosts[id]
+	var conn *ghsim.RunnerConn
+	if ok {
+		x.interrupted, conn = true, x.conn
+	}
 	h.mu.Unlock()
-	if !ok || x.conn == nil {
+	if conn == nil {
 		return false
 	}
-	x.conn.Interrupt()
+	conn.Interrupt()
 	h.count(func(s *HostStats) { s.Interrupted++ })
 	h.powerOff(x)
 	return true

@@ -38,6 +38,9 @@ type WireOptions struct {
 	Log      *slog.Logger
 	// Env adds or overrides variables per function name (e.g. the simulator's URL).
 	Env map[string]map[string]string
+	// CrashRate kills this share of invocations mid-way (fault injection; see lambdahost).
+	CrashRate float64
+	Seed      uint64
 }
 
 // Wiring is a deployment ready to run.
@@ -84,7 +87,8 @@ func Wire(d *Deployment, o WireOptions) (*Wiring, error) {
 		if conc <= 0 || conc > maxLocalConcurrency {
 			conc = maxLocalConcurrency
 		}
-		w.Hosts[name] = lambdahost.New(lambdahost.Function{Name: name, Path: bin, Env: env, Timeout: spec.Timeout, MemoryMB: spec.MemoryMB, Concurrency: conc, Logs: o.Logs})
+		w.Hosts[name] = lambdahost.New(lambdahost.Function{Name: name, Path: bin, Env: env, Timeout: spec.Timeout, MemoryMB: spec.MemoryMB,
+			Concurrency: conc, Logs: o.Logs, CrashRate: o.CrashRate, Seed: o.Seed + uint64(len(w.Hosts))})
 	}
 	for _, m := range d.Mappings {
 		pollers := 2
@@ -103,6 +107,13 @@ func Wire(d *Deployment, o WireOptions) (*Wiring, error) {
 		w.routes[r.RouteKey] = &lambdahost.HTTPAPI{RouteKey: r.RouteKey, Target: w.Hosts[r.Function]}
 	}
 	return w, nil
+}
+
+// SetCrashRate makes this share of every function's invocations crash mid-way.
+func (w *Wiring) SetCrashRate(rate float64) {
+	for _, h := range w.Hosts {
+		h.SetCrashRate(rate)
+	}
 }
 
 // Start serves the HTTP routes on a loopback port and starts pollers and schedules.
