@@ -26,4 +26,19 @@ fi
 
 command -v shellcheck >/dev/null || apt_install shellcheck
 command -v zip >/dev/null || true # not needed: dist zips are written by cmd/reprozip
+
+# Terraform checks (internal/tfmodule, scripts/terraform-checks.sh). No registry is reachable, so
+# Terraform and the hashicorp/aws provider come preinstalled: the binary on PATH and the provider
+# unpacked in a filesystem mirror.
+tf_mirror=/opt/tf-plugins
+command -v terraform >/dev/null ||
+	need "terraform missing: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install) at /usr/local/bin/terraform"
+compgen -G "$tf_mirror/registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws_*" >/dev/null ||
+	need "hashicorp/aws provider missing from $tf_mirror: on a machine with registry access run 'terraform providers mirror $tf_mirror' in terraform/ and unpack it as registry.terraform.io/hashicorp/aws/<version>/<os>_<arch>/"
+tfsec_bin="$(go env GOPATH)/bin/tfsec"
+if ! command -v tfsec >/dev/null && [ ! -x "$tfsec_bin" ]; then
+	echo "check-tools: installing tfsec v1.26.0 (go install)" >&2
+	go install github.com/aquasecurity/tfsec/cmd/tfsec@v1.26.0 ||
+		need "tfsec missing and go install failed: go install github.com/aquasecurity/tfsec/cmd/tfsec@v1.26.0"
+fi
 exit 0

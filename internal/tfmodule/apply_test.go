@@ -61,6 +61,7 @@ var syncerOptional = []string{"GITHUB_TOKEN", "GITHUB_TOKEN_PARAMETER"}
 // mappings, queues, schedules, launch templates, parameters, the HTTP route, the bucket),
 // destroys it and checks nothing of the deployment is left.
 func TestApplyDestroyLocal(t *testing.T) {
+	t.Parallel() // mostly waits on the provider's polling: overlap it with the other checks
 	ctx, cancel := context.WithTimeout(context.Background(), applyDeadline)
 	defer cancel()
 	moto := motoserver.Start(t)

@@ -47,6 +47,7 @@ func TestFormat(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	dirs, err := ConfigDirs(repoRoot(t))
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +74,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestTerraformTest(t *testing.T) {
+	t.Parallel()
 	ws := workspace(t, "terraform")
 	var out bytes.Buffer
 	if err := ws.TF.Test(context.Background(), &out); err != nil {
@@ -99,6 +101,7 @@ func TestReadmeUpToDate(t *testing.T) {
 // whose rules refer to another invalid variable, so github_app_parameters is broken in a second
 // plan of its own.
 func TestEveryValidationFires(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	m, err := Inspect(filepath.Join(root, "terraform"))
 	if err != nil {

@@ -99,6 +99,7 @@ resource "aws_s3_object" "code" {
   tags                   = var.tags
 }
 
+#tfsec:ignore:aws-lambda-enable-tracing X-Ray is opt-in (tracing_enabled): traces cost per request, and every function logs its decisions as structured JSON.
 resource "aws_lambda_function" "this" {
   function_name                  = var.name
   description                    = var.description

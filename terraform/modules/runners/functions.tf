@@ -139,57 +139,121 @@ locals {
     },
   ]
 
-  # name => [environment, statements, schedule]; cleanup and pool only when a config needs them.
-  function_specs = merge(
-    {
-      scale-up = {
-        description = "Launches runners for queued jobs"
-        environment = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env)
-        statements  = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"])
-        schedule    = null
-      }
-      scale-down = {
-        description = "Removes idle, orphaned and ghost runners and stale tokens"
-        environment = merge(local.common_env, local.app_env, local.runner_configs_env)
-        statements  = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.scale_down_statements)
-        schedule    = { expression = var.scale_down_schedule, timezone = "UTC" }
-      }
-    },
-    local.any_ephemeral ? {
-      cleanup = {
-        description = "Terminates a finished ephemeral runner's instance"
-        environment = merge(local.common_env, local.app_env, local.runner_configs_env)
-        statements  = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"])
-        schedule    = null
-      }
-    } : {},
-    local.any_pool ? {
-      pool = {
-        description = "Keeps warm pools of idle runners topped up"
-        environment = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env)
-        statements  = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements)
-        schedule    = var.pool_schedule
-      }
-    } : {},
-  )
+  function_descriptions = {
+    scale-up   = "Launches runners for queued jobs"
+    scale-down = "Removes idle, orphaned and ghost runners and stale tokens"
+    cleanup    = "Terminates a finished ephemeral runner's instance"
+    pool       = "Keeps warm pools of idle runners topped up"
+  }
+  function_environments = {
+    scale-up   = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env)
+    scale-down = merge(local.common_env, local.app_env, local.runner_configs_env)
+    cleanup    = merge(local.common_env, local.app_env, local.runner_configs_env)
+    pool       = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env)
+  }
+  function_statements = {
+    scale-up   = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"])
+    scale-down = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.scale_down_statements)
+    cleanup    = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"])
+    pool       = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements)
+  }
+  function_schedules = {
+    scale-down = { expression = var.scale_down_schedule, timezone = "UTC" }
+    pool       = var.pool_schedule
+  }
 }
 
-module "function" {
-  source   = "../function"
-  for_each = local.function_specs
+# One module block per function (not for_each) so static scanners such as tfsec expand
+# and check each of them.
+module "scale_up" {
+  source = "../function"
 
-  name                 = "${var.prefix}-${each.key}"
-  description          = "ghr ${var.prefix}: ${each.value.description}"
-  zip_path             = var.functions[each.key].zip_path
+  name                 = "${var.prefix}-scale-up"
+  description          = "ghr ${var.prefix}: ${local.function_descriptions["scale-up"]}"
+  zip_path             = var.functions["scale-up"].zip_path
   code_bucket          = var.dist_bucket
   code_kms_key_arn     = var.kms_key_arn
   architecture         = var.lambda_architecture
-  memory_size          = var.functions[each.key].memory_size
-  timeout              = var.functions[each.key].timeout
-  reserved_concurrency = var.functions[each.key].reserved_concurrency
-  environment          = each.value.environment
-  policy_statements    = each.value.statements
-  schedule             = each.value.schedule
+  memory_size          = var.functions["scale-up"].memory_size
+  timeout              = var.functions["scale-up"].timeout
+  reserved_concurrency = var.functions["scale-up"].reserved_concurrency
+  environment          = local.function_environments["scale-up"]
+  policy_statements    = local.function_statements["scale-up"]
+  schedule             = lookup(local.function_schedules, "scale-up", null)
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
+  tracing              = var.tracing
+  vpc_config           = var.lambda_vpc_config
+  role_path            = var.role_path
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
+}
+
+module "scale_down" {
+  source = "../function"
+
+  name                 = "${var.prefix}-scale-down"
+  description          = "ghr ${var.prefix}: ${local.function_descriptions["scale-down"]}"
+  zip_path             = var.functions["scale-down"].zip_path
+  code_bucket          = var.dist_bucket
+  code_kms_key_arn     = var.kms_key_arn
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["scale-down"].memory_size
+  timeout              = var.functions["scale-down"].timeout
+  reserved_concurrency = var.functions["scale-down"].reserved_concurrency
+  environment          = local.function_environments["scale-down"]
+  policy_statements    = local.function_statements["scale-down"]
+  schedule             = lookup(local.function_schedules, "scale-down", null)
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
+  tracing              = var.tracing
+  vpc_config           = var.lambda_vpc_config
+  role_path            = var.role_path
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
+}
+
+module "cleanup" {
+  source = "../function"
+  count  = local.any_ephemeral ? 1 : 0
+
+  name                 = "${var.prefix}-cleanup"
+  description          = "ghr ${var.prefix}: ${local.function_descriptions["cleanup"]}"
+  zip_path             = var.functions["cleanup"].zip_path
+  code_bucket          = var.dist_bucket
+  code_kms_key_arn     = var.kms_key_arn
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["cleanup"].memory_size
+  timeout              = var.functions["cleanup"].timeout
+  reserved_concurrency = var.functions["cleanup"].reserved_concurrency
+  environment          = local.function_environments["cleanup"]
+  policy_statements    = local.function_statements["cleanup"]
+  schedule             = lookup(local.function_schedules, "cleanup", null)
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
+  tracing              = var.tracing
+  vpc_config           = var.lambda_vpc_config
+  role_path            = var.role_path
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
+}
+
+module "pool" {
+  source = "../function"
+  count  = local.any_pool ? 1 : 0
+
+  name                 = "${var.prefix}-pool"
+  description          = "ghr ${var.prefix}: ${local.function_descriptions["pool"]}"
+  zip_path             = var.functions["pool"].zip_path
+  code_bucket          = var.dist_bucket
+  code_kms_key_arn     = var.kms_key_arn
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["pool"].memory_size
+  timeout              = var.functions["pool"].timeout
+  reserved_concurrency = var.functions["pool"].reserved_concurrency
+  environment          = local.function_environments["pool"]
+  policy_statements    = local.function_statements["pool"]
+  schedule             = lookup(local.function_schedules, "pool", null)
   log_retention_days   = var.log_retention_days
   log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
   tracing              = var.tracing
@@ -205,7 +269,7 @@ module "function" {
 resource "aws_lambda_event_source_mapping" "scale_up" {
   for_each                           = var.runner_configs
   event_source_arn                   = aws_sqs_queue.build[each.key].arn
-  function_name                      = module.function["scale-up"].function_name
+  function_name                      = module.scale_up.function_name
   batch_size                         = var.scale_up.batch_size
   maximum_batching_window_in_seconds = var.scale_up.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -219,7 +283,7 @@ resource "aws_lambda_event_source_mapping" "scale_up" {
 resource "aws_lambda_event_source_mapping" "cleanup" {
   count                   = local.any_ephemeral ? 1 : 0
   event_source_arn        = aws_sqs_queue.lifecycle[0].arn
-  function_name           = module.function["cleanup"].function_name
+  function_name           = module.cleanup[0].function_name
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
   tags                    = var.tags

@@ -37,7 +37,11 @@ output "launch_templates" {
 output "functions" {
   description = "Deployed functions by short name (scale-up, scale-down, cleanup, pool): name, arn, role_arn, policy_json."
   value = {
-    for k, f in module.function : k => { name = f.function_name, arn = f.function_arn, role_arn = f.role_arn, policy_json = f.policy_json }
+    for k, f in merge(
+      { scale-up = module.scale_up, scale-down = module.scale_down },
+      local.any_ephemeral ? { cleanup = module.cleanup[0] } : {},
+      local.any_pool ? { pool = module.pool[0] } : {},
+    ) : k => { name = f.function_name, arn = f.function_arn, role_arn = f.role_arn, policy_json = f.policy_json }
   }
 }
 

@@ -1,0 +1,49 @@
+variable "aws_region" {
+  description = "AWS region to deploy in."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "prefix" {
+  description = "Deployment prefix (names, tags, SSM paths)."
+  type        = string
+  default     = "ghr-prebuilt"
+}
+
+variable "vpc_id" {
+  description = "VPC the runners run in."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Subnets the runners launch in."
+  type        = list(string)
+}
+
+variable "ami_name" {
+  description = "Name pattern of the prebuilt images (the newest match is used)."
+  type        = string
+  default     = "ghr-runner-al2023-x64-*"
+}
+
+variable "github_org" {
+  description = "Organization the warm pool's runners register in."
+  type        = string
+}
+
+variable "github_app_id" {
+  description = "Id of your GitHub App."
+  type        = string
+}
+
+variable "github_app_key_base64" {
+  description = "The App's private key, base64 of the PEM file."
+  type        = string
+  sensitive   = true
+}
+
+variable "github_webhook_secret" {
+  description = "The App's webhook secret."
+  type        = string
+  sensitive   = true
+}
