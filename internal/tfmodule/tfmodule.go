@@ -16,7 +16,7 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-// ProviderMirror is where this project's machines keep hashicorp/aws (DEVELOPERS.md): no
+// ProviderMirror is where this project's machines keep hashicorp/aws unpacked: no
 // registry is reachable, so init only ever installs from here.
 const ProviderMirror = "/opt/tf-plugins"
 
