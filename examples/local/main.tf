@@ -74,6 +74,7 @@ module "ghr" {
       labels         = ["self-hosted", "linux", "arm64", "large"]
       match          = "exact"
       priority       = 10
+      architecture   = "arm64"
       instance_types = ["m6g.2xlarge"]
       capacity_type  = "on-demand"
       max_runners    = 5
