@@ -35,8 +35,8 @@ demo: tools
 tools:
 	bash scripts/check-tools.sh
 
-# The README's test command: tools, lint, every test (moto_server integration included),
-# and a short run of each fuzz target.
+# The README's test command: tools, lint (Go, shell, tfsec), every test (moto_server
+# integration, terraform apply and the end-to-end sandbox included), and each fuzz target.
 test: tools lint unit fuzz
 
 unit:
@@ -50,6 +50,7 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	bash scripts/shellcheck.sh
+	bash scripts/terraform-checks.sh
 
 # Every benchmark, then the report (bench/results/report.{md,json}); fails on a missed target.
 bench:
