@@ -5,38 +5,23 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ghr-dev/ghr/internal/config"
-	"github.com/ghr-dev/ghr/internal/logging"
-	"github.com/ghr-dev/ghr/internal/ssmparam"
+	"github.com/ghr-dev/ghr/internal/lambdaboot"
 	"github.com/ghr-dev/ghr/internal/syncer"
-	"github.com/ghr-dev/ghr/internal/version"
 )
 
 func main() {
-	ctx := context.Background()
 	env := config.OSEnv()
 	cfg := config.ReadSyncer(env)
-	log := logging.New(os.Stdout, cfg.LogLevel).With("function", "syncer", "version", version.Version)
-	if err := env.Err(); err != nil {
-		fatal(log, "invalid configuration", err)
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		fatal(log, "aws config", err)
-	}
-	token, err := syncer.Credentials(ctx, cfg, ssmparam.Reader{API: ssm.NewFromConfig(awsCfg)})
-	if err != nil {
-		fatal(log, "github credentials", err)
-	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+	b := lambdaboot.Start("syncer", cfg.LogLevel, env.Err())
+	token, err := syncer.Credentials(b.Ctx, cfg, b.Params)
+	b.Must(err, "github credentials")
+	client := s3.NewFromConfig(b.AWS, func(o *s3.Options) {
 		o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL") != "" // moto serves buckets by path
 	})
 	s := &syncer.Syncer{
@@ -44,12 +29,7 @@ func main() {
 		Store:   &syncer.Bucket{API: client, Name: cfg.DistBucket},
 		Version: cfg.RunnerVersion,
 		Targets: cfg.RunnerTargets,
-		Log:     log,
+		Log:     b.Log,
 	}
 	lambda.Start(func(ctx context.Context, _ json.RawMessage) (syncer.Result, error) { return s.Sync(ctx) })
-}
-
-func fatal(log *slog.Logger, msg string, err error) {
-	log.Error(msg, logging.KeyError, err.Error())
-	os.Exit(1)
 }

@@ -1,0 +1,73 @@
+// Package lambdaboot is the start every function's main shares: the JSON logger, the AWS
+// config (honouring AWS_ENDPOINT_URL, so the same binary runs against the local emulator),
+// and secrets and runner configs read from env or SSM once per container. Any failure is
+// logged with its reason and exits: Lambda then reports an init error instead of a function
+// limping along half-configured.
+package lambdaboot
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/ssmparam"
+	"github.com/ghr-dev/ghr/internal/version"
+)
+
+// Boot holds what every function builds first.
+type Boot struct {
+	Ctx    context.Context
+	Log    *slog.Logger
+	AWS    aws.Config
+	SSM    *ssm.Client
+	Params ssmparam.Reader
+}
+
+// Start builds the logger for function name and, unless the configuration was invalid
+// (cfgErr), the AWS clients.
+func Start(name string, level slog.Level, cfgErr error) *Boot {
+	b := &Boot{Ctx: context.Background(), Log: logging.New(os.Stdout, level).With("function", name, "version", version.Version)}
+	b.Must(cfgErr, "invalid configuration")
+	var err error
+	b.AWS, err = awsconfig.LoadDefaultConfig(b.Ctx)
+	b.Must(err, "aws config")
+	b.SSM = ssm.NewFromConfig(b.AWS)
+	b.Params = ssmparam.Reader{API: b.SSM}
+	return b
+}
+
+// Must logs err and exits when it is not nil.
+func (b *Boot) Must(err error, what string) {
+	if err != nil {
+		b.Log.Error(what, logging.KeyError, err.Error())
+		os.Exit(1)
+	}
+}
+
+// RunnerConfigs reads the runner configs from env or SSM.
+func (b *Boot) RunnerConfigs(src config.Secret) []config.RunnerConfig {
+	cfgs, err := config.LoadRunnerConfigs(b.Ctx, src, b.Params)
+	b.Must(err, "runner configs")
+	return cfgs
+}
+
+// GitHubApp reads the App's credentials and builds its clients.
+func (b *Boot) GitHubApp(src config.GitHubApp) *githubapp.App {
+	app, err := githubapp.Load(b.Ctx, src, b.Params, githubapp.Config{})
+	b.Must(err, "github app")
+	return app
+}
+
+// Secret resolves a secret from env or SSM.
+func (b *Boot) Secret(s config.Secret) string {
+	v, err := s.Resolve(b.Ctx, b.Params)
+	b.Must(err, "secret "+s.Env)
+	return v
+}
