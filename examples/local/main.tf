@@ -65,19 +65,25 @@ module "ghr" {
       match          = "exact"
       instance_types = ["m5.large", "m5a.large"]
       max_runners    = var.small_max_runners
-      pool_size      = var.pool_size
-      pool_owner     = var.pool_size > 0 ? "octo-org" : null
+      # Spare runners (a duplicate webhook after its job's runner left) go after a minute
+      # rather than five: the sandbox checks for leftovers soon after the jobs end.
+      minimum_running_minutes = 1
+      boot_minutes            = 1
+      pool_size               = var.pool_size
+      pool_owner              = var.pool_size > 0 ? "octo-org" : null
     }
     large = {
       # Disjoint from small's labels: GitHub gives a job to any idle runner whose labels
       # include the job's, so a superset config would take small jobs meant for others.
-      labels         = ["self-hosted", "linux", "arm64", "large"]
-      match          = "exact"
-      priority       = 10
-      architecture   = "arm64"
-      instance_types = ["m6g.2xlarge"]
-      capacity_type  = "on-demand"
-      max_runners    = 5
+      labels                  = ["self-hosted", "linux", "arm64", "large"]
+      match                   = "exact"
+      priority                = 10
+      architecture            = "arm64"
+      instance_types          = ["m6g.2xlarge"]
+      capacity_type           = "on-demand"
+      max_runners             = 5
+      minimum_running_minutes = 1
+      boot_minutes            = 1
     }
   }
 

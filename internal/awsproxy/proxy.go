@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"log"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -59,8 +60,12 @@ func New(target string, seed uint64) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awsproxy: target %q: %w", target, err)
 	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	// Callers that vanish mid-call (crash injection kills functions) are expected; the
+	// caller sees its own error, so the proxy need not log it.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
 	return &Proxy{
-		target: u, rp: httputil.NewSingleHostReverseProxy(u),
+		target: u, rp: rp,
 		calls: map[string]int{}, injected: map[string]int{}, faults: map[string]Fault{},
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}, nil

@@ -24,8 +24,10 @@ import (
 
 // Scenario timing.
 const (
-	progressEvery  = 500 * time.Millisecond
-	quiesceTimeout = 90 * time.Second // clean-up is immediate; scale-down is the slow path
+	progressEvery = 500 * time.Millisecond
+	// quiesceTimeout: clean-up is immediate; a spare runner waits for scale-down's minimum
+	// running time (1 minute in examples/local) and a pass (every 5 s at 60x).
+	quiesceTimeout = 150 * time.Second
 )
 
 // JobPlan is one workflow job to queue.
@@ -120,7 +122,7 @@ func (r *Report) OK() bool {
 // Run queues the scenario's jobs, shows progress, waits for them and for clean-up, and
 // reports.
 func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Report, error) {
-	start := time.Now()
+	start, booted := time.Now(), s.Hosts.Stats().Booted
 	ghBefore, awsBefore := s.Sim.Stats().Requests, s.Proxy.Calls()
 	var ids []int64
 	for _, p := range sc.Jobs {
@@ -139,7 +141,9 @@ func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Re
 		sleep(ctx, progressEvery)
 	}
 	left := s.awaitQuiescence(ctx, progress)
-	return s.report(ids, left, start, ghBefore, awsBefore), nil
+	r := s.report(ids, left, start, ghBefore, awsBefore)
+	r.Instances = s.Hosts.Stats().Booted - booted
+	return r, nil
 }
 
 // final follows re-runs to the attempt that settled the job.
@@ -266,7 +270,6 @@ func (s *Sandbox) report(ids []int64, left Leftovers, start time.Time, ghBefore,
 	}
 	r.GitHubCallsPerJob = perJob(r.GitHubCalls, r.Jobs)
 	r.AWSCallsPerJob = perJob(r.AWSCalls, r.Jobs)
-	r.Instances = s.Hosts.Stats().Booted
 	return r
 }
 

@@ -58,7 +58,7 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 	ghBefore, awsBefore, callsBefore := s.Sim.Stats(), s.Proxy.Injected(), s.Proxy.Calls()
 	crashesBefore := s.crashes()
 	redeliveredBefore := ghBefore.Webhooks.Redelivered
-	busyKilledBefore, interruptedBefore := s.Hosts.Stats().BusyKilled, s.Hosts.Stats().Interrupted
+	hostsBefore := s.Hosts.Stats()
 	s.faults(true)
 	stopInterrupts := s.interrupter(ctx, o)
 
@@ -95,7 +95,7 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 		"webhook_dropped":        gh.Webhooks.Dropped - ghBefore.Webhooks.Dropped,
 		"webhook_duplicated":     gh.Webhooks.Duplicated - ghBefore.Webhooks.Duplicated,
 		"lambda_crash":           s.crashes() - crashesBefore,
-		"spot_interruption":      s.Hosts.Stats().Interrupted - interruptedBefore,
+		"spot_interruption":      s.Hosts.Stats().Interrupted - hostsBefore.Interrupted,
 	}
 	for k, v := range s.Proxy.Injected() {
 		if n := v - awsBefore[k]; n > 0 {
@@ -113,7 +113,8 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 	if n := len(r.NeverRan); n > 0 {
 		r.Violations = append(r.Violations, fmt.Sprintf("%d jobs never ran: %v", n, r.NeverRan))
 	}
-	if n := s.Hosts.Stats().BusyKilled - busyKilledBefore; n > 0 {
+	r.Instances = s.Hosts.Stats().Booted - hostsBefore.Booted
+	if n := s.Hosts.Stats().BusyKilled - hostsBefore.BusyKilled; n > 0 {
 		r.Violations = append(r.Violations, fmt.Sprintf("%d busy runners had their instance terminated", n))
 	}
 	for cfg, max := range o.MaxRunners {
