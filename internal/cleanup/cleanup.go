@@ -62,10 +62,10 @@ const (
 // HandleSQS processes a batch and reports the messages to retry (ReportBatchItemFailures):
 // only those whose AWS calls failed. Messages that can never succeed are dropped with a log.
 func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var todo []work
+	var pending []work
 	for _, m := range ev.Records {
 		if w, ok := c.accept(m); ok {
-			todo = append(todo, w)
+			pending = append(pending, w)
 		}
 	}
 	var resp events.SQSEventResponse
@@ -74,17 +74,17 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: w.msgID})
 		}
 	}
-	if len(todo) == 0 {
+	if len(pending) == 0 {
 		return resp, nil
 	}
-	ids := make([]string, len(todo))
-	for i, w := range todo {
+	ids := make([]string, len(pending))
+	for i, w := range pending {
 		ids[i] = w.instanceID
 	}
 	insts, err := c.Fleet.Describe(ctx, ids)
 	if err != nil {
 		c.Log.Error("describe instances", logging.KeyError, err.Error())
-		fail(todo)
+		fail(pending)
 		return resp, nil
 	}
 	alive := make(map[string]scaledown.Instance, len(insts))
@@ -96,7 +96,7 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 	var kill []work
 	var killIDs []string
 	seen := map[string]bool{}
-	for _, w := range todo {
+	for _, w := range pending {
 		in, ok := alive[w.instanceID]
 		decision := decisionTerminate
 		switch {
