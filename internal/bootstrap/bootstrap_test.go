@@ -187,7 +187,7 @@ func TestPersistentRegistration(t *testing.T) {
 	}
 	cfg := mustOne(t, h, "config.sh")
 	want := []string{"--unattended", "--url", reg.URL, "--token", reg.Token, "--name", reg.Name,
-		"--labels", "self-hosted,linux,gpu large", "--runnergroup", "Build Farm"}
+		"--no-default-labels", "--labels", "self-hosted,linux,gpu large", "--runnergroup", "Build Farm"}
 	if !slices.Equal(cfg.Args, want) {
 		t.Errorf("config.sh %q\nwant %q", cfg.Args, want)
 	}

@@ -21,7 +21,7 @@ type Registration struct {
 	URL         string   // https://github.com/ORG or https://github.com/ORG/REPO (GHES: its host)
 	Token       string   // registration token
 	Name        string   // runner name: tags.RunnerName(prefix, instanceID)
-	Labels      []string // custom labels; empty keeps the runner's defaults
+	Labels      []string // the runner's labels, exactly (no config.sh defaults added); empty keeps the defaults
 	RunnerGroup string   // org runner group; "" is the default group
 	Ephemeral   bool     // config.sh --ephemeral: one job, then the instance powers off
 }

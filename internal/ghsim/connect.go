@@ -102,11 +102,26 @@ func (s *Sim) ConnectJIT(encoded string) (*RunnerConn, error) {
 // `config.sh --token T --name N --labels L [--ephemeral]` then `run.sh` do. The runner gets
 // config.sh's default labels (self-hosted, Linux, X64) plus labels, in the Default group.
 func (s *Sim) ConnectRegistration(token, name string, labels []string, ephemeral bool) (*RunnerConn, error) {
-	return s.connectRegistration(token, name, labels, ephemeral, "", "")
+	return s.connectRegistration(token, name, withDefaultLabels(labels), ephemeral, "", "")
 }
 
-// connectRegistration also checks config.sh's --url against the token's scope (when url is
-// set) and resolves --runnergroup by name.
+// withDefaultLabels is config.sh's label set without --no-default-labels: its defaults, then
+// the given labels that are not among them (labels compare ignoring case).
+func withDefaultLabels(labels []string) []string {
+	return addLabels(slices.Clone(defaultLabels), labels)
+}
+
+func addLabels(all, labels []string) []string {
+	for _, l := range labels {
+		if !slices.ContainsFunc(all, func(x string) bool { return strings.EqualFold(x, l) }) {
+			all = append(all, l)
+		}
+	}
+	return all
+}
+
+// connectRegistration registers a runner with exactly labels, checks config.sh's --url
+// against the token's scope (when url is set) and resolves --runnergroup by name.
 func (s *Sim) connectRegistration(token, name string, labels []string, ephemeral bool, url, group string) (*RunnerConn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,19 +149,15 @@ func (s *Sim) connectRegistration(token, name string, labels []string, ephemeral
 	if s.runnerNamed(t.scope, name) != nil {
 		return nil, fmt.Errorf("runner %s in %s: %w", name, t.scope, ErrExists)
 	}
-	all := slices.Clone(defaultLabels)
-	for _, l := range labels {
-		if !slices.ContainsFunc(all, func(x string) bool { return strings.EqualFold(x, l) }) {
-			all = append(all, l)
-		}
-	}
-	r := s.newRunner(t.scope, name, groupID, all, ephemeral, false)
+	r := s.newRunner(t.scope, name, groupID, labels, ephemeral, false)
 	return s.connect(r), nil
 }
 
 // ConnectToken starts a runner from the value the scale-up function stored for an instance,
 // read as start-runner.sh reads it (bootstrap.ParseToken): a JIT config, or a registration
-// document whose url, name, labels, group and ephemeral flag configure the runner.
+// document whose url, name, labels, group and ephemeral flag configure the runner. Like the
+// script, which passes --no-default-labels with --labels, a document with labels gives the
+// runner exactly those; one without keeps config.sh's defaults.
 func (s *Sim) ConnectToken(value string) (*RunnerConn, error) {
 	jit, reg, err := bootstrap.ParseToken(value)
 	if err != nil {
@@ -155,7 +166,11 @@ func (s *Sim) ConnectToken(value string) (*RunnerConn, error) {
 	if jit != "" {
 		return s.ConnectJIT(jit)
 	}
-	return s.connectRegistration(reg.Token, reg.Name, reg.Labels, reg.Ephemeral, reg.URL, reg.RunnerGroup)
+	labels := addLabels(nil, reg.Labels)
+	if len(labels) == 0 {
+		labels = slices.Clone(defaultLabels)
+	}
+	return s.connectRegistration(reg.Token, reg.Name, labels, reg.Ephemeral, reg.URL, reg.RunnerGroup)
 }
 
 // connect brings a registration online and offers it work. Caller holds mu.

@@ -32,11 +32,13 @@ func TestConnectToken(t *testing.T) {
 	}{
 		{"org runner in a group", doc(bootstrap.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "a", Labels: []string{"gpu"}, RunnerGroup: "big", Ephemeral: true}), "",
 			func(r Runner) bool {
-				return r.Level == LevelOrg && r.GroupID != 1 && r.Ephemeral && strings.Join(r.Labels, ",") == "self-hosted,Linux,X64,gpu"
+				return r.Level == LevelOrg && r.GroupID != 1 && r.Ephemeral && strings.Join(r.Labels, ",") == "gpu"
 			}},
-		{"repo runner", doc(bootstrap.Registration{URL: "https://github.com/octo/app", Token: repoTok, Name: "b"}), "",
+		{"labels are exactly the document's", doc(bootstrap.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "e", Labels: []string{"self-hosted", "linux", "persistent", "Linux"}}), "",
+			func(r Runner) bool { return strings.Join(r.Labels, ",") == "self-hosted,linux,persistent" }},
+		{"repo runner without labels keeps the defaults", doc(bootstrap.Registration{URL: "https://github.com/octo/app", Token: repoTok, Name: "b"}), "",
 			func(r Runner) bool {
-				return r.Level == LevelRepo && r.Owner == "octo/app" && !r.Ephemeral && r.GroupID == 1
+				return r.Level == LevelRepo && r.Owner == "octo/app" && !r.Ephemeral && r.GroupID == 1 && strings.Join(r.Labels, ",") == "self-hosted,Linux,X64"
 			}},
 		{"url of another scope", doc(bootstrap.Registration{URL: "https://github.com/octo/lib", Token: repoTok, Name: "c"}), "does not name", nil},
 		{"unknown group", doc(bootstrap.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "d", RunnerGroup: "nope"}), "not found", nil},
@@ -54,12 +56,54 @@ func TestConnectToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			found := false
 			for _, r := range srv.Runners() {
-				if r.ID == conn.ID() && !tt.check(r) {
-					t.Fatalf("runner = %+v", r)
+				if r.ID == conn.ID() {
+					found = true
+					if !tt.check(r) {
+						t.Fatalf("runner = %+v", r)
+					}
 				}
 			}
+			if !found {
+				t.Fatalf("runner %d not listed", conn.ID())
+			}
 		})
+	}
+}
+
+// TestTokenLabelsAreExact: a registration-document runner with custom labels takes no job
+// meant for config.sh's default labels, which a runner configured without
+// --no-default-labels would steal.
+func TestTokenLabelsAreExact(t *testing.T) {
+	srv := start(t, Options{})
+	seed(t, srv.Sim)
+	tok, _ := srv.NewRegistrationToken("octo")
+	doc, err := bootstrap.Registration{URL: "https://github.com/octo", Token: tok, Name: "p", Labels: []string{"self-hosted", "linux", "persistent"}}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := srv.QueueJob(JobSpec{Repo: "octo/app", Labels: []string{"self-hosted", "linux", "x64"}, Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := srv.ConnectToken(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if job, err := exact.NextJob(ctx); err == nil {
+		t.Fatalf("runner with exact labels took job %d meant for [self-hosted linux x64]", job.ID)
+	}
+	loose, err := srv.ConnectRegistration(tok, "q", []string{"persistent"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+	defer cancel2()
+	if job, err := loose.NextJob(ctx2); err != nil || job.ID != small.ID {
+		t.Fatalf("runner with default labels got %+v, %v; want job %d", job, err, small.ID)
 	}
 }
 

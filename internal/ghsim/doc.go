@@ -23,7 +23,9 @@
 //     organization whose labels include every job label, ignoring case; the oldest queued
 //     job first, the longest-idle runner first. Every runner group is visible to every
 //     repository. A JIT runner has exactly the labels given to generate-jitconfig; a
-//     registration-token runner has config.sh's defaults (self-hosted, Linux, X64) too.
+//     registration-token runner has config.sh's defaults (self-hosted, Linux, X64) too
+//     (ConnectRegistration), except one started from a registration document with labels
+//     (ConnectToken), which gets exactly those, as start-runner.sh's --no-default-labels does.
 //   - A runner created by generate-jitconfig is listed at once, offline and idle, until a host
 //     connects with its config (which works once). An ephemeral runner is removed after its
 //     job. Offline runners disappear after a day (ephemeral) or 14 days, as on GitHub.

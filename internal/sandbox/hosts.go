@@ -171,14 +171,9 @@ func (h *Hosts) boot(ctx context.Context, x *host) {
 		h.powerOff(x)
 		return
 	}
-	var conn *ghsim.RunnerConn
-	ephemeral := true
-	if jit != "" {
-		conn, err = h.Sim.ConnectJIT(jit)
-	} else {
-		ephemeral = reg.Ephemeral
-		conn, err = h.Sim.ConnectRegistration(reg.Token, reg.Name, reg.Labels, reg.Ephemeral)
-	}
+	ephemeral := jit != "" || reg.Ephemeral
+	// ConnectToken configures the runner as start-runner.sh does (url, group, exact labels).
+	conn, err := h.Sim.ConnectToken(value)
 	if err != nil {
 		log.Warn("simulated host: runner could not connect; powering off", "error", err.Error())
 		h.powerOff(x)

@@ -270,7 +270,9 @@ start_runner() {
 	fi
 	parse_registration
 	local args=(--unattended --url "$reg_url" --token "$reg_token" --name "$reg_name")
-	[[ -z $reg_labels ]] || args+=(--labels "$reg_labels")
+	# A runner's labels are exactly its config's (as a JIT runner's are): with config.sh's
+	# defaults added, a persistent runner would also take jobs meant for another config.
+	[[ -z $reg_labels ]] || args+=(--no-default-labels --labels "$reg_labels")
 	[[ -z $reg_group ]] || args+=(--runnergroup "$reg_group")
 	[[ $reg_ephemeral == false ]] || args+=(--ephemeral)
 	as_runner ./config.sh "${args[@]}" || die "config.sh failed"
