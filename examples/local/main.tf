@@ -85,6 +85,20 @@ module "ghr" {
       minimum_running_minutes = 1
       boot_minutes            = 1
     }
+    persistent = {
+      # Non-ephemeral: registered with a registration token, takes job after job until
+      # scale-down removes it once idle. Its labels are exactly these (start-runner.sh passes
+      # --no-default-labels), so it takes neither small's nor large's jobs.
+      labels                  = ["self-hosted", "linux", "persistent"]
+      match                   = "exact"
+      priority                = 20
+      ephemeral               = false
+      instance_types          = ["m5.large"]
+      capacity_type           = "on-demand"
+      max_runners             = 3
+      minimum_running_minutes = 1
+      boot_minutes            = 1
+    }
   }
 
   syncer = {

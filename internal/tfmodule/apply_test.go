@@ -239,7 +239,7 @@ func checkContract(t *testing.T, d *deployment) {
 		t.Errorf("webhook WEBHOOK_SECRET_PARAMETER = %q", got)
 	}
 	if d.env("webhook")["LIFECYCLE_QUEUE_URL"] == "" {
-		t.Error("webhook: no LIFECYCLE_QUEUE_URL although the configs are ephemeral")
+		t.Error("webhook: no LIFECYCLE_QUEUE_URL although small and large are ephemeral")
 	}
 	if !strings.HasPrefix(d.env("scale-up")["TOKEN_KMS_KEY_ID"], "arn:aws:kms:") {
 		t.Errorf("scale-up TOKEN_KMS_KEY_ID = %q, want the module key's ARN", d.env("scale-up")["TOKEN_KMS_KEY_ID"])
@@ -249,7 +249,7 @@ func checkContract(t *testing.T, d *deployment) {
 func checkRunnerConfigs(ctx context.Context, t *testing.T, cfg aws.Config, d *deployment, outs map[string]tfexec.OutputMeta) {
 	raw := d.env("scale-up")["RUNNER_CONFIGS"]
 	if raw == "" {
-		t.Fatal("scale-up: RUNNER_CONFIGS not inline for two small configs")
+		t.Fatal("scale-up: RUNNER_CONFIGS not inline for three small configs")
 	}
 	for fn := range d.functions {
 		if env := d.env(fn); env["RUNNER_CONFIGS"] != "" && env["RUNNER_CONFIGS"] != raw {
@@ -270,8 +270,8 @@ func checkRunnerConfigs(ctx context.Context, t *testing.T, cfg aws.Config, d *de
 	for _, lt := range lts.LaunchTemplates {
 		names[aws.ToString(lt.LaunchTemplateName)] = true
 	}
-	if len(cfgs) != 2 || cfgs[0].Key != "small" || cfgs[1].Key != "large" {
-		t.Fatalf("runner configs %+v, want small then large (by priority)", cfgs)
+	if len(cfgs) != 3 || cfgs[0].Key != "small" || cfgs[1].Key != "large" || cfgs[2].Key != "persistent" {
+		t.Fatalf("runner configs %+v, want small, large, then persistent (by priority)", cfgs)
 	}
 	for _, c := range cfgs {
 		if c.QueueURL != queues[c.Key].URL {
@@ -280,7 +280,7 @@ func checkRunnerConfigs(ctx context.Context, t *testing.T, cfg aws.Config, d *de
 		if !names[c.LaunchTemplate] {
 			t.Errorf("%s: launch template %s does not exist", c.Key, c.LaunchTemplate)
 		}
-		if len(c.SubnetIDs) == 0 || c.Match != config.MatchExact || !c.Ephemeral {
+		if wantEphemeral := c.Key != "persistent"; len(c.SubnetIDs) == 0 || c.Match != config.MatchExact || c.Ephemeral != wantEphemeral {
 			t.Errorf("%s: subnets %v, match %s, ephemeral %v", c.Key, c.SubnetIDs, c.Match, c.Ephemeral)
 		}
 	}
@@ -380,7 +380,7 @@ func checkSchedules(ctx context.Context, t *testing.T, cfg aws.Config, d *deploy
 
 func checkLaunchTemplates(ctx context.Context, t *testing.T, cfg aws.Config) {
 	ec := ec2.NewFromConfig(cfg)
-	for _, key := range []string{"small", "large"} {
+	for _, key := range []string{"small", "large", "persistent"} {
 		name := testPrefix + "-" + key
 		out, err := ec.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String(name), Versions: []string{"$Default"}})
 		if err != nil || len(out.LaunchTemplateVersions) != 1 {
