@@ -36,7 +36,23 @@ type GitHubApp struct {
 	AppID      Secret // GITHUB_APP_ID or GITHUB_APP_ID_PARAMETER
 	PrivateKey Secret // GITHUB_APP_KEY or GITHUB_APP_KEY_PARAMETER (PEM or base64 of PEM)
 	APIURL     string // GITHUB_API_URL: "" for github.com, https://HOST/api/v3 for GHES
+	// PointsPerMinute is this container's share of the deployment's secondary-limit budget
+	// (GITHUB_POINTS_PER_MINUTE): the most points it may spend on one endpoint in any minute.
+	PointsPerMinute int
 }
+
+// Secondary-limit budget of one container (GITHUB_POINTS_PER_MINUTE). The module splits the
+// deployment's budget over every container that can run at once (docs/decisions.md).
+const (
+	// DefaultGitHubPointsPerMinute is GitHub's whole per-endpoint limit: a function deployed
+	// without the variable paces as ghr always did (720 a minute after a 180-point burst).
+	DefaultGitHubPointsPerMinute = 900
+	// MinGitHubPointsPerMinute lets a container burst one mutation (5 points) and earn
+	// another within the minute; a smaller share could never send a mutation at all.
+	MinGitHubPointsPerMinute = 10
+	// MaxGitHubPointsPerMinute is GitHub's documented secondary limit per endpoint.
+	MaxGitHubPointsPerMinute = 900
+)
 
 // ReadGitHubApp reads the App credential sources.
 func ReadGitHubApp(e *Env) GitHubApp {
@@ -44,6 +60,8 @@ func ReadGitHubApp(e *Env) GitHubApp {
 		AppID:      e.Secret("GITHUB_APP_ID"),
 		PrivateKey: e.Secret("GITHUB_APP_KEY"),
 		APIURL:     e.String("GITHUB_API_URL", ""),
+		PointsPerMinute: e.Int("GITHUB_POINTS_PER_MINUTE", DefaultGitHubPointsPerMinute,
+			MinGitHubPointsPerMinute, MaxGitHubPointsPerMinute),
 	}
 }
 

@@ -38,9 +38,14 @@ type Config struct {
 	APIURL string
 	// Base is the HTTP transport under accounting; nil uses http.DefaultTransport.
 	Base http.RoundTripper
-	// Pacer paces calls under GitHub's secondary limits; nil uses DefaultPacer. Tests that
-	// must not wait pass NewPacer with a high rate.
+	// Pacer paces calls under GitHub's secondary limits; nil uses NewBudgetPacer with
+	// PointsPerMinute. Tests that must not wait pass NewPacer with a high rate.
 	Pacer *Pacer
+	// PointsPerMinute is this container's share of the deployment's secondary-limit budget
+	// per endpoint (GITHUB_POINTS_PER_MINUTE); 0 is config.DefaultGitHubPointsPerMinute, the
+	// pacing of a single container. Ignored when Pacer is set.
+	PointsPerMinute int
+
 	Stats *Stats // nil creates one
 	Now   func() time.Time
 }
@@ -85,6 +90,9 @@ func New(cfg Config) (*App, error) {
 	}
 	if cfg.Pacer == nil {
 		cfg.Pacer = DefaultPacer()
+		if cfg.PointsPerMinute > 0 {
+			cfg.Pacer = NewBudgetPacer(cfg.PointsPerMinute)
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -11,7 +11,7 @@ import (
 
 // Load resolves the App's credentials (env or SSM, once per container) and builds the App.
 // cfg supplies the optional transport, pacer and clock; its AppID, PrivateKey and APIURL are
-// filled from src.
+// filled from src, and so is its PointsPerMinute unless cfg sets one.
 func Load(ctx context.Context, src config.GitHubApp, r config.ParameterReader, cfg Config) (*App, error) {
 	idStr, err := src.AppID.Resolve(ctx, r)
 	if err != nil {
@@ -26,5 +26,8 @@ func Load(ctx context.Context, src config.GitHubApp, r config.ParameterReader, c
 		return nil, err
 	}
 	cfg.AppID, cfg.PrivateKey, cfg.APIURL = id, []byte(key), src.APIURL
+	if cfg.PointsPerMinute == 0 {
+		cfg.PointsPerMinute = src.PointsPerMinute
+	}
 	return New(cfg)
 }

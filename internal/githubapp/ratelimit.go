@@ -22,9 +22,15 @@ type RateLimitError struct {
 	Status    int
 	Secondary bool
 	Wait      time.Duration
+	// Paced: our own pacer refused the call (no request was sent) because the wait for this
+	// container's budget would outlast the caller's deadline.
+	Paced bool
 }
 
 func (e *RateLimitError) Error() string {
+	if e.Paced {
+		return fmt.Sprintf("github pacing on %s: this container's budget allows the call in %s, past the deadline", e.Endpoint, e.Wait.Round(time.Second))
+	}
 	kind := "primary"
 	if e.Secondary {
 		kind = "secondary"

@@ -2,6 +2,8 @@ package githubapp
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -11,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/ghr-dev/ghr/internal/config"
 )
 
 // Secondary-limit pacing. GitHub allows about 900 points per minute per endpoint (a GET costs
@@ -20,6 +24,9 @@ const (
 	burstPoints     = 180 // pointsPerMinute + burstPoints stays within 900 in any minute
 	getPoints       = 1
 	mutationPoints  = 5
+	// burstShare: a budget's pacer keeps this fraction (1/burstShare) as burst and earns the
+	// rest over the minute, the same 180:720 split as the default pacer.
+	burstShare = 5
 )
 
 // maxRateLimitBody bounds how much of a 403 body is read to spot a secondary limit.
@@ -101,15 +108,36 @@ type Pacer struct {
 	limiters map[string]*rate.Limiter
 	perMin   int
 	burst    int
+	now      func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
 }
 
 // NewPacer paces each endpoint to perMinute points with the given burst.
 func NewPacer(perMinute, burst int) *Pacer {
-	return &Pacer{limiters: map[string]*rate.Limiter{}, perMin: perMinute, burst: burst}
+	return &Pacer{limiters: map[string]*rate.Limiter{}, perMin: perMinute, burst: burst, now: time.Now, sleep: sleepCtx}
 }
 
 // DefaultPacer stays under GitHub's secondary limits.
 func DefaultPacer() *Pacer { return NewPacer(pointsPerMinute, burstPoints) }
+
+// NewBudgetPacer paces each endpoint so that this pacer never spends more than
+// pointsPerMinute in any 60 s window, burst included: a fifth is burst (at least one
+// mutation) and the rest refills over the minute. Containers whose budgets add up to the
+// deployment's budget therefore stay within it together. NewBudgetPacer(900) is DefaultPacer.
+// A budget below config.MinGitHubPointsPerMinute (10) is raised to it: less could never
+// send a mutation.
+func NewBudgetPacer(pointsPerMinute int) *Pacer {
+	pointsPerMinute = max(pointsPerMinute, config.MinGitHubPointsPerMinute)
+	burst := max(pointsPerMinute/burstShare, mutationPoints)
+	return NewPacer(max(pointsPerMinute-burst, 1), burst)
+}
+
+// WithClock makes the pacer read the time from now and wait with sleep, so tests can run
+// minutes of pacing on a fake clock. It returns p.
+func (p *Pacer) WithClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) *Pacer {
+	p.now, p.sleep = now, sleep
+	return p
+}
 
 func (p *Pacer) limiter(endpoint string) *rate.Limiter {
 	p.mu.Lock()
@@ -120,6 +148,42 @@ func (p *Pacer) limiter(endpoint string) *rate.Limiter {
 		p.limiters[endpoint] = l
 	}
 	return l
+}
+
+// wait takes cost points from endpoint's bucket, sleeping until they are earned. A wait that
+// would outlast ctx's deadline is refused at once as a *RateLimitError, so the caller backs
+// off as it would from GitHub's own secondary limit instead of sleeping into its timeout.
+func (p *Pacer) wait(ctx context.Context, endpoint string, cost int) error {
+	l := p.limiter(endpoint)
+	now := p.now()
+	r := l.ReserveN(now, cost)
+	if !r.OK() {
+		return fmt.Errorf("github pacing: %d points exceed the burst of %d on %s", cost, l.Burst(), endpoint)
+	}
+	d := r.DelayFrom(now)
+	if d <= 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && now.Add(d).After(deadline) {
+		r.CancelAt(now)
+		return &RateLimitError{Endpoint: endpoint, Secondary: true, Wait: d, Paced: true}
+	}
+	if err := p.sleep(ctx, d); err != nil {
+		r.CancelAt(p.now())
+		return err
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Transport counts, paces and classifies every GitHub request. A rate-limit answer becomes a
@@ -140,7 +204,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Method != http.MethodGet && req.Method != http.MethodHead {
 			cost = mutationPoints
 		}
-		if err := t.Pacer.limiter(endpoint).WaitN(req.Context(), cost); err != nil {
+		if err := t.Pacer.wait(req.Context(), endpoint, cost); err != nil {
 			return nil, err
 		}
 	}

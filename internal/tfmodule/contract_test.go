@@ -10,7 +10,7 @@ func TestContractProblems(t *testing.T) {
 	redeliver := map[string]string{
 		"PREFIX": "p", "RUNNER_NAME_PREFIX": "p-", "LOG_LEVEL": "info",
 		"GITHUB_APP_ID_PARAMETER": "/p/app/id", "GITHUB_APP_KEY_PARAMETER": "/p/app/key", "GITHUB_API_URL": "",
-		"REDELIVER_LOOKBACK": "1h", "REDELIVER_MAX_PER_PASS": "100",
+		"REDELIVER_LOOKBACK": "1h", "REDELIVER_MAX_PER_PASS": "100", "GITHUB_POINTS_PER_MINUTE": "36",
 	}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
