@@ -16,7 +16,8 @@ import (
 )
 
 // TestRedeliverAgainstSimulator: jobs whose webhook was answered 503 or lost get their
-// delivery again, once, through GitHub's real delivery-log shapes (cursor paging, 202).
+// delivery again through GitHub's real delivery-log shapes (cursor paging, 202), even when
+// the first redelivery is lost too.
 func TestRedeliverAgainstSimulator(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -68,21 +69,43 @@ func TestRedeliverAgainstSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	at := time.Now()
 	r := &Redeliverer{Hooks: GitHub{App: app}, Memory: &memMemory{}, Lookback: time.Hour, MaxPerPass: 10,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	res, err := r.Run(ctx)
-	if err != nil || res.Redelivered != 2 {
-		t.Fatalf("first pass = %+v, %v; want 2 redelivered", res, err)
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return at }}
+	run := func(name string) Result {
+		t.Helper()
+		res, err := r.Run(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := gh.WaitDeliveries(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
-	if err := gh.WaitDeliveries(ctx); err != nil {
-		t.Fatal(err)
+	// The first redeliveries are lost as well.
+	gh.SetWebhookFaults(ghsim.WebhookFaults{DropRate: 1})
+	if res := run("first pass"); res.Redelivered != 2 {
+		t.Fatalf("first pass = %+v; want 2 redelivered", res)
+	}
+	gh.SetWebhookFaults(ghsim.WebhookFaults{})
+	if got, dropped := received.Load(), gh.Stats().Webhooks.Dropped; got != 1 || dropped != 3 {
+		t.Fatalf("endpoint received %d deliveries, %d dropped; want 1 and 3", got, dropped)
+	}
+	if res := run("pass within the backoff"); res.Selected != 0 {
+		t.Fatalf("pass within the backoff = %+v; want nothing selected", res)
+	}
+	at = at.Add(retryBackoff + time.Second)
+	if res := run("pass after the backoff"); res.Redelivered != 2 || res.Retries != 2 {
+		t.Fatalf("pass after the backoff = %+v; want 2 retried", res)
 	}
 	if got := received.Load(); got != 3 {
 		t.Errorf("endpoint received %d deliveries, want 3 after recovery", got)
 	}
-	// With an empty memory too, GitHub's redelivery records stop a repeat.
+	// With an empty memory too, GitHub's record of the successes stops a repeat.
 	r.Memory = &memMemory{}
-	if res, err = r.Run(ctx); err != nil || res.Selected != 0 || gh.Stats().Webhooks.Redelivered != 2 {
-		t.Fatalf("second pass = %+v, %v; simulator saw %d redeliveries, want 2", res, err, gh.Stats().Webhooks.Redelivered)
+	at = at.Add(10 * time.Minute)
+	if res := run("last pass"); res.Selected != 0 || gh.Stats().Webhooks.Redelivered != 4 {
+		t.Fatalf("last pass = %+v; simulator saw %d redeliveries, want 4", res, gh.Stats().Webhooks.Redelivered)
 	}
 }

@@ -21,10 +21,10 @@ type Hooks interface {
 	Redeliver(ctx context.Context, id int64) error
 }
 
-// Memory remembers which GUIDs this function redelivered.
+// Memory remembers which GUIDs this function redelivered, how often and when last.
 type Memory interface {
-	Load(ctx context.Context) (map[string]time.Time, error)
-	Save(ctx context.Context, mem map[string]time.Time) error
+	Load(ctx context.Context) (map[string]Redelivered, error)
+	Save(ctx context.Context, mem map[string]Redelivered) error
 }
 
 var _ Memory = SSMMemory{}
@@ -45,6 +45,7 @@ type Result struct {
 	Pages       int `json:"pages"`
 	Selected    int `json:"selected"`
 	Redelivered int `json:"redelivered"`
+	Retries     int `json:"retries"` // of Redelivered, events redelivered before
 	Failed      int `json:"failed"`
 }
 
@@ -58,7 +59,7 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 	since := now.Add(-r.Lookback)
 	mem, err := r.Memory.Load(ctx)
 	if err != nil {
-		return res, err // without the memory a pass could repeat a redelivery
+		return res, err // without the memory a pass could double a redelivery in flight
 	}
 	var all []Delivery
 	for cursor := ""; res.Pages < maxPages; {
@@ -76,11 +77,12 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 	}
 	res.Listed = len(all)
 
-	chosen := Select(all, mem, since, r.MaxPerPass)
+	chosen := Select(all, mem, now, since, r.MaxPerPass)
 	res.Selected = len(chosen)
-	kept := maps.Clone(mem)
-	for g, at := range kept {
-		if at.Before(since) {
+	kept := make(map[string]Redelivered, len(mem)+len(chosen))
+	maps.Copy(kept, mem)
+	for g, e := range kept {
+		if e.Last.Before(since) {
 			delete(kept, g) // its deliveries are outside the window: never selected again
 		}
 	}
@@ -90,22 +92,33 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 		}
 		return res, nil
 	}
-	// Write ahead: a crash after this means "not redelivered", never "redelivered twice".
+	// Write ahead: a crash after this means "counted, not made", never "made twice at once".
+	before := make(map[string]Redelivered, len(chosen))
 	for _, d := range chosen {
-		kept[d.GUID] = now
+		before[d.GUID] = kept[d.GUID]
+		kept[d.GUID] = Redelivered{Count: kept[d.GUID].Count + 1, Last: now}
+	}
+	// undo forgets a redelivery not made, so that a later pass may try at once.
+	undo := func(guid string) {
+		if prev := before[guid]; prev.Count > 0 {
+			kept[guid] = prev
+		} else {
+			delete(kept, guid)
+		}
 	}
 	if err := r.Memory.Save(ctx, kept); err != nil {
 		return res, err
 	}
 	for i, d := range chosen {
-		log := r.Log.With(logging.KeyDeliveryID, d.GUID, "hook_delivery_id", strconv.FormatInt(d.ID, 10), "action", d.Action, "status_code", d.StatusCode)
+		log := r.Log.With(logging.KeyDeliveryID, d.GUID, "hook_delivery_id", strconv.FormatInt(d.ID, 10), "action", d.Action,
+			"status_code", d.StatusCode, "redeliveries", d.Redeliveries)
 		if err := r.Hooks.Redeliver(ctx, d.ID); err != nil {
 			res.Failed++
-			delete(kept, d.GUID) // not redelivered: a later pass may try
+			undo(d.GUID)
 			log.Warn("redelivery failed", logging.KeyError, err.Error())
 			if _, limited := githubapp.RateLimitWait(err); limited {
 				for _, rest := range chosen[i+1:] {
-					delete(kept, rest.GUID)
+					undo(rest.GUID)
 				}
 				res.Failed += len(chosen) - i - 1
 				break
@@ -113,12 +126,15 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 			continue
 		}
 		res.Redelivered++
+		if d.Redeliveries > 0 {
+			res.Retries++
+		}
 		log.Info("delivery redelivered", "delivered_at", d.DeliveredAt)
 	}
 	if res.Failed > 0 {
 		if err := r.Memory.Save(ctx, kept); err != nil {
-			// The failed GUIDs stay remembered: they will not be retried, which keeps the
-			// at-most-once promise.
+			// The failed GUIDs stay remembered as redelivered: counted towards the bound and
+			// retried after the backoff, never doubled.
 			return res, err
 		}
 	}

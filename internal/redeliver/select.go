@@ -2,16 +2,27 @@
 // delivery, so a job whose `workflow_job` delivery failed (our endpoint down, throttled or
 // timing out) would wait forever for a runner. A scheduled pass lists the App's recent
 // deliveries (GET /app/hook/deliveries, newest first, paged by cursor, bounded by a look-back
-// window) and asks GitHub to redeliver each failed `workflow_job` delivery, at most once.
+// window) and asks GitHub to redeliver each failed `workflow_job` event again, a bounded
+// number of times, since a redelivery can fail too (our function crashed, or the attempt was
+// lost again) and one failed replay must not lose the job.
 //
-// At most once is kept by two records. GitHub's own: a redelivery is listed as another
-// attempt with the same GUID and redelivery=true, so a GUID with such an attempt (ours or an
-// operator's) is never redelivered again. And ours: one SSM String parameter,
-// /<prefix>/redeliver/recent, holding the GUIDs this function redelivered within the
-// look-back window. It is written before the POSTs (a crash then means not redelivered,
-// never twice) and covers the seconds before GitHub lists the new attempt. No new datastore:
-// one standard-tier parameter, pruned to the window and to its 4 KB limit (oldest dropped
-// first, which GitHub's record still covers).
+// An event (its attempts share a GUID) whose first delivery lies within the window is
+// redelivered when none of its attempts succeeded, none was refused for good (400, 405,
+// 413: the same payload would be refused again), it has had fewer than maxRedeliveries
+// redeliveries (ours and an operator's), and its last redelivery is older than a backoff
+// that doubles per redelivery. A duplicate delivery is harmless downstream (scale-up is
+// idempotent per job id); the bound and the backoff keep a failing endpoint from being
+// flooded.
+//
+// Redeliveries are counted from two records. GitHub's own: a redelivery is listed as another
+// attempt with the same GUID and redelivery=true. And ours: one SSM String parameter,
+// /<prefix>/redeliver/recent, holding per GUID how many times this function redelivered it
+// and when it last did, within the look-back window. It is written before the POSTs (a crash
+// then means a redelivery counted but not made, never one made twice) and covers the seconds
+// before GitHub lists the new attempt: an attempt of ours newer than every listed attempt is
+// in flight (or lost), counts towards the bound and holds the backoff, so an attempt in
+// flight is never doubled. No new datastore: one standard-tier parameter, pruned to the
+// window and to its 4 KB limit (oldest dropped first, which GitHub's record then covers).
 package redeliver
 
 import (
@@ -23,6 +34,15 @@ import (
 // Event is the only webhook event redelivered: it is what starts and stops runners.
 const Event = "workflow_job"
 
+// maxRedeliveries bounds one event's redeliveries: two failed replays in a row are already
+// rare under a 5% loss; more would only flood an endpoint that refuses every delivery.
+const maxRedeliveries = 3
+
+// retryBackoff is the wait after an event's first redelivery before the next (doubled after
+// each further one): GitHub lists an attempt once its 10-second webhook timeout has run at
+// most, so an attempt of ours unlisted after a minute is lost, not in flight.
+const retryBackoff = time.Minute
+
 // Delivery is one delivery attempt as GitHub lists it.
 type Delivery struct {
 	ID          int64
@@ -32,6 +52,19 @@ type Delivery struct {
 	StatusCode  int // our endpoint's answer; 0 when it gave none (timeout, connection refused)
 	Event       string
 	Action      string
+}
+
+// Redelivered is what the memory keeps of one event: how many times this function
+// redelivered it and when it last did.
+type Redelivered struct {
+	Count int
+	Last  time.Time
+}
+
+// Pick is a delivery chosen for redelivery and the redeliveries its event had before.
+type Pick struct {
+	Delivery
+	Redeliveries int
 }
 
 // Retryable reports whether a redelivery can succeed where the attempt failed: no answer,
@@ -49,47 +82,69 @@ func Retryable(status int) bool {
 
 func succeeded(status int) bool { return status >= 200 && status < 300 }
 
-// Select picks the deliveries to redeliver, oldest event first (the job waiting longest), at
-// most limit: failed `workflow_job` deliveries within the window whose GUID has no
-// successful attempt, no redelivery attempt, and is not remembered as redelivered.
-func Select(ds []Delivery, remembered map[string]time.Time, since time.Time, limit int) []Delivery {
-	type group struct {
-		first   time.Time
-		last    Delivery // the newest failed attempt, the one to redeliver
-		skip    bool
-		anyFail bool
-	}
-	groups := map[string]*group{}
+// backoff is the wait after an event's n-th redelivery (n ≥ 1) before the next.
+func backoff(n int) time.Duration { return retryBackoff << (n - 1) }
+
+// history is what the listing says about one event.
+type history struct {
+	original       bool      // its first delivery (not a redelivery) lies in the window
+	first          time.Time // its oldest attempt in the window: the job waiting longest goes first
+	latest         Delivery  // its newest attempt, the one to redeliver
+	redeliveries   int       // redelivery=true attempts listed, ours and an operator's
+	lastRedelivery time.Time
+	done           bool // an attempt succeeded, or was refused for good
+}
+
+// Select picks the deliveries to redeliver at now, oldest event first, at most limit: the
+// newest attempt of each failed `workflow_job` event within the window [since, now] that
+// the bound and the backoff allow (see the package doc). remembered is the memory's record.
+func Select(ds []Delivery, remembered map[string]Redelivered, now, since time.Time, limit int) []Pick {
+	events := map[string]*history{}
 	for _, d := range ds {
 		if d.Event != Event || d.GUID == "" || d.DeliveredAt.Before(since) {
 			continue
 		}
-		g, ok := groups[d.GUID]
+		h, ok := events[d.GUID]
 		if !ok {
-			g = &group{first: d.DeliveredAt}
-			groups[d.GUID] = g
+			h = &history{first: d.DeliveredAt, latest: d}
+			events[d.GUID] = h
 		}
-		g.first = minTime(g.first, d.DeliveredAt)
-		switch {
-		case d.Redelivery || succeeded(d.StatusCode):
-			g.skip = true
-		case !Retryable(d.StatusCode):
-			g.skip = true // permanent: a redelivery would fail the same way
-		case !g.anyFail || d.DeliveredAt.After(g.last.DeliveredAt):
-			g.last, g.anyFail = d, true
+		h.first = minTime(h.first, d.DeliveredAt)
+		if d.DeliveredAt.Compare(h.latest.DeliveredAt) > 0 || d.DeliveredAt.Equal(h.latest.DeliveredAt) && d.ID > h.latest.ID {
+			h.latest = d
+		}
+		if d.Redelivery {
+			h.redeliveries++
+			h.lastRedelivery = maxTime(h.lastRedelivery, d.DeliveredAt)
+		} else {
+			h.original = true
+		}
+		if succeeded(d.StatusCode) || !Retryable(d.StatusCode) {
+			h.done = true
 		}
 	}
-	var out []Delivery
-	firsts := map[string]time.Time{}
-	for guid, g := range groups {
-		if _, done := remembered[guid]; g.skip || done || !g.anyFail {
+	var out []Pick
+	for guid, h := range events {
+		if h.done || !h.original {
+			continue // a success, a permanent refusal, or an event older than the window
+		}
+		ours := remembered[guid]
+		n := h.redeliveries
+		// GitHub lists whole seconds, and our record precedes the attempt it made.
+		if ours.Count > 0 && ours.Last.Truncate(time.Second).After(h.latest.DeliveredAt) {
+			n++ // ours is not listed yet: in flight, or lost on GitHub's side
+		}
+		n = max(n, ours.Count) // GitHub may never list a lost attempt of ours
+		if n >= maxRedeliveries {
 			continue
 		}
-		out = append(out, g.last)
-		firsts[guid] = g.first
+		if n > 0 && now.Sub(maxTime(h.lastRedelivery, ours.Last)) < backoff(n) {
+			continue
+		}
+		out = append(out, Pick{Delivery: h.latest, Redeliveries: n})
 	}
-	slices.SortFunc(out, func(a, b Delivery) int {
-		return cmp.Or(firsts[a.GUID].Compare(firsts[b.GUID]), cmp.Compare(a.ID, b.ID))
+	slices.SortFunc(out, func(a, b Pick) int {
+		return cmp.Or(events[a.GUID].first.Compare(events[b.GUID].first), cmp.Compare(a.ID, b.ID))
 	})
 	if len(out) > limit {
 		out = out[:limit]
@@ -99,6 +154,13 @@ func Select(ds []Delivery, remembered map[string]time.Time, since time.Time, lim
 
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
 		return b
 	}
 	return a

@@ -1,6 +1,7 @@
 package redeliver
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -10,56 +11,122 @@ var now = time.Date(2024, 6, 3, 12, 0, 0, 0, time.UTC)
 
 func ago(d time.Duration) time.Time { return now.Add(-d) }
 
-func TestSelect(t *testing.T) {
-	job := func(id int64, guid string, at time.Duration, status int) Delivery {
-		return Delivery{ID: id, GUID: guid, DeliveredAt: ago(at), StatusCode: status, Event: Event, Action: "queued"}
+func job(id int64, guid string, at time.Duration, status int) Delivery {
+	return Delivery{ID: id, GUID: guid, DeliveredAt: ago(at), StatusCode: status, Event: Event, Action: "queued"}
+}
+
+// again is a redelivery attempt of guid (ours or an operator's: GitHub does not say).
+func again(id int64, guid string, at time.Duration, status int) Delivery {
+	d := job(id, guid, at, status)
+	d.Redelivery = true
+	return d
+}
+
+// picked renders picks as "id/redeliveries before".
+func picked(ps []Pick) []string {
+	out := []string{}
+	for _, p := range ps {
+		out = append(out, fmt.Sprintf("%d/%d", p.ID, p.Redeliveries))
 	}
-	redelivery := func(d Delivery, id int64, at time.Duration, status int) Delivery {
-		d.ID, d.DeliveredAt, d.StatusCode, d.Redelivery = id, ago(at), status, true
-		return d
+	return out
+}
+
+func TestSelectRetries(t *testing.T) {
+	mem := func(count int, last time.Time) map[string]Redelivered {
+		return map[string]Redelivered{"a": {Count: count, Last: last}}
 	}
-	push := job(20, "push", time.Minute, 502)
+	push := job(1, "a", time.Minute, 502)
 	push.Event = "push"
-	failedThenOK := job(30, "fixed", 30*time.Minute, 502)
-	failedTwice := job(40, "tried", 40*time.Minute, 502)
+	for _, c := range []struct {
+		name string
+		ds   []Delivery
+		mem  map[string]Redelivered
+		want []string
+	}{
+		{"a fresh failure is redelivered at once", []Delivery{job(1, "a", 10*time.Second, 502)}, nil, []string{"1/0"}},
+		{"a success is not", []Delivery{job(1, "a", 10*time.Minute, 202)}, nil, nil},
+		{"another event is not", []Delivery{push}, nil, nil},
+		{"400 is refused for good", []Delivery{job(1, "a", 10*time.Minute, 400)}, nil, nil},
+		{"405 is refused for good", []Delivery{job(1, "a", 10*time.Minute, 405)}, nil, nil},
+		{"413 is refused for good", []Delivery{job(1, "a", 10*time.Minute, 413)}, nil, nil},
+		{"a redelivery refused for good ends the retries",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 400)}, nil, nil},
+		{"a redelivery that succeeded ends the retries",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 29*time.Minute, 202)}, nil, nil},
+		{"a success among failed redeliveries ends the retries",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 202), again(3, "a", 10*time.Minute, 502)}, nil, nil},
+		{"an event older than the window is not", []Delivery{job(1, "a", 2*time.Hour, 502)}, nil, nil},
+		{"an event at the window's edge is", []Delivery{job(1, "a", time.Hour, 502)}, nil, []string{"1/0"}},
+		{"an event whose first delivery left the window is not, even redelivered inside",
+			[]Delivery{job(1, "a", time.Hour+time.Second, 502), again(2, "a", 30*time.Minute, 502)}, nil, nil},
+		{"a failed redelivery is retried after the backoff, its newest attempt",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 0)}, nil, []string{"2/1"}},
+		{"a failed redelivery within the backoff waits",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 50*time.Second, 0)}, nil, nil},
+		{"the second backoff is doubled: still waiting",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 502), again(3, "a", 110*time.Second, 502)}, nil, nil},
+		{"the second backoff is doubled: over",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 502), again(3, "a", 2*time.Minute, 502)}, nil, []string{"3/2"}},
+		{"the bound ends the retries",
+			[]Delivery{job(1, "a", 50*time.Minute, 502), again(2, "a", 40*time.Minute, 502), again(3, "a", 30*time.Minute, 0), again(4, "a", 20*time.Minute, 502)},
+			nil, nil},
+		{"ours in flight, not listed yet, is not doubled",
+			[]Delivery{job(1, "a", 10*time.Minute, 502)}, mem(1, ago(20*time.Second)), nil},
+		{"ours not listed after the backoff was lost: retried",
+			[]Delivery{job(1, "a", 10*time.Minute, 502)}, mem(1, ago(5*time.Minute)), []string{"1/1"}},
+		{"ours listed is not counted twice",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 502)}, mem(1, ago(20*time.Minute+time.Second)), []string{"2/1"}},
+		{"ours listed in the second of our record (GitHub lists whole seconds)",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 502)}, mem(1, ago(20*time.Minute).Add(700*time.Millisecond)), []string{"2/1"}},
+		{"our second in flight after our first listed waits the doubled backoff",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 502)}, mem(2, ago(90*time.Second)), nil},
+		{"our second lost after our first listed: retried as the third",
+			[]Delivery{job(1, "a", 30*time.Minute, 502), again(2, "a", 20*time.Minute, 502)}, mem(2, ago(3*time.Minute)), []string{"2/2"}},
+		{"our own count bounds redeliveries GitHub never listed",
+			[]Delivery{job(1, "a", 50*time.Minute, 502)}, mem(3, ago(10*time.Minute)), nil},
+		{"operator redeliveries count towards the bound",
+			[]Delivery{job(1, "a", 50*time.Minute, 502), again(2, "a", 40*time.Minute, 502), again(3, "a", 30*time.Minute, 502)},
+			mem(1, ago(10*time.Minute)), nil},
+		{"operator redeliveries leave the rest of the bound",
+			[]Delivery{job(1, "a", 50*time.Minute, 502), again(2, "a", 40*time.Minute, 502), again(3, "a", 30*time.Minute, 502)},
+			nil, []string{"3/2"}},
+		{"a duplicate first delivery is one event",
+			[]Delivery{job(1, "a", 10*time.Minute, 502), job(2, "a", 10*time.Minute, 0)}, nil, []string{"2/0"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := picked(Select(c.ds, c.mem, now, ago(time.Hour), 10))
+			if want := append([]string{}, c.want...); !slices.Equal(got, want) {
+				t.Errorf("Select = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestSelectOrderAndLimit(t *testing.T) {
 	ds := []Delivery{
 		job(1, "ok", time.Minute, 202),
 		job(2, "down", 10*time.Minute, 502),
 		job(3, "timeout", 20*time.Minute, 0),
 		job(4, "throttled", 5*time.Minute, 429),
 		job(5, "bad-request", 5*time.Minute, 400),
-		job(6, "too-old", 2*time.Hour, 502),
-		job(7, "remembered", 15*time.Minute, 500),
-		push,
-		failedThenOK, redelivery(failedThenOK, 31, 29*time.Minute, 202),
-		failedTwice, redelivery(failedTwice, 41, 39*time.Minute, 502),
+		job(7, "retried", 40*time.Minute, 500), again(8, "retried", 30*time.Minute, 503),
+		job(9, "in-flight", 15*time.Minute, 500),
 	}
-	mem := map[string]time.Time{"remembered": ago(10 * time.Minute)}
-	ids := func(ds []Delivery) []int64 {
-		var out []int64
-		for _, d := range ds {
-			out = append(out, d.ID)
-		}
-		return out
+	mem := map[string]Redelivered{"in-flight": {Count: 1, Last: ago(10 * time.Second)}}
+	// The event waiting longest goes first, whatever its newest attempt.
+	if got, want := picked(Select(ds, mem, now, ago(time.Hour), 10)), []string{"8/1", "3/0", "2/0", "4/0"}; !slices.Equal(got, want) {
+		t.Errorf("Select = %v, want %v (oldest event first)", got, want)
 	}
-	if got, want := ids(Select(ds, mem, ago(time.Hour), 10)), []int64{3, 2, 4}; !slices.Equal(got, want) {
-		t.Errorf("Select = %v, want %v (oldest first)", got, want)
-	}
-	if got, want := ids(Select(ds, mem, ago(time.Hour), 2)), []int64{3, 2}; !slices.Equal(got, want) {
+	if got, want := picked(Select(ds, mem, now, ago(time.Hour), 2)), []string{"8/1", "3/0"}; !slices.Equal(got, want) {
 		t.Errorf("Select limited = %v, want %v", got, want)
 	}
-	if got := Select(ds, mem, ago(time.Hour), 0); len(got) != 0 {
-		t.Errorf("limit 0 selected %v", ids(got))
-	}
-	// A window edge: a delivery exactly at the edge is in, a second older is out.
-	edge := []Delivery{job(8, "edge", time.Hour, 502), job(9, "past", time.Hour+time.Second, 502)}
-	if got := ids(Select(edge, nil, ago(time.Hour), 10)); !slices.Equal(got, []int64{8}) {
-		t.Errorf("edge = %v, want [8]", got)
+	if got := Select(ds, mem, now, ago(time.Hour), 0); len(got) != 0 {
+		t.Errorf("limit 0 selected %v", picked(got))
 	}
 }
 
 func TestRetryable(t *testing.T) {
-	for status, want := range map[int]bool{0: true, 200: false, 202: false, 400: false, 401: true, 403: true, 404: false, 408: true, 413: false, 429: true, 500: true, 502: true, 504: true} {
+	for status, want := range map[int]bool{0: true, 200: false, 202: false, 400: false, 401: true, 403: true, 404: false, 405: false, 408: true, 413: false, 429: true, 500: true, 502: true, 504: true} {
 		if got := Retryable(status); got != want {
 			t.Errorf("Retryable(%d) = %v, want %v", status, got, want)
 		}

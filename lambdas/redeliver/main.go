@@ -1,5 +1,5 @@
 // Command redeliver is the scheduled missed-webhook recovery Lambda: failed workflow_job
-// deliveries of the App's webhook are redelivered, each at most once.
+// deliveries of the App's webhook are redelivered, a bounded number of times with backoff.
 package main
 
 import (
