@@ -38,6 +38,9 @@ type Job struct {
 	DeliveryID     string    `json:"delivery_id"`
 	QueuedAt       time.Time `json:"queued_at"`
 	RunnerConfig   string    `json:"runner_config"`
+	// Requeues counts how often scale-up put the job back on its queue because it could not
+	// be served yet (over max_runners, GitHub paused); 0 from the webhook.
+	Requeues int `json:"requeues,omitempty"`
 }
 
 // Validate reports why j cannot be processed, wrapping ErrInvalid.
@@ -55,6 +58,8 @@ func (j *Job) Validate() error {
 		return fmt.Errorf("%w: installation_id %d", ErrInvalid, j.InstallationID)
 	case j.RunnerConfig == "":
 		return fmt.Errorf("%w: runner_config missing", ErrInvalid)
+	case j.Requeues < 0:
+		return fmt.Errorf("%w: requeues %d", ErrInvalid, j.Requeues)
 	}
 	return nil
 }

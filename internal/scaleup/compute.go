@@ -20,6 +20,7 @@ type Runner struct {
 	Owner      string
 	JobIDs     []int64 // ascending ids of the jobs its launch was for; nil for pool runners
 	LaunchTime time.Time
+	Registered bool // its registration was stored (Compute.MarkRegistered)
 }
 
 // LaunchSpec asks the compute provider for runner hosts.
@@ -33,7 +34,7 @@ type LaunchSpec struct {
 }
 
 // Compute starts and stops runner hosts. EC2 is the provider today (EC2Compute); an
-// ECS/Fargate provider would implement the same three calls.
+// ECS/Fargate provider would implement the same calls.
 type Compute interface {
 	// Runners lists the live (booting or running) hosts of a runner config.
 	Runners(ctx context.Context, configKey string) ([]Runner, error)
@@ -42,6 +43,9 @@ type Compute interface {
 	Launch(ctx context.Context, spec LaunchSpec) ([]string, error)
 	// Terminate stops hosts.
 	Terminate(ctx context.Context, ids []string) error
+	// MarkRegistered records that the hosts' registrations are stored, so a later listing
+	// tells a runner from a host whose launching invocation died before registering it.
+	MarkRegistered(ctx context.Context, ids []string, at time.Time) error
 }
 
 // TokenStore keeps each host's registration where its bootstrap reads it.

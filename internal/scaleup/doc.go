@@ -17,6 +17,7 @@
 // launches one runner per job:
 //
 //  1. Job ids are de-duplicated within a batch.
+//
 //  2. Every host carries its launch's job ids in the ghr:job-id tag (ascending,
 //     comma-separated: CreateFleet tags a whole fleet alike, see ec2fleet.FormatJobIDs). The
 //     listing that counts runners for max_runners — one paged, tag-filtered
@@ -25,17 +26,22 @@
 //     list, its first c jobs are served. The launcher keeps it by acknowledging, in a launch
 //     that registered m hosts, exactly the first m jobs and retrying the rest; hosts it could
 //     not register are terminated, so they leave the count.
-//  3. CreateFleet's ClientToken is a hash of the runner config, owner and sorted job ids (with
-//     each message's receive count), so a request repeated while its outcome is in doubt
-//     returns the first fleet instead of launching another, and a batch redelivered after
-//     its hosts were terminated gets new ones rather than a replay of the dead fleet.
 //
-// Known limits: a function that dies between CreateFleet and registration (a crash, not a
-// timeout — launches are not started with less than minLaunchTime left, and termination of
-// unregistered hosts runs detached from the invocation's deadline) leaves hosts tagged as
-// serving jobs without a registration; scale-down reaps them as orphans, and those jobs need
-// GitHub's redelivery. The same holds when terminating an unregistered host fails (logged at
-// error level). A duplicate arriving after its job's ephemeral runner has finished and gone
+//  3. CreateFleet's ClientToken is a hash of the runner config, owner and sorted job ids
+//     (with each message's receive and requeue counts), so a request repeated while its
+//     outcome is in doubt returns the first fleet instead of launching another, and a job
+//     delivered again after its hosts were terminated gets new ones rather than a replay of
+//     the dead fleet.
+//
+//  4. A host counts as a job's runner once its registration is stored — the launcher then
+//     tags the launch's hosts ghr:registered in one CreateTags call — or while the
+//     invocation that launched it may still be registering it (launched within the
+//     function's timeout, read from the invocation's deadline). A function that died
+//     between CreateFleet and storing the registration leaves hosts that are neither: when
+//     SQS redelivers their jobs (after the visibility timeout, longer than the function's
+//     timeout), those jobs get new hosts, and scale-down reaps the dead ones as orphans.
+//
+// Known limits: a duplicate arriving after its job's ephemeral runner has finished and gone
 // launches a spare runner, which scale-down removes when idle; CHECK_JOB_QUEUED=always
 // prevents that at one GitHub call per job.
 //
@@ -43,10 +49,16 @@
 //
 // Acknowledged: launched and registered, duplicate, already served, not queued any more,
 // unknown runner config, invalid (logged at error level and counted in the MessagesInvalid
-// metric). Retried (reported as batch item failures): over max_runners, launch or
-// registration failed, runner listing failed, GitHub rate limit in force, too little time
-// left. Invalid-configuration errors from EC2 are logged at error level and pause launches
-// for that runner config for invalidConfigPause; the queue's redrive policy bounds retries.
+// metric). Requeued — sent again as a new message with a delay doubling from requeueBase to
+// requeueMax, and the original acknowledged — when the job could not be tried yet: over
+// max_runners, or a GitHub rate limit in force, or too little time left. Waiting by SQS
+// redelivery instead would spend receive counts, and a backlog longer than max_receive_count
+// visibility timeouts would end in the dead-letter queue with its jobs never run. A job
+// queued longer than GitHub keeps one (24 hours) is dropped with an error log. Retried
+// (batch item failures, which do spend receive counts): launch or registration failed,
+// runner listing failed, or the requeue itself failed. Invalid-configuration errors from
+// EC2 are logged at error level and pause launches for that runner config for
+// invalidConfigPause; the queue's redrive policy bounds retries.
 //
 // # GitHub calls
 //

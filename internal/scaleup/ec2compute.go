@@ -3,6 +3,7 @@ package scaleup
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
@@ -33,7 +34,8 @@ func (c *EC2Compute) Runners(ctx context.Context, configKey string) ([]Runner, e
 	}
 	out := make([]Runner, 0, len(is))
 	for _, i := range is {
-		out = append(out, Runner{ID: i.ID, Owner: i.Tags[tags.Owner], JobIDs: ec2fleet.ParseJobIDs(i.Tags[tags.JobID]), LaunchTime: i.LaunchTime})
+		out = append(out, Runner{ID: i.ID, Owner: i.Tags[tags.Owner], JobIDs: ec2fleet.ParseJobIDs(i.Tags[tags.JobID]),
+			LaunchTime: i.LaunchTime, Registered: i.Tags[tags.Registered] != ""})
 	}
 	return out, nil
 }
@@ -64,4 +66,9 @@ func (c *EC2Compute) Launch(ctx context.Context, spec LaunchSpec) ([]string, err
 // Terminate implements Compute.
 func (c *EC2Compute) Terminate(ctx context.Context, ids []string) error {
 	return ec2fleet.Terminate(ctx, c.API, ids)
+}
+
+// MarkRegistered implements Compute with one CreateTags call for the whole launch.
+func (c *EC2Compute) MarkRegistered(ctx context.Context, ids []string, at time.Time) error {
+	return ec2fleet.Tag(ctx, c.API, ids, map[string]string{tags.Registered: at.UTC().Format(time.RFC3339)})
 }

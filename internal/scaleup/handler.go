@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -25,12 +26,16 @@ type Handler struct {
 	Launcher       *Launcher
 	Configs        map[string]*config.RunnerConfig
 	CheckJobQueued string // config.CheckQueued*
-	Logger         *slog.Logger
+	// Requeue sends jobs that cannot be served yet back to their queue with a delay; nil
+	// leaves them to the queue's visibility timeout.
+	Requeue Requeuer
+	Logger  *slog.Logger
 }
 
 // Handle processes one SQS batch and reports the messages to retry. It never fails the whole
 // batch: each message's fate is decided on its own.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	inFlightSince := h.inFlightSince(ctx)
 	verdicts := make(map[string]Verdict, len(ev.Records))
 	msgs := h.decode(ev.Records, verdicts)
 	keep := Triage(msgs, h.Configs, verdicts)
@@ -44,7 +49,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			verdicts[m.ID] = Failed // could not count runners: retry rather than overshoot
 		}
 	}
-	keep = MarkServed(listed, runners, verdicts)
+	keep = MarkServed(listed, runners, inFlightSince, verdicts)
 	keep = h.dropNotQueued(ctx, keep, verdicts)
 	live := make(map[string]int, len(runners))
 	for k, rs := range runners {
@@ -52,6 +57,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	}
 	groups := Allocate(keep, h.Configs, live, verdicts)
 	h.launch(ctx, groups, verdicts)
+	h.requeue(ctx, msgs, verdicts)
 	return h.respond(ctx, msgs, ev.Records, verdicts), nil
 }
 
@@ -158,12 +164,16 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 			if len(ids) > 0 {
 				h.Logger.Info("runners launched", logging.KeyRunnerConfig, g.Config.Key, logging.KeyOwner, g.Owner.Name, "instance_ids", ids)
 			}
+			notTried := len(ids) == 0 && (errors.Is(err, ErrPaused) || errors.Is(err, ErrNoTime))
 			mu.Lock()
 			defer mu.Unlock()
 			for i, m := range g.Jobs {
-				if i < len(ids) {
+				switch {
+				case i < len(ids):
 					verdicts[m.ID] = Launched
-				} else {
+				case notTried:
+					verdicts[m.ID] = Deferred
+				default:
 					verdicts[m.ID] = Failed
 				}
 			}
@@ -174,14 +184,14 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 
 // ClientToken is the CreateFleet idempotency key of a group: a hash of its runner config,
 // owner and sorted job ids, so a request repeated while its first attempt is in doubt never
-// starts a second fleet. Each job's receive count is part of it, so a job the queue
-// redelivers after its hosts were terminated gets fresh hosts rather than EC2 replaying
-// the terminated fleet.
+// starts a second fleet. Each job's receive count and requeue count are part of it, so a job
+// the queue delivers again after its hosts were terminated gets fresh hosts rather than EC2
+// replaying the terminated fleet.
 func ClientToken(g Group) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s", g.Config.Key, g.Owner.Name, g.Owner.Level)
 	for _, m := range g.Jobs {
-		fmt.Fprintf(h, "\x00%d:%d", m.Job.JobID, m.ReceiveCount)
+		fmt.Fprintf(h, "\x00%d:%d:%d", m.Job.JobID, m.ReceiveCount, m.Job.Requeues)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:clientTokenLen]
 }
@@ -212,5 +222,6 @@ func metricName(v Verdict) string {
 	return map[Verdict]string{
 		Invalid: "MessagesInvalid", UnknownConfig: "JobsUnknownConfig", Duplicate: "JobsDuplicate", Served: "JobsServed",
 		NotQueued: "JobsNotQueued", OverCap: "JobsOverCap", Launched: "JobsLaunched", Failed: "JobsRetried", Launch: "JobsRetried",
+		Deferred: "JobsRetried", Requeued: "JobsRequeued", Expired: "JobsExpired",
 	}[v]
 }

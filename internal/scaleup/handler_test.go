@@ -133,9 +133,14 @@ func TestLaunchRegistersEveryRunner(t *testing.T) {
 			t.Errorf("no org JIT config with the config's labels for %s in %+v", i.ID, jits)
 		}
 	}
+	for _, i := range w.live() {
+		if _, err := time.Parse(time.RFC3339, i.Tags[tags.Registered]); err != nil {
+			t.Errorf("instance %s: %s tag %q is not a time", i.ID, tags.Registered, i.Tags[tags.Registered])
+		}
+	}
 	calls := w.ec2.Calls()
-	if calls["DescribeInstances"] != 1 || calls["CreateFleet"] != 1 || len(calls) != 2 {
-		t.Fatalf("EC2 calls %v, want one DescribeInstances and one CreateFleet", calls)
+	if calls["DescribeInstances"] != 1 || calls["CreateFleet"] != 1 || calls["CreateTags"] != 1 || len(calls) != 3 {
+		t.Fatalf("EC2 calls %v, want one DescribeInstances, one CreateFleet and one CreateTags", calls)
 	}
 	if n := w.gh.tokensMinted; n != 1 || len(jits) != 3 {
 		t.Fatalf("GitHub: %d tokens minted, %d JIT configs; want 1 and 3", n, len(jits))

@@ -147,6 +147,7 @@ func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, 
 		l.logger().Warn("registration failed", logging.KeyInstanceID, id, logging.KeyRunnerConfig, spec.Config.Key,
 			logging.KeyOwner, spec.Owner.Name, logging.KeyError, errs[i].Error())
 	}
+	l.markRegistered(ctx, spec, ok)
 	if len(failed) == 0 {
 		return ok, nil
 	}
@@ -160,6 +161,18 @@ func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, 
 		return ok, errors.Join(regErr, err)
 	}
 	return ok, regErr
+}
+
+// markRegistered records the registered hosts. A failure costs nothing now — the hosts run
+// their jobs — so it is only logged: the hosts then count as serving their jobs while their
+// launch may still be in flight (servedJobs), and a duplicate arriving later gets a spare.
+func (l *Launcher) markRegistered(ctx context.Context, spec LaunchSpec, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	if err := l.Compute.MarkRegistered(ctx, ids, l.now()); err != nil {
+		l.logger().Warn("mark registered", logging.KeyRunnerConfig, spec.Config.Key, "instance_ids", ids, logging.KeyError, err.Error())
+	}
 }
 
 // PoolLauncher adapts Launcher to the warm pool, which launches org-level runners it tags as

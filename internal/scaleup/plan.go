@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/queue"
@@ -25,14 +26,17 @@ const (
 	OverCap                      // the runner config is at its maximum: retried
 	Launched                     // a runner was launched and registered: dropped
 	Failed                       // the launch or registration failed: retried
+	Deferred                     // not attempted (GitHub paused, too little time left): retried
+	Requeued                     // over cap or deferred, and sent again with a delay: dropped
+	Expired                      // over cap or deferred past GitHub's queue limit: dropped
 )
 
-var verdictNames = [...]string{"launch", "invalid", "unknown_config", "duplicate", "served", "not_queued", "over_cap", "launched", "failed"}
+var verdictNames = [...]string{"launch", "invalid", "unknown_config", "duplicate", "served", "not_queued", "over_cap", "launched", "failed", "deferred", "requeued", "expired"}
 
 func (v Verdict) String() string { return verdictNames[v] }
 
 // Retry reports whether the message goes back to the queue.
-func (v Verdict) Retry() bool { return v == OverCap || v == Failed || v == Launch }
+func (v Verdict) Retry() bool { return v == OverCap || v == Failed || v == Launch || v == Deferred }
 
 // Message is one decoded build-queue message.
 type Message struct {
@@ -79,11 +83,16 @@ func Triage(msgs []Message, configs map[string]*config.RunnerConfig, verdicts ma
 }
 
 // MarkServed drops jobs that already have a live runner, per the ghr:job-id invariant: when c
-// live runners carry the same job list, the first c jobs of it are served.
-func MarkServed(msgs []Message, runners map[string][]Runner, verdicts map[string]Verdict) []Message {
+// live runners carry the same job list, the first c jobs of it are served. A host counts as
+// a runner once its registration is stored, or while the invocation that launched it may
+// still be registering it (launched after inFlightSince). Any other host lost its launching
+// invocation before registration: it will never take a job, so its jobs are not served.
+func MarkServed(msgs []Message, runners map[string][]Runner, inFlightSince time.Time, verdicts map[string]Verdict) []Message {
 	served := map[string]map[int64]bool{}
 	for key, rs := range runners {
-		served[key] = servedJobs(rs)
+		served[key] = servedJobs(slices.DeleteFunc(slices.Clone(rs), func(r Runner) bool {
+			return !r.Registered && r.LaunchTime.Before(inFlightSince)
+		}))
 	}
 	var keep []Message
 	for _, m := range msgs {

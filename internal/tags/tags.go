@@ -16,6 +16,7 @@ const (
 	Orphan       = "ghr:orphan"        // first phase of orphan removal (RFC 3339 time)
 	Protect      = "ghr:protect"       // operators' opt-out from any removal
 	InstanceID   = "ghr:instance-id"   // on SSM token parameters, to find stale ones
+	Registered   = "ghr:registered"    // set (RFC 3339 time) once the host's registration is stored
 )
 
 // Values of the Type tag.

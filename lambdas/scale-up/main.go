@@ -5,9 +5,11 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/lambdaboot"
+	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 )
 
@@ -16,6 +18,9 @@ func main() {
 	cfg := config.ReadScaleUp(env)
 	b := lambdaboot.Start("scale-up", cfg.LogLevel, env.Err())
 	launcher := scaleup.NewLauncher(ec2.NewFromConfig(b.AWS), b.SSM, b.GitHubApp(cfg.GitHubApp), cfg, b.Log)
-	h := &scaleup.Handler{Launcher: launcher, Configs: config.ByKey(b.RunnerConfigs(cfg.RunnerConfigs)), CheckJobQueued: cfg.CheckJobQueued, Logger: b.Log}
+	h := &scaleup.Handler{
+		Launcher: launcher, Configs: config.ByKey(b.RunnerConfigs(cfg.RunnerConfigs)), CheckJobQueued: cfg.CheckJobQueued,
+		Requeue: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, Logger: b.Log,
+	}
 	lambda.Start(h.Handle)
 }

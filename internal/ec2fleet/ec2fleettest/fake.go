@@ -318,3 +318,12 @@ func (f *Fake) SetState(id, state string) {
 		i.State = state
 	}
 }
+
+// SetLaunchTime backdates (or moves) an instance's launch time.
+func (f *Fake) SetLaunchTime(id string, t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i, ok := f.instances[id]; ok {
+		i.LaunchTime = t
+	}
+}
