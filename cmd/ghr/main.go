@@ -2,11 +2,13 @@
 //
 //	ghr local demo [flags]   deploy into a local AWS emulator, run 20 jobs end to end, report
 //	ghr local up [flags]     deploy and keep running; prints the endpoints (also as JSON)
+//	ghr local soak [flags]   deploy, run jobs with every fault injected at once, check invariants
 //	ghr sim [flags]          run the GitHub simulator on its own
 //	ghr version
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/sandbox"
@@ -28,6 +31,8 @@ import (
 const usage = `usage:
   ghr local demo [-jobs N] [-json FILE] [flags]   run N jobs end to end and report (exit 1 on a lost job or leak)
   ghr local up [flags]                            deploy locally and keep running until Ctrl-C
+  ghr local soak [-jobs N] [-spread D] [-json FILE] [flags]
+                                                  N jobs over D with every fault at once (exit 1 on a broken invariant)
   ghr sim [-webhook URL] [-secret S] [-org O]      run the GitHub simulator alone until Ctrl-C
   ghr version`
 
@@ -70,8 +75,10 @@ func local(ctx context.Context, cmd string, args []string, stdout, stderr io.Wri
 	fs.Float64Var(&o.Speedup, "speedup", sandbox.DefaultSpeedup, "how much faster than deployed schedules fire")
 	fs.DurationVar(&o.BootDelay, "boot-delay", sandbox.DefaultBootDelay, "simulated instance boot time")
 	verbose := fs.Bool("v", false, "log the sandbox's own progress")
-	jobs := fs.Int("jobs", 20, "demo: number of workflow jobs")
-	jsonOut := fs.String("json", "", "demo: also write the report as JSON to this file")
+	jobs := fs.Int("jobs", 0, "demo, soak: number of workflow jobs (default 20 for demo, 40 for soak)")
+	jsonOut := fs.String("json", "", "demo, soak: also write the report as JSON to this file")
+	spread := fs.Duration("spread", time.Minute, "soak: queue the jobs evenly over this period")
+	seed := fs.Uint64("seed", 7, "soak: fault and job randomness")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,7 +104,9 @@ func local(ctx context.Context, cmd string, args []string, stdout, stderr io.Wri
 	case "up":
 		return up(ctx, sb, stdout)
 	case "demo":
-		return demo(ctx, sb, *jobs, *jsonOut, stdout, stderr)
+		return demo(ctx, sb, cmp.Or(*jobs, 20), *jsonOut, stdout, stderr)
+	case "soak":
+		return soak(ctx, sb, sandbox.SoakSize(cmp.Or(*jobs, 40), *spread, *seed), *jsonOut, stdout, stderr)
 	default:
 		return errors.New(usage)
 	}
@@ -132,6 +141,24 @@ func demo(ctx context.Context, sb *sandbox.Sandbox, jobs int, jsonOut string, st
 	}
 	if !rep.OK() {
 		return fmt.Errorf("demo failed: %d of %d jobs ran, leftovers %+v (logs: %s)", rep.Completed, rep.Jobs, rep.Leftovers, filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
+	}
+	return nil
+}
+
+func soak(ctx context.Context, sb *sandbox.Sandbox, o sandbox.SoakOptions, jsonOut string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "deployed %d functions; soaking %d jobs over %s with every fault at once\n", len(sb.Deployment.Functions), o.Jobs, o.Spread)
+	rep, err := sb.Soak(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep.Markdown())
+	if jsonOut != "" {
+		if err := os.WriteFile(jsonOut, rep.JSON(), 0o644); err != nil {
+			return err
+		}
+	}
+	if !rep.OK() {
+		return fmt.Errorf("soak failed: %s (logs: %s)", strings.Join(rep.Violations, "; "), filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
 	}
 	return nil
 }

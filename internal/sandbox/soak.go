@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -9,8 +11,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
 	"github.com/ghr-dev/ghr/internal/awsproxy"
+	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/ghsim"
+	"github.com/ghr-dev/ghr/internal/motoproc"
+	"github.com/ghr-dev/ghr/internal/ssmparam"
 )
 
 // Soak fault levels, from the proof-of-robustness issue.
@@ -27,6 +34,22 @@ const (
 	soakInterruptEvery   = 4 * time.Second
 )
 
+// Soak sizing.
+const (
+	// soakDrain is how long after the last arrival every job may take: a job whose webhook
+	// and first redelivery were both lost waits for redeliver's second try (a minute of
+	// backoff plus a pass), then for its runner.
+	soakDrain = 4 * time.Minute
+	// soakJobsPerInterrupt: one spot interruption per this many jobs, at least one.
+	soakJobsPerInterrupt = 13
+)
+
+// SoakSize is a soak of jobs queued over spread, with interruptions and time to finish in
+// proportion, checked against the deployment's maxima.
+func SoakSize(jobs int, spread time.Duration, seed uint64) SoakOptions {
+	return SoakOptions{Jobs: jobs, Spread: spread, Timeout: spread + soakDrain, Interrupts: max(1, jobs/soakJobsPerInterrupt), Seed: seed}
+}
+
 // SoakOptions size a soak.
 type SoakOptions struct {
 	Jobs       int
@@ -34,7 +57,7 @@ type SoakOptions struct {
 	Timeout    time.Duration // for every job to complete
 	Interrupts int           // spot interruptions of running jobs, at most
 	Seed       uint64
-	MaxRunners map[string]int // runner config → its maximum, checked against the peak
+	MaxRunners map[string]int // runner config → its maximum, checked against the peak; nil reads the deployment's
 }
 
 // SoakReport is the soak's figures and verdict.
@@ -50,11 +73,38 @@ type SoakReport struct {
 // OK reports whether every invariant held.
 func (r *SoakReport) OK() bool { return len(r.Violations) == 0 }
 
+// RunnerConfigs reads the runner configs the deployed scale-up function runs with (inline or
+// from SSM), so checks use the deployment's own maxima.
+func (s *Sandbox) RunnerConfigs(ctx context.Context) ([]config.RunnerConfig, error) {
+	fn, ok := s.Deployment.Functions[s.Opts.Prefix+"-scale-up"]
+	if !ok {
+		return nil, errors.New("no scale-up function deployed")
+	}
+	env := config.MapEnv(fn.Env)
+	src := env.Secret("RUNNER_CONFIGS")
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	return config.LoadRunnerConfigs(ctx, src, ssmparam.Reader{API: ssm.NewFromConfig(motoproc.AWSConfig(s.Moto))})
+}
+
 // Soak runs jobs with every fault at once, then lifts the faults, waits for quiescence and
 // checks the invariants: every job ran (re-runs after interruptions count), no busy runner's
 // instance was terminated by the autoscaler, no config exceeded its maximum, and nothing
 // is left over.
 func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (*SoakReport, error) {
+	if o.MaxRunners == nil {
+		cfgs, err := s.RunnerConfigs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("soak: runner maxima: %w", err)
+		}
+		o.MaxRunners = map[string]int{}
+		for _, c := range cfgs {
+			if c.MaxRunners >= 0 {
+				o.MaxRunners[c.Key] = c.MaxRunners
+			}
+		}
+	}
 	ghBefore, awsBefore, callsBefore := s.Sim.Stats(), s.Proxy.Injected(), s.Proxy.Calls()
 	crashesBefore := s.crashes()
 	redeliveredBefore := ghBefore.Webhooks.Redelivered
@@ -183,6 +233,12 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// JSON renders the soak's figures and verdict.
+func (r *SoakReport) JSON() []byte {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return b
 }
 
 // Markdown renders the soak's figures.
