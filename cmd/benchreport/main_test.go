@@ -42,4 +42,32 @@ PASS
 	}
 }
 
+func TestSandboxBurstTargets(t *testing.T) {
+	in := `pkg: github.com/ghr-dev/ghr/internal/sandbox
+BenchmarkSandboxBurst-2   	       1	264757205657 ns/op	       193.8 all-online-s	         5.218 aws_calls/job	         1.936 github_calls/job	       1.034 launch-github_calls/job	       503.0 instances	        35.20 overhead-p50-s	       183.1 overhead-p95-s	       192.7 overhead-p99-s	       188.2 requested-s	         8.000 secondary-limited	         0 unserved-jobs
+`
+	results, err := parse(strings.NewReader(in), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Check{}
+	for _, c := range check(results) {
+		byName[c.Name] = c
+	}
+	for name, met := range map[string]bool{
+		"sandbox burst: every instance requested":     true,
+		"sandbox burst: launch GitHub calls per job":  true,
+		"sandbox burst: autoscaler overhead p99":      true,
+		"sandbox burst: jobs that never ran":          true,
+		"sandbox burst: secondary-rate-limit answers": false, // 8 > 0: pacing failed
+	} {
+		if c := byName[name]; !c.Found || c.Met != met {
+			t.Errorf("%s: found %v, met %v, want met %v (value %g)", name, c.Found, c.Met, met, c.Value)
+		}
+	}
+	if c := byName["webhook cold start"]; c.Found || c.Met {
+		t.Errorf("a burst line must not satisfy other targets: %+v", c)
+	}
+}
+
 var testTime = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
