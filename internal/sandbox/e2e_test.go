@@ -110,6 +110,7 @@ func TestE2E(t *testing.T) {
 		// Opt-in until the job loss it found is fixed (see docs/decisions.md, "Soak").
 		t.Run("soak with every fault at once", func(t *testing.T) { soak(t, sb) })
 	}
+	t.Run("scale-down removes idle persistent runners and never a busy one", func(t *testing.T) { persistentScaleDown(t, sb) })
 	t.Run("logs carry no secret", func(t *testing.T) { noSecretsInLogs(t, sb) })
 }
 
