@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -192,6 +193,9 @@ func burst(ctx context.Context, b *testing.B, sb *Sandbox) (burstFigures, error)
 		// Rounded up to the next whole second: an upper bound, never a flattering figure.
 		f.requested = max(f.requested, at.Truncate(launchTimeResolution).Add(launchTimeResolution).Sub(first).Seconds())
 	}
+	if f.unserved > 0 || f.secondaryHits > 0 {
+		keepBenchLog(b, sb)
+	}
 	b.Logf("burst: %d jobs, %d served; last instance requested %.1f s and last runner online %.1f s after the first job was queued; %.0f secondary-limit answers",
 		len(sc.Jobs), len(served), f.requested, f.allOnline, f.secondaryHits)
 	return f, nil
@@ -216,4 +220,26 @@ func launchTimes(ctx context.Context, sb *Sandbox, ids []string) (map[string]tim
 		}
 	}
 	return out, nil
+}
+
+// keepBenchLog copies the run's log to $GHR_E2E_LOGS (as the E2E suite does) after a burst
+// that left jobs unserved or met a rate limit: the temporary directory goes with the run.
+func keepBenchLog(b *testing.B, sb *Sandbox) {
+	dir := os.Getenv("GHR_E2E_LOGS")
+	if dir == "" {
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	out := filepath.Join(dir, "burst-"+time.Now().UTC().Format("20060102T150405")+".log")
+	if err == nil {
+		err = os.WriteFile(out, data, 0o644)
+	}
+	if err != nil {
+		b.Logf("keep sandbox log: %v", err)
+		return
+	}
+	b.Logf("sandbox log kept at %s", out)
 }
