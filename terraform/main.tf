@@ -35,6 +35,46 @@ locals {
       subnet_ids = length(c.subnet_ids) > 0 ? c.subnet_ids : var.subnet_ids
     })
   }
+
+  # GitHub secondary-limit budget (docs/decisions.md). Pacing lives in each container, so the
+  # deployment's budget is split: each function that calls GitHub gets a weighted share, and
+  # each of its containers that can run at once an equal part of that (GITHUB_POINTS_PER_MINUTE).
+  # Scale-up is the critical path; the scheduled passes and clean-up get small shares.
+  github_weights = {
+    "scale-up"   = 13
+    "scale-down" = 2
+    cleanup      = anytrue([for c in values(var.runner_configs) : c.ephemeral]) ? 2 : 0
+    pool         = anytrue([for c in values(var.runner_configs) : c.pool_size > 0]) ? 1 : 0
+    redeliver    = var.redeliver.enabled ? 1 : 0
+    syncer       = var.syncer.credentials == "app" ? 1 : 0
+  }
+  # Containers at once: scale-up runs up to maximum_concurrency per build queue, clean-up up to
+  # cleanup_concurrency; reserved concurrency caps any function. An unreserved scheduled pass
+  # may overlap the next one.
+  # cleanup_concurrency is Lambda's smallest SQS maximum_concurrency: a finished instance shuts
+  # itself down anyway (cleanup only hastens that), and fewer containers each get a usable part.
+  cleanup_concurrency      = 2
+  unreserved_scheduled_max = 2
+  github_containers = {
+    for fn, w in local.github_weights : fn => max(1, min(
+      fn == "scale-up" ? var.scale_up.maximum_concurrency * length(var.runner_configs) :
+      fn == "cleanup" ? local.cleanup_concurrency : local.unreserved_scheduled_max,
+      coalesce(local.functions[fn].reserved_concurrency, 1000000),
+    ))
+  }
+  github_share = {
+    for fn, w in local.github_weights : fn => floor(var.github_points_per_minute * w / sum(values(local.github_weights)) / local.github_containers[fn])
+  }
+  # internal/config refuses less than 10 points (one mutation of burst, one earned a minute).
+  # When that floor lifts the parts over the budget, output github_pacing says so.
+  github_points_per_minute = { for fn, p in local.github_share : fn => max(p, 10) }
+  github_pacing = {
+    for fn, w in local.github_weights : fn => {
+      containers        = local.github_containers[fn]
+      points_per_minute = local.github_points_per_minute[fn]
+    } if w > 0
+  }
+  github_spend = sum([for fn, p in local.github_pacing : p.containers * p.points_per_minute])
 }
 
 module "secrets" {
@@ -70,6 +110,7 @@ module "syncer" {
   app_parameter_arns             = module.secrets.parameter_arns
   app_id_parameter               = module.secrets.app_id_parameter
   app_key_parameter              = module.secrets.app_key_parameter
+  github_points_per_minute       = local.github_points_per_minute["syncer"]
   schedule                       = var.syncer.schedule
   invoke_after_deploy            = var.syncer.invoke_after_deploy
   lambda_architecture            = var.lambda_architecture
@@ -97,6 +138,8 @@ module "runners" {
   app_id_parameter                = module.secrets.app_id_parameter
   app_key_parameter               = module.secrets.app_key_parameter
   github_api_url                  = var.github_api_url
+  github_points_per_minute        = local.github_points_per_minute
+  cleanup_concurrency             = local.cleanup_concurrency
   dist_bucket                     = module.syncer.bucket.name
   dist_bucket_arn                 = module.syncer.bucket.arn
   functions                       = local.functions
@@ -131,6 +174,7 @@ module "webhook" {
   app_id_parameter             = module.secrets.app_id_parameter
   app_key_parameter            = module.secrets.app_key_parameter
   github_api_url               = var.github_api_url
+  github_points_per_minute     = local.github_points_per_minute["redeliver"]
   kms_key_arn                  = module.secrets.kms_key_arn
   encrypt_logs                 = var.encrypt_log_groups
   repository_allowlist         = var.repository_allowlist

@@ -70,3 +70,12 @@ output "runner_configs_json" {
   description = "The runner-configs document the functions read (RUNNER_CONFIGS)."
   value       = module.runners.runner_configs_json
 }
+
+output "github_pacing" {
+  description = "GitHub secondary-limit pacing: per function that calls GitHub, the containers it can run at once and the GITHUB_POINTS_PER_MINUTE of each; the most all of them may spend on one endpoint in a minute; and over_budget when that exceeds github_points_per_minute (each container needs at least 10: lower scale_up.maximum_concurrency or cap the function's reserved_concurrency)."
+  value = {
+    functions   = local.github_pacing
+    spend       = local.github_spend
+    over_budget = local.github_spend > var.github_points_per_minute
+  }
+}

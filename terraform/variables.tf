@@ -216,6 +216,16 @@ variable "github_api_url" {
   }
 }
 
+variable "github_points_per_minute" {
+  description = "GitHub secondary-limit budget of the whole deployment: the most points (a GET 1, a mutation 5) all its functions together may spend on one REST endpoint in any minute. It is split over every container that can run at once (GITHUB_POINTS_PER_MINUTE; docs/decisions.md). The default is 80% of GitHub's 900; lower it when other tools share the App."
+  type        = number
+  default     = 720
+  validation {
+    condition     = var.github_points_per_minute >= 10 && var.github_points_per_minute <= 900 && floor(var.github_points_per_minute) == var.github_points_per_minute
+    error_message = "github_points_per_minute must be a whole number from 10 to 900 (GitHub's secondary limit per endpoint)."
+  }
+}
+
 variable "kms_key_arn" {
   description = "KMS key for the App's SecureStrings, runner tokens, runner volumes, the dist bucket and (with `encrypt_log_groups`) the log groups. null creates a key with rotation. A key of yours must let CloudWatch Logs use it when `encrypt_log_groups` is true."
   type        = string

@@ -164,7 +164,8 @@ func (p *Pacer) wait(ctx context.Context, endpoint string, cost int) error {
 	if d <= 0 {
 		return nil
 	}
-	if deadline, ok := ctx.Deadline(); ok && now.Add(d).After(deadline) {
+	// The deadline is on the real clock whatever clock the pacer reads.
+	if deadline, ok := ctx.Deadline(); ok && d > time.Until(deadline) {
 		r.CancelAt(now)
 		return &RateLimitError{Endpoint: endpoint, Secondary: true, Wait: d, Paced: true}
 	}

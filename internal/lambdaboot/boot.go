@@ -58,10 +58,12 @@ func (b *Boot) RunnerConfigs(src config.Secret) []config.RunnerConfig {
 	return cfgs
 }
 
-// GitHubApp reads the App's credentials and builds its clients.
+// GitHubApp reads the App's credentials and builds its clients, paced on this container's
+// part of the deployment's secondary-limit budget (GITHUB_POINTS_PER_MINUTE).
 func (b *Boot) GitHubApp(src config.GitHubApp) *githubapp.App {
-	app, err := githubapp.Load(b.Ctx, src, b.Params, githubapp.Config{})
+	app, err := githubapp.Load(b.Ctx, src, b.Params, githubapp.Config{PointsPerMinute: src.PointsPerMinute})
 	b.Must(err, "github app")
+	b.Log.Info("github app ready", "points_per_minute", src.PointsPerMinute)
 	return app
 }
 

@@ -246,6 +246,7 @@ func badInputs() map[string]any {
 		"github_app":                      map[string]any{"id": "my-app", "webhook_secret": "short"},
 		"github_app_parameters":           map[string]any{"id": "/shared/app-id"},
 		"github_api_url":                  "ftp://ghes.example.com",
+		"github_points_per_minute":        901,
 		"kms_key_arn":                     "alias/mine",
 		"kms_deletion_window_days":        3,
 		"lambda_zip_paths":                map[string]string{"bogus": "x.zip"},

@@ -146,10 +146,14 @@ locals {
     pool       = "Keeps warm pools of idle runners topped up"
   }
   function_environments = {
-    scale-up   = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env)
-    scale-down = merge(local.common_env, local.app_env, local.runner_configs_env)
-    cleanup    = merge(local.common_env, local.app_env, local.runner_configs_env)
-    pool       = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env)
+    scale-up   = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env, local.pacing_env["scale-up"])
+    scale-down = merge(local.common_env, local.app_env, local.runner_configs_env, local.pacing_env["scale-down"])
+    cleanup    = merge(local.common_env, local.app_env, local.runner_configs_env, local.pacing_env["cleanup"])
+    pool       = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env, local.pacing_env["pool"])
+  }
+  # Each container's part of the deployment's GitHub budget (root module, docs/decisions.md).
+  pacing_env = {
+    for fn in ["scale-up", "scale-down", "cleanup", "pool"] : fn => { GITHUB_POINTS_PER_MINUTE = tostring(var.github_points_per_minute[fn]) }
   }
   function_statements = {
     scale-up   = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"])
@@ -265,7 +269,7 @@ module "pool" {
 
 # Every build queue feeds scale-up. Batches report failed items so one job without capacity
 # does not send its whole batch back; maximum_concurrency bounds pollers per queue without
-# serialising a burst.
+# serialising a burst, and divides scale-up's GitHub budget (GITHUB_POINTS_PER_MINUTE).
 resource "aws_lambda_event_source_mapping" "scale_up" {
   for_each                           = var.runner_configs
   event_source_arn                   = aws_sqs_queue.build[each.key].arn
@@ -280,6 +284,8 @@ resource "aws_lambda_event_source_mapping" "scale_up" {
   }
 }
 
+# Bounded so cleanup's share of the GitHub budget can be divided among its containers; the
+# instance itself shuts down after its job, so cleanup only hastens that.
 resource "aws_lambda_event_source_mapping" "cleanup" {
   count                   = local.any_ephemeral ? 1 : 0
   event_source_arn        = aws_sqs_queue.lifecycle[0].arn
@@ -287,4 +293,8 @@ resource "aws_lambda_event_source_mapping" "cleanup" {
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
   tags                    = var.tags
+
+  scaling_config {
+    maximum_concurrency = var.cleanup_concurrency
+  }
 }

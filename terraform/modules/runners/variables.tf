@@ -90,6 +90,16 @@ variable "github_api_url" {
   type        = string
 }
 
+variable "github_points_per_minute" {
+  description = "GITHUB_POINTS_PER_MINUTE of each container, by function (scale-up, scale-down, cleanup, pool): its part of the deployment's GitHub secondary-limit budget, computed by the root module."
+  type        = map(number)
+}
+
+variable "cleanup_concurrency" {
+  description = "Most cleanup containers at once (the lifecycle queue's maximum_concurrency); the root module divides cleanup's GitHub budget by it."
+  type        = number
+}
+
 variable "dist_bucket" {
   description = "Name of the bucket holding the runner archives."
   type        = string

@@ -17,6 +17,7 @@ locals {
     app = {
       GITHUB_APP_ID_PARAMETER  = var.app_id_parameter
       GITHUB_APP_KEY_PARAMETER = var.app_key_parameter
+      GITHUB_POINTS_PER_MINUTE = tostring(var.github_points_per_minute)
     }
     token     = { GITHUB_TOKEN_PARAMETER = coalesce(var.token_parameter, "-") }
     anonymous = {}

@@ -99,6 +99,11 @@ variable "app_key_parameter" {
   type        = string
 }
 
+variable "github_points_per_minute" {
+  description = "GITHUB_POINTS_PER_MINUTE of the syncer when it calls GitHub as the App: its part of the deployment's GitHub secondary-limit budget, computed by the root module."
+  type        = number
+}
+
 variable "schedule" {
   description = "Schedule expression of the syncer."
   type        = string

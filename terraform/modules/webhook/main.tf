@@ -102,6 +102,7 @@ module "redeliver" {
     GITHUB_APP_ID_PARAMETER  = var.app_id_parameter
     GITHUB_APP_KEY_PARAMETER = var.app_key_parameter
     GITHUB_API_URL           = var.github_api_url
+    GITHUB_POINTS_PER_MINUTE = tostring(var.github_points_per_minute)
     REDELIVER_LOOKBACK       = var.redeliver.lookback
     REDELIVER_MAX_PER_PASS   = tostring(var.redeliver.max_per_pass)
   })

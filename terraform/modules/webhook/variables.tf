@@ -71,6 +71,11 @@ variable "github_api_url" {
   type        = string
 }
 
+variable "github_points_per_minute" {
+  description = "GITHUB_POINTS_PER_MINUTE of a redeliver container: its part of the deployment's GitHub secondary-limit budget, computed by the root module."
+  type        = number
+}
+
 variable "kms_key_arn" {
   description = "Key of the SecureStrings and logs."
   type        = string

@@ -1,0 +1,130 @@
+# The GitHub secondary-limit budget (docs/decisions.md): github_points_per_minute is split
+# over every function that calls GitHub by weight, then over the containers each can run at
+# once, into GITHUB_POINTS_PER_MINUTE. The sum over all containers never exceeds the budget.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  prefix     = "ghr-test"
+  vpc_id     = "vpc-0123456789abcdef0"
+  subnet_ids = ["subnet-0123456789abcdef0"]
+  github_app = {
+    id             = "123456"
+    key            = "-----BEGIN RSA PRIVATE KEY-----"
+    webhook_secret = "0123456789abcdef0123"
+  }
+  lambda_zip_paths = {
+    webhook      = "tests/fixtures/function.zip"
+    "scale-up"   = "tests/fixtures/function.zip"
+    "scale-down" = "tests/fixtures/function.zip"
+    cleanup      = "tests/fixtures/function.zip"
+    pool         = "tests/fixtures/function.zip"
+    redeliver    = "tests/fixtures/function.zip"
+    syncer       = "tests/fixtures/function.zip"
+  }
+  runner_configs = {
+    small = { labels = ["self-hosted", "linux", "x64"], instance_types = ["m7i.large"] }
+    large = { labels = ["self-hosted", "linux", "arm64"], architecture = "arm64", instance_types = ["m7g.2xlarge"] }
+  }
+}
+
+# Every function but pool deployed: weights 13 (scale-up), 2 (scale-down, cleanup), 1
+# (redeliver, syncer) of 19. Scale-up: 720 × 13/19 = 492 over 2 queues × 10 = 20 containers →
+# 24 each; cleanup 75 over its 2 containers. Pool is not deployed: its 10 is never used.
+run "default_split" {
+  command = plan
+
+  assert {
+    condition = local.github_points_per_minute == {
+      "scale-up" = 24, "scale-down" = 75, cleanup = 37, pool = 10, redeliver = 37, syncer = 37
+    }
+    error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
+  }
+  assert {
+    condition     = local.github_containers == { "scale-up" = 20, "scale-down" = 1, cleanup = 2, pool = 1, redeliver = 1, syncer = 1 }
+    error_message = "containers at once ${jsonencode(local.github_containers)}"
+  }
+  assert {
+    condition     = output.github_pacing.spend == 480 + 75 + 2 * 37 + 37 + 37 && !output.github_pacing.over_budget
+    error_message = "the deployed functions' containers together may spend ${output.github_pacing.spend} of ${var.github_points_per_minute}"
+  }
+  assert {
+    condition     = !contains(keys(output.github_pacing.functions), "pool")
+    error_message = "pool is not deployed, so it has no part"
+  }
+}
+
+# Reserved concurrency caps the containers a share is divided by.
+run "reserved_concurrency_caps_scale_up" {
+  command = plan
+  variables {
+    function_settings = { "scale-up" = { reserved_concurrency = 4 } }
+  }
+
+  assert {
+    condition     = local.github_containers["scale-up"] == 4 && local.github_points_per_minute["scale-up"] == 123
+    error_message = "scale-up capped at 4 containers: ${local.github_containers["scale-up"]} containers of ${local.github_points_per_minute["scale-up"]} points"
+  }
+}
+
+# Functions that are not deployed (no cleanup without ephemeral configs, no pool, no
+# redeliver) or do not call GitHub as the App (an anonymous syncer) leave their share to the
+# others: 720 × 13/15 over one queue of 10 containers, 720 × 2/15 to scale-down.
+run "unused_shares_go_to_the_rest" {
+  command = plan
+  variables {
+    runner_configs = { build = { labels = ["linux"], instance_types = ["m7i.large"], ephemeral = false } }
+    redeliver      = { enabled = false }
+    syncer         = { credentials = "anonymous" }
+  }
+
+  assert {
+    condition     = local.github_points_per_minute["scale-up"] == 62 && local.github_points_per_minute["scale-down"] == 96
+    error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
+  }
+}
+
+# A smaller budget (other tools share the App, or a GitHub Enterprise Server with a lower
+# limit) shrinks every part alike.
+run "smaller_budget" {
+  command = plan
+  variables {
+    github_points_per_minute = 360
+    scale_up                 = { maximum_concurrency = 2 }
+  }
+
+  assert {
+    condition = local.github_points_per_minute == {
+      "scale-up" = 61, "scale-down" = 37, cleanup = 18, pool = 10, redeliver = 18, syncer = 18
+    }
+    error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
+  }
+}
+
+# So many queues × maximum_concurrency that a container's part falls under the 10 points
+# internal/config accepts: each gets 10, and the output says the parts exceed the budget.
+run "too_many_containers_is_reported" {
+  command = plan
+  variables {
+    runner_configs = { for i in range(12) : "config-${i}" => { labels = ["team-${i}"], instance_types = ["m7i.large"] } }
+  }
+
+  assert {
+    condition     = local.github_containers["scale-up"] == 120 && local.github_share["scale-up"] == 4 && output.github_pacing.functions["scale-up"].points_per_minute == 10
+    error_message = "scale-up: ${local.github_containers["scale-up"]} containers, share ${local.github_share["scale-up"]}, given ${output.github_pacing.functions["scale-up"].points_per_minute}"
+  }
+  assert {
+    condition     = output.github_pacing.over_budget && output.github_pacing.spend == 1200 + 75 + 2 * 37 + 37 + 37
+    error_message = "over budget: ${jsonencode(output.github_pacing)}"
+  }
+}
+
+run "budget_over_githubs_limit" {
+  command = plan
+  variables {
+    github_points_per_minute = 901
+  }
+  expect_failures = [var.github_points_per_minute]
+}
