@@ -73,6 +73,16 @@ locals {
       conditions = [{ test = "StringEquals", variable = "ec2:CreateAction", values = ["CreateFleet", "RunInstances"] }]
     },
     {
+      # After registration: tells a runner from a host whose launching invocation died.
+      sid       = "MarkRegistered"
+      actions   = ["ec2:CreateTags"]
+      resources = [local.instance_arn]
+      conditions = [
+        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] },
+        { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_registered] },
+      ]
+    },
+    {
       sid        = "PassRunnerRole"
       actions    = ["iam:PassRole"]
       resources  = [aws_iam_role.runner.arn]
@@ -113,6 +123,13 @@ locals {
         conditions = []
     }]
   }
+  # Scale-up puts jobs it cannot serve yet back on their build queue with a delay.
+  requeue_statements = [{
+    sid        = "RequeueJobs"
+    actions    = ["sqs:SendMessage"]
+    resources  = [for q in aws_sqs_queue.build : q.arn]
+    conditions = []
+  }]
 
   scale_down_statements = [
     {
@@ -156,7 +173,7 @@ locals {
     for fn in ["scale-up", "scale-down", "cleanup", "pool"] : fn => { GITHUB_POINTS_PER_MINUTE = tostring(var.github_points_per_minute[fn]) }
   }
   function_statements = {
-    scale-up   = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"])
+    scale-up   = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"], local.requeue_statements)
     scale-down = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.scale_down_statements)
     cleanup    = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"])
     pool       = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements)

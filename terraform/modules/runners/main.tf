@@ -17,6 +17,7 @@ locals {
   tag_runner_config = "ghr:runner-config"
   tag_instance_id   = "ghr:instance-id"
   tag_orphan        = "ghr:orphan"
+  tag_registered    = "ghr:registered"
 
   any_ephemeral = anytrue([for c in values(var.runner_configs) : c.ephemeral])
   any_pool      = anytrue([for c in values(var.runner_configs) : c.pool_size > 0])
