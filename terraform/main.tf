@@ -45,9 +45,12 @@ locals {
     "scale-down" = 2
     cleanup      = anytrue([for c in values(var.runner_configs) : c.ephemeral]) ? 2 : 0
     pool         = anytrue([for c in values(var.runner_configs) : c.pool_size > 0]) ? 1 : 0
-    redeliver    = var.redeliver.enabled ? 1 : 0
     syncer       = var.syncer.credentials == "app" ? 1 : 0
   }
+  # Redeliver calls only the App's hook-delivery endpoints (internal/redeliver/github.go), which
+  # no other function calls: it shares the budget with nobody and divides it only by its own
+  # containers. Should it ever call another endpoint, it moves into github_weights.
+  github_alone = { redeliver = var.redeliver.enabled }
   # Containers at once: scale-up runs up to maximum_concurrency per build queue, clean-up up to
   # cleanup_concurrency; reserved concurrency caps any function. An unreserved scheduled pass
   # may overlap the next one.
@@ -56,25 +59,29 @@ locals {
   cleanup_concurrency      = 2
   unreserved_scheduled_max = 2
   github_containers = {
-    for fn, w in local.github_weights : fn => max(1, min(
+    for fn in concat(keys(local.github_weights), keys(local.github_alone)) : fn => max(1, min(
       fn == "scale-up" ? var.scale_up.maximum_concurrency * length(var.runner_configs) :
       fn == "cleanup" ? local.cleanup_concurrency : local.unreserved_scheduled_max,
       coalesce(local.functions[fn].reserved_concurrency, 1000000),
     ))
   }
-  github_share = {
-    for fn, w in local.github_weights : fn => floor(var.github_points_per_minute * w / sum(values(local.github_weights)) / local.github_containers[fn])
-  }
+  github_share = merge(
+    { for fn, w in local.github_weights : fn => floor(var.github_points_per_minute * w / sum(values(local.github_weights)) / local.github_containers[fn]) },
+    { for fn in keys(local.github_alone) : fn => floor(var.github_points_per_minute / local.github_containers[fn]) },
+  )
   # internal/config refuses less than 10 points (one mutation of burst, one earned a minute).
   # When that floor lifts the parts over the budget, output github_pacing says so.
   github_points_per_minute = { for fn, p in local.github_share : fn => max(p, 10) }
   github_pacing = {
-    for fn, w in local.github_weights : fn => {
-      containers        = local.github_containers[fn]
-      points_per_minute = local.github_points_per_minute[fn]
-    } if w > 0
+    for fn, p in local.github_points_per_minute : fn => { containers = local.github_containers[fn], points_per_minute = p }
+    if lookup(local.github_weights, fn, 0) > 0 || lookup(local.github_alone, fn, false)
   }
-  github_spend = sum([for fn, p in local.github_pacing : p.containers * p.points_per_minute])
+  # The most all containers may spend on one endpoint: the shared endpoints' sum, or what a
+  # function alone on its endpoints spends.
+  github_spend = max(concat(
+    [sum([for fn, p in local.github_pacing : p.containers * p.points_per_minute if contains(keys(local.github_weights), fn)])],
+    [for fn, p in local.github_pacing : p.containers * p.points_per_minute if contains(keys(local.github_alone), fn)],
+  )...)
 }
 
 module "secrets" {

@@ -31,14 +31,15 @@ variables {
 }
 
 # Every function but pool deployed: weights 13 (scale-up), 2 (scale-down, cleanup), 1
-# (redeliver, syncer) of 19. Scale-up: 720 × 13/19 = 492 over 2 queues × 10 = 20 containers →
-# 24 each; cleanup 75 over its 2 containers. Pool is not deployed: its 10 is never used.
+# (syncer) of 18. Scale-up: 720 × 13/18 = 520 over 2 queues × 10 = 20 containers → 26 each;
+# cleanup 80 over its 2 containers. Redeliver alone calls its endpoints: all 720 for its one
+# container. Pool is not deployed: its 10 is never used.
 run "default_split" {
   command = plan
 
   assert {
     condition = local.github_points_per_minute == {
-      "scale-up" = 24, "scale-down" = 75, cleanup = 37, pool = 10, redeliver = 37, syncer = 37
+      "scale-up" = 26, "scale-down" = 80, cleanup = 40, pool = 10, redeliver = 720, syncer = 40
     }
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
@@ -47,7 +48,7 @@ run "default_split" {
     error_message = "containers at once ${jsonencode(local.github_containers)}"
   }
   assert {
-    condition     = output.github_pacing.spend == 480 + 75 + 2 * 37 + 37 + 37 && !output.github_pacing.over_budget
+    condition     = output.github_pacing.spend == 26 * 20 + 80 + 40 * 2 + 40 && !output.github_pacing.over_budget
     error_message = "the deployed functions' containers together may spend ${output.github_pacing.spend} of ${var.github_points_per_minute}"
   }
   assert {
@@ -64,7 +65,7 @@ run "reserved_concurrency_caps_scale_up" {
   }
 
   assert {
-    condition     = local.github_containers["scale-up"] == 4 && local.github_points_per_minute["scale-up"] == 123
+    condition     = local.github_containers["scale-up"] == 4 && local.github_points_per_minute["scale-up"] == 130
     error_message = "scale-up capped at 4 containers: ${local.github_containers["scale-up"]} containers of ${local.github_points_per_minute["scale-up"]} points"
   }
 }
@@ -84,6 +85,10 @@ run "unused_shares_go_to_the_rest" {
     condition     = local.github_points_per_minute["scale-up"] == 62 && local.github_points_per_minute["scale-down"] == 96
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
+  assert {
+    condition     = keys(output.github_pacing.functions) == ["scale-down", "scale-up"] && output.github_pacing.spend == 62 * 10 + 96
+    error_message = "only scale-up and scale-down call GitHub: ${jsonencode(output.github_pacing)}"
+  }
 }
 
 # A smaller budget (other tools share the App, or a GitHub Enterprise Server with a lower
@@ -97,7 +102,7 @@ run "smaller_budget" {
 
   assert {
     condition = local.github_points_per_minute == {
-      "scale-up" = 61, "scale-down" = 37, cleanup = 18, pool = 10, redeliver = 18, syncer = 18
+      "scale-up" = 65, "scale-down" = 40, cleanup = 20, pool = 10, redeliver = 360, syncer = 20
     }
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
@@ -116,7 +121,7 @@ run "too_many_containers_is_reported" {
     error_message = "scale-up: ${local.github_containers["scale-up"]} containers, share ${local.github_share["scale-up"]}, given ${output.github_pacing.functions["scale-up"].points_per_minute}"
   }
   assert {
-    condition     = output.github_pacing.over_budget && output.github_pacing.spend == 1200 + 75 + 2 * 37 + 37 + 37
+    condition     = output.github_pacing.over_budget && output.github_pacing.spend == 1200 + 80 + 40 * 2 + 40
     error_message = "over budget: ${jsonencode(output.github_pacing)}"
   }
 }
