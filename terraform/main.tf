@@ -51,7 +51,8 @@ locals {
   # no other function calls: it shares the budget with nobody and divides it only by its own
   # containers. Should it ever call another endpoint, it moves into github_weights.
   github_alone = { redeliver = var.redeliver.enabled }
-  # Containers at once: scale-up runs up to maximum_concurrency per build queue, clean-up up to
+  # Containers at once: scale-up runs up to maximum_concurrency per build queue — counted for
+  # one queue, as bursts rarely hit every config at once (docs/decisions.md) — clean-up up to
   # cleanup_concurrency; reserved concurrency caps any function. An unreserved scheduled pass
   # may overlap the next one.
   # cleanup_concurrency is Lambda's smallest SQS maximum_concurrency: a finished instance shuts
@@ -60,7 +61,7 @@ locals {
   unreserved_scheduled_max = 2
   github_containers = {
     for fn in concat(keys(local.github_weights), keys(local.github_alone)) : fn => max(1, min(
-      fn == "scale-up" ? var.scale_up.maximum_concurrency * length(var.runner_configs) :
+      fn == "scale-up" ? var.scale_up.maximum_concurrency :
       fn == "cleanup" ? local.cleanup_concurrency : local.unreserved_scheduled_max,
       coalesce(local.functions[fn].reserved_concurrency, 1000000),
     ))

@@ -396,11 +396,11 @@ variable "runner_configs_inline_max_bytes" {
 }
 
 variable "scale_up" {
-  description = "Scale-up: SQS `batch_size` (1-10), `batching_window_seconds` (0-300), `maximum_concurrency` per build queue (2-1000), `check_job_queued` (auto, always, never), `github_concurrency` (1-100), `offering_cache_ttl` (Go duration)."
+  description = "Scale-up: SQS `batch_size` (1-10), `batching_window_seconds` (0-300), `maximum_concurrency` per build queue (2-1000; default 2: GitHub's secondary limit, not compute, bounds scale-up, and each container's part of `github_points_per_minute` shrinks with it), `check_job_queued` (auto, always, never), `github_concurrency` (1-100), `offering_cache_ttl` (Go duration)."
   type = object({
     batch_size              = optional(number, 10)
     batching_window_seconds = optional(number, 0)
-    maximum_concurrency     = optional(number, 10)
+    maximum_concurrency     = optional(number, 2)
     check_job_queued        = optional(string, "auto")
     github_concurrency      = optional(number, 10)
     offering_cache_ttl      = optional(string, "3m")

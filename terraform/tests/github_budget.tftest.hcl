@@ -31,7 +31,7 @@ variables {
 }
 
 # Every function but pool deployed: weights 13 (scale-up), 2 (scale-down, cleanup), 1
-# (syncer) of 18. Scale-up: 720 × 13/18 = 520 over 2 queues × 10 = 20 containers → 26 each;
+# (syncer) of 18. Scale-up: 720 × 13/18 = 520 over one queue's 2 containers → 260 each;
 # cleanup 80 over its 2 containers. Redeliver alone calls its endpoints: all 720 for its one
 # container. Pool is not deployed: its 10 is never used.
 run "default_split" {
@@ -39,16 +39,16 @@ run "default_split" {
 
   assert {
     condition = local.github_points_per_minute == {
-      "scale-up" = 26, "scale-down" = 80, cleanup = 40, pool = 10, redeliver = 720, syncer = 40
+      "scale-up" = 260, "scale-down" = 80, cleanup = 40, pool = 10, redeliver = 720, syncer = 40
     }
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
   assert {
-    condition     = local.github_containers == { "scale-up" = 20, "scale-down" = 1, cleanup = 2, pool = 1, redeliver = 1, syncer = 1 }
+    condition     = local.github_containers == { "scale-up" = 2, "scale-down" = 1, cleanup = 2, pool = 1, redeliver = 1, syncer = 1 }
     error_message = "containers at once ${jsonencode(local.github_containers)}"
   }
   assert {
-    condition     = output.github_pacing.spend == 26 * 20 + 80 + 40 * 2 + 40 && !output.github_pacing.over_budget
+    condition     = output.github_pacing.spend == 260 * 2 + 80 + 40 * 2 + 40 && !output.github_pacing.over_budget
     error_message = "the deployed functions' containers together may spend ${output.github_pacing.spend} of ${var.github_points_per_minute}"
   }
   assert {
@@ -62,6 +62,7 @@ run "reserved_concurrency_caps_scale_up" {
   command = plan
   variables {
     function_settings = { "scale-up" = { reserved_concurrency = 4 } }
+    scale_up          = { maximum_concurrency = 10 }
   }
 
   assert {
@@ -72,7 +73,7 @@ run "reserved_concurrency_caps_scale_up" {
 
 # Functions that are not deployed (no cleanup without ephemeral configs, no pool, no
 # redeliver) or do not call GitHub as the App (an anonymous syncer) leave their share to the
-# others: 720 × 13/15 over one queue of 10 containers, 720 × 2/15 to scale-down.
+# others: 720 × 13/15 over one queue of 2 containers, 720 × 2/15 to scale-down.
 run "unused_shares_go_to_the_rest" {
   command = plan
   variables {
@@ -82,11 +83,11 @@ run "unused_shares_go_to_the_rest" {
   }
 
   assert {
-    condition     = local.github_points_per_minute["scale-up"] == 62 && local.github_points_per_minute["scale-down"] == 96
+    condition     = local.github_points_per_minute["scale-up"] == 312 && local.github_points_per_minute["scale-down"] == 96
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
   assert {
-    condition     = keys(output.github_pacing.functions) == ["scale-down", "scale-up"] && output.github_pacing.spend == 62 * 10 + 96
+    condition     = keys(output.github_pacing.functions) == ["scale-down", "scale-up"] && output.github_pacing.spend == 312 * 2 + 96
     error_message = "only scale-up and scale-down call GitHub: ${jsonencode(output.github_pacing)}"
   }
 }
@@ -102,18 +103,18 @@ run "smaller_budget" {
 
   assert {
     condition = local.github_points_per_minute == {
-      "scale-up" = 65, "scale-down" = 40, cleanup = 20, pool = 10, redeliver = 360, syncer = 20
+      "scale-up" = 130, "scale-down" = 40, cleanup = 20, pool = 10, redeliver = 360, syncer = 20
     }
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
 }
 
-# So many queues × maximum_concurrency that a container's part falls under the 10 points
-# internal/config accepts: each gets 10, and the output says the parts exceed the budget.
+# So many scale-up containers that each one's part falls under the 10 points internal/config
+# accepts: each gets 10, and the output says the parts exceed the budget.
 run "too_many_containers_is_reported" {
   command = plan
   variables {
-    runner_configs = { for i in range(12) : "config-${i}" => { labels = ["team-${i}"], instance_types = ["m7i.large"] } }
+    scale_up = { maximum_concurrency = 120 }
   }
 
   assert {
