@@ -97,8 +97,13 @@ func BenchmarkSandboxBurst(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sb.Close()
-
 	var worst burstFigures
+	defer func() { // before Close: the log is kept while the deployment is still up
+		if b.Failed() || worst.unserved > 0 || worst.secondaryHits > 0 {
+			keepBenchLog(b, sb)
+		}
+	}()
+
 	for b.Loop() {
 		f, err := burst(ctx, b, sb)
 		if err != nil {
@@ -199,9 +204,6 @@ func burst(ctx context.Context, b *testing.B, sb *Sandbox) (burstFigures, error)
 		// Rounded up to the next whole second: an upper bound, never a flattering figure.
 		f.requested = max(f.requested, at.Truncate(launchTimeResolution).Add(launchTimeResolution).Sub(first).Seconds())
 	}
-	if f.unserved > 0 || f.secondaryHits > 0 {
-		keepBenchLog(b, sb)
-	}
 	b.Logf("burst: %d jobs, %d served; last instance requested %.1f s and last runner online %.1f s after the first job was queued; %.0f secondary-limit answers",
 		len(sc.Jobs), len(served), f.requested, f.allOnline, f.secondaryHits)
 	return f, nil
@@ -228,8 +230,9 @@ func launchTimes(ctx context.Context, sb *Sandbox, ids []string) (map[string]tim
 	return out, nil
 }
 
-// keepBenchLog copies the run's log to $GHR_E2E_LOGS (as the E2E suite does) after a burst
-// that left jobs unserved or met a rate limit: the temporary directory goes with the run.
+// keepBenchLog copies the run's log (functions, emulator, Terraform) to $GHR_E2E_LOGS, as
+// the E2E suite does, after a failed run or a burst that left jobs unserved or met a rate
+// limit: the temporary directory goes with the run.
 func keepBenchLog(b *testing.B, sb *Sandbox) {
 	dir := os.Getenv("GHR_E2E_LOGS")
 	if dir == "" {
