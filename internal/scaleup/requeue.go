@@ -12,9 +12,10 @@ import (
 
 // Requeue limits.
 const (
-	// requeueBase is the first wait of a job that cannot be served yet: runners free up as
-	// jobs end, which takes longer than this for almost every workflow.
-	requeueBase = 15 * time.Second
+	// requeueBase is the first wait of a job that cannot be served yet: short, because a
+	// runner slot can free up at any moment, and doubling keeps a long wait cheap (a job
+	// waiting ten minutes costs about 14 sends).
+	requeueBase = 5 * time.Second
 	// requeueMax caps the doubling wait, so a freed runner slot is used within a minute.
 	requeueMax = time.Minute
 	// jobQueueLimit: GitHub cancels a job no self-hosted runner started within 24 hours, so

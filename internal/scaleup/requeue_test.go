@@ -107,7 +107,7 @@ func TestOverCapJobsAreRequeuedWithADelay(t *testing.T) {
 		want := map[int64]struct {
 			requeues int
 			delay    time.Duration
-		}{3: {1, 15 * time.Second}, 4: {3, time.Minute}}[s.job.JobID]
+		}{3: {1, 5 * time.Second}, 4: {3, 20 * time.Second}}[s.job.JobID]
 		if s.url != "q2" || s.job.Requeues != want.requeues || s.delay != want.delay {
 			t.Errorf("job %d sent to %s with requeues %d after %s; want q2, %d, %s", s.job.JobID, s.url, s.job.Requeues, s.delay, want.requeues, want.delay)
 		}
@@ -153,7 +153,7 @@ func TestJobsDeferredByARateLimitAreRequeued(t *testing.T) {
 }
 
 func TestRequeueDelay(t *testing.T) {
-	for n, want := range map[int]time.Duration{1: 15 * time.Second, 2: 30 * time.Second, 3: time.Minute, 4: time.Minute, 50: time.Minute} {
+	for n, want := range map[int]time.Duration{1: 5 * time.Second, 2: 10 * time.Second, 3: 20 * time.Second, 4: 40 * time.Second, 5: time.Minute, 50: time.Minute} {
 		if got := scaleup.RequeueDelay(n); got != want {
 			t.Errorf("RequeueDelay(%d) = %s, want %s", n, got, want)
 		}
