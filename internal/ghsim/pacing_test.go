@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/testutil/vclock"
 )
 
 // Containers that split a budget between them (githubapp.NewBudgetPacer, fed by
@@ -45,7 +45,7 @@ func TestSplitBudgetMeetsNoSecondaryLimit(t *testing.T) {
 func burstContainers(t *testing.T, budget, containers, perContainer int, d time.Duration) map[string]int {
 	t.Helper()
 	const callers = 2 // goroutines per container, one per endpoint
-	clk := newVirtualClock(time.Now(), containers*callers)
+	clk := vclock.New(time.Now(), containers*callers)
 	srv := start(t, Options{Now: clk.Now, SecondaryPoints: budget})
 	w := seed(t, srv.Sim)
 	end := clk.Now().Add(d)
@@ -77,7 +77,7 @@ func burstContainers(t *testing.T, budget, containers, perContainer int, d time.
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer clk.exit()
+				defer clk.Exit()
 				for clk.Now().Before(end) {
 					if err := call(context.Background()); err != nil {
 						if _, limited := githubapp.RateLimitWait(err); !limited {
@@ -103,60 +103,4 @@ func sumCounts(m map[string]int) int {
 		n += v
 	}
 	return n
-}
-
-// virtualClock runs goroutines on simulated time: it stands still while any of them runs
-// and jumps to the earliest wake-up once all sleep, so minutes of pacing take milliseconds.
-type virtualClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	running int
-	waiters []wakeup
-}
-
-type wakeup struct {
-	at time.Time
-	ch chan struct{}
-}
-
-func newVirtualClock(start time.Time, goroutines int) *virtualClock {
-	return &virtualClock{now: start, running: goroutines}
-}
-
-func (c *virtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *virtualClock) Sleep(_ context.Context, d time.Duration) error {
-	ch := make(chan struct{})
-	c.mu.Lock()
-	c.waiters = append(c.waiters, wakeup{at: c.now.Add(d), ch: ch})
-	c.running--
-	c.wakeLocked()
-	c.mu.Unlock()
-	<-ch
-	return nil
-}
-
-func (c *virtualClock) exit() {
-	c.mu.Lock()
-	c.running--
-	c.wakeLocked()
-	c.mu.Unlock()
-}
-
-func (c *virtualClock) wakeLocked() {
-	if c.running > 0 || len(c.waiters) == 0 {
-		return
-	}
-	slices.SortStableFunc(c.waiters, func(a, b wakeup) int { return a.at.Compare(b.at) })
-	w := c.waiters[0]
-	c.waiters = c.waiters[1:]
-	if w.at.After(c.now) {
-		c.now = w.at
-	}
-	c.running++
-	close(w.ch)
 }

@@ -11,70 +11,12 @@ import (
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/testutil/vclock"
 )
-
-// virtualClock runs goroutines against simulated time: the clock stands still while any of
-// them runs and jumps to the earliest wake-up once all of them sleep, so minutes of pacing
-// take milliseconds and no test depends on the machine's speed.
-type virtualClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	running int
-	waiters []wakeup
-}
-
-type wakeup struct {
-	at time.Time
-	ch chan struct{}
-}
-
-func newVirtualClock(start time.Time, goroutines int) *virtualClock {
-	return &virtualClock{now: start, running: goroutines}
-}
-
-func (c *virtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *virtualClock) Sleep(_ context.Context, d time.Duration) error {
-	ch := make(chan struct{})
-	c.mu.Lock()
-	c.waiters = append(c.waiters, wakeup{at: c.now.Add(d), ch: ch})
-	c.running--
-	c.wakeLocked()
-	c.mu.Unlock()
-	<-ch
-	return nil
-}
-
-// exit is a goroutine leaving for good.
-func (c *virtualClock) exit() {
-	c.mu.Lock()
-	c.running--
-	c.wakeLocked()
-	c.mu.Unlock()
-}
-
-// wakeLocked lets the earliest sleeper run once nobody else does.
-func (c *virtualClock) wakeLocked() {
-	if c.running > 0 || len(c.waiters) == 0 {
-		return
-	}
-	slices.SortStableFunc(c.waiters, func(a, b wakeup) int { return a.at.Compare(b.at) })
-	w := c.waiters[0]
-	c.waiters = c.waiters[1:]
-	if w.at.After(c.now) {
-		c.now = w.at
-	}
-	c.running++
-	close(w.ch)
-}
 
 // pointsServer counts the points each endpoint receives, stamped with the virtual time.
 type pointsServer struct {
-	clock *virtualClock
+	clock *vclock.Clock
 	mu    sync.Mutex
 	spent map[string][]spend
 }
@@ -123,7 +65,7 @@ func runContainers(t *testing.T, n, perContainer int, d time.Duration) map[strin
 		{http.MethodGet, "/orgs/octo/actions/runners"},
 	}
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clk := newVirtualClock(start, n*len(calls))
+	clk := vclock.New(start, n*len(calls))
 	srv := &pointsServer{clock: clk, spent: map[string][]spend{}}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -136,7 +78,7 @@ func runContainers(t *testing.T, n, perContainer int, d time.Duration) map[strin
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer clk.exit()
+				defer clk.Exit()
 				for clk.Now().Before(start.Add(d)) {
 					req, _ := http.NewRequest(c.method, ts.URL+c.path, nil)
 					resp, err := client.Do(req)
@@ -240,7 +182,7 @@ func TestAppPacesWithItsPointsPerMinute(t *testing.T) {
 // A wait that would outlast the caller's deadline is refused at once as a local rate limit,
 // without sending anything and without spending the budget.
 func TestPacingPastTheDeadlineIsARateLimit(t *testing.T) {
-	clk := newVirtualClock(time.Now(), 1)
+	clk := vclock.New(time.Now(), 1)
 	p := NewBudgetPacer(config.MinGitHubPointsPerMinute).WithClock(clk.Now, clk.Sleep)
 	ctx, cancel := context.WithDeadline(context.Background(), clk.Now().Add(10*time.Second))
 	defer cancel()
