@@ -63,7 +63,7 @@ var targets = []Target{
 
 // burstPacingWhy is the physics behind the burst's time targets (docs/decisions.md, "GitHub
 // budget across containers", for the split).
-const burstPacingWhy = "bounded by GitHub pacing, not compute. A JIT config is a 5-point POST; the deployment spends at most 720 points/min per endpoint (80% of GitHub's ~900), scale-up's share is 13/18 over its 2 pollers: 260 each, a 52-point burst and 208/min refill. The burst's org-level jobs (334 of 500) share one endpoint: (1670-104)/416 min = 226 s to the last JIT, and a launch precedes its registrations, so the last instance is requested ~15 s before that. 240 s leaves 6-13% for launch and emulator latency. This holds for the burst's mix (2/3 org, 1/3 repo runners on separate endpoints): 500 jobs on one endpoint would need (2500-104)/416 min = 345 s"
+const burstPacingWhy = "bounded by GitHub pacing, not compute. A JIT config is a 5-point POST; the deployment spends at most 720 points/min per endpoint (80% of GitHub's ~900), scale-up's share is 13/18 over its 2 pollers: 260 each, a 52-point burst and 208/min refill. The burst's org-level jobs (334 of 500) share one endpoint: (1670-104)/416 min = 226 s to the last JIT, and a launch precedes its registrations, so the last instance is requested shortly before that. 240 s leaves ~6% for launch and emulator latency (measured 224 and 227 s). This holds for the burst's mix (2/3 org, 1/3 repo runners on separate endpoints): 500 jobs on one endpoint would need (2500-104)/416 min = 345 s"
 
 // Result is one benchmark line.
 type Result struct {
