@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,22 +15,14 @@ import (
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/tags"
+	"github.com/ghr-dev/ghr/internal/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.
 const asFunction = "GHR_TEST_RUN_CLEANUP_MAIN"
 
-// invokeTimeout: one batch against moto on a shared 2-core machine takes seconds.
-const invokeTimeout = time.Minute
-
-func TestMain(m *testing.M) {
-	if os.Getenv(asFunction) != "" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { functest.Main(m, asFunction, main) }
 
 // TestCleanupFunction runs the real main() as a Lambda against moto and a fake GitHub: a
 // completed job's ephemeral runner is terminated and deregistered.
@@ -56,19 +45,10 @@ func TestCleanupFunction(t *testing.T) {
 	gh.AddInstallation(7, "octo", "Organization")
 	rid := gh.AddRunner("orgs/octo", "ghr-"+id, true, false)
 
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{asFunction: "1", "PREFIX": "ghr", "LOG_LEVEL": "warn",
+	env := map[string]string{"PREFIX": "ghr", "LOG_LEVEL": "warn",
 		"GITHUB_APP_ID": "1", "GITHUB_APP_KEY": string(ghfake.TestKey(t)), "GITHUB_API_URL": gh.URL,
 		"RUNNER_CONFIGS": `[{"key":"eph","labels":["linux"],"queue_url":"q","ephemeral":true}]`}
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	h := lambdahost.New(lambdahost.Function{Name: "ghr-cleanup", Path: self, Env: env, Timeout: invokeTimeout, MemoryMB: 128, Concurrency: 1, Logs: io.Discard})
-	t.Cleanup(h.Close)
+	h := functest.Host(t, asFunction, lambdahost.Function{Name: "ghr-cleanup", Env: env, MemoryMB: 128}, moto.Env())
 
 	body, _ := json.Marshal(queue.Lifecycle{V: queue.Version, Action: queue.ActionCompleted, JobID: 1, Repo: "octo/app", Owner: "octo",
 		RunnerID: rid, RunnerName: "ghr-" + id, DeliveryID: "d1", At: time.Now()})

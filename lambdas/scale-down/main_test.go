@@ -3,11 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"os"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -17,22 +13,14 @@ import (
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/tags"
+	"github.com/ghr-dev/ghr/internal/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.
 const asFunction = "GHR_TEST_RUN_SCALE_DOWN_MAIN"
 
-// invokeTimeout: a pass against moto on a shared 2-core machine takes seconds.
-const invokeTimeout = time.Minute
-
-func TestMain(m *testing.M) {
-	if os.Getenv(asFunction) != "" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { functest.Main(m, asFunction, main) }
 
 const scheduledEvent = `{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/ghr-scale-down"],"detail":{}}`
 
@@ -62,19 +50,10 @@ func TestScaleDownFunction(t *testing.T) {
 	gh.AddRunner("orgs/octo", "ghr-"+ids[1], true, true)
 	gh.AddRunner("orgs/octo", "laptop", false, false) // not ours
 
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{asFunction: "1", "PREFIX": "ghr", "LOG_LEVEL": "warn",
+	env := map[string]string{"PREFIX": "ghr", "LOG_LEVEL": "warn",
 		"GITHUB_APP_ID": "1", "GITHUB_APP_KEY": string(ghfake.TestKey(t)), "GITHUB_API_URL": gh.URL,
 		"RUNNER_CONFIGS": `[{"key":"small","labels":["linux"],"queue_url":"q","ephemeral":true}]`}
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	h := lambdahost.New(lambdahost.Function{Name: "ghr-scale-down", Path: self, Env: env, Timeout: invokeTimeout, MemoryMB: 256, Concurrency: 1, Logs: io.Discard})
-	t.Cleanup(h.Close)
+	h := functest.Host(t, asFunction, lambdahost.Function{Name: "ghr-scale-down", Env: env, MemoryMB: 256}, moto.Env())
 
 	out, err := h.Invoke(context.Background(), []byte(scheduledEvent))
 	if err != nil {

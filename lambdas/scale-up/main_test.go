@@ -8,9 +8,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,22 +22,14 @@ import (
 	"github.com/ghr-dev/ghr/internal/lambdahost"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
+	"github.com/ghr-dev/ghr/internal/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.
 const asFunction = "GHR_TEST_RUN_SCALE_UP_MAIN"
 
-// invokeTimeout: a batch against moto on a shared 2-core machine takes seconds.
-const invokeTimeout = time.Minute
-
-func TestMain(m *testing.M) {
-	if os.Getenv(asFunction) != "" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { functest.Main(m, asFunction, main) }
 
 // TestScaleUpFunction runs the real main() as a Lambda against moto and the GitHub simulator:
 // it reads its env, loads the App and runner configs, and turns an SQS batch into a
@@ -73,20 +62,11 @@ func TestScaleUpFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{asFunction: "1", "PREFIX": "ghr", "LOG_LEVEL": "warn",
+	env := map[string]string{"PREFIX": "ghr", "LOG_LEVEL": "warn",
 		"GITHUB_APP_ID": fmt.Sprint(gh.AppID()), "GITHUB_APP_KEY": string(keyPEM), "GITHUB_API_URL": gh.URL,
 		"RUNNER_CONFIGS": fmt.Sprintf(`[{"key":"linux","labels":["self-hosted","linux"],"queue_url":"q","ephemeral":true,"max_runners":-1,
 			"launch_template":%q,"instance_types":["t3.micro"],"subnet_ids":[%q]}]`, world.LaunchTemplate, world.SubnetIDs[0])}
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	h := lambdahost.New(lambdahost.Function{Name: "ghr-scale-up", Path: self, Env: env, Timeout: invokeTimeout, MemoryMB: 256, Concurrency: 1, Logs: io.Discard})
-	t.Cleanup(h.Close)
+	h := functest.Host(t, asFunction, lambdahost.Function{Name: "ghr-scale-up", Env: env, MemoryMB: 256}, moto.Env())
 
 	body, err := json.Marshal(queue.Job{V: queue.Version, JobID: 77, RunID: 5, Repo: "octo/app", Owner: "octo", OwnerType: "Organization",
 		Level: queue.LevelOrg, InstallationID: inst.ID, Labels: []string{"self-hosted", "linux"}, DeliveryID: "d1", RunnerConfig: "linux"})

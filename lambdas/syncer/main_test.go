@@ -9,9 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/lambdahost"
 	"github.com/ghr-dev/ghr/internal/syncer"
+	"github.com/ghr-dev/ghr/internal/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
 
@@ -30,13 +29,7 @@ const asFunction = "GHR_TEST_RUN_SYNCER_MAIN"
 // takes tens of seconds on a shared 2-core machine.
 const invokeTimeout = 5 * time.Minute
 
-func TestMain(m *testing.M) {
-	if os.Getenv(asFunction) != "" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { functest.Main(m, asFunction, main) }
 
 // scheduledEvent is what EventBridge sends on a schedule.
 const scheduledEvent = `{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/ghr-syncer"],"detail":{}}`
@@ -91,19 +84,9 @@ func deploy(tb testing.TB, size int64) (*lambdahost.Host, *s3.Client, string) {
 		tb.Fatal(err)
 	}
 	gh, sum := fakeReleases(tb, size)
-	self, err := os.Executable()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	env := map[string]string{asFunction: "1", "PREFIX": "ghr", "DIST_BUCKET": "ghr-dist",
+	env := map[string]string{"PREFIX": "ghr", "DIST_BUCKET": "ghr-dist",
 		"RUNNER_TARGETS": "linux-x64", "GITHUB_API_URL": gh.URL + "/api/v3", "LOG_LEVEL": "warn"}
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	h := lambdahost.New(lambdahost.Function{Name: "ghr-syncer", Path: self, Env: env,
-		Timeout: invokeTimeout, MemoryMB: 256, Concurrency: 1, Logs: io.Discard})
-	tb.Cleanup(h.Close)
+	h := functest.Host(tb, asFunction, lambdahost.Function{Name: "ghr-syncer", Env: env, Timeout: invokeTimeout, MemoryMB: 256}, moto.Env())
 	return h, client, sum
 }
 
