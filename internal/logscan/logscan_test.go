@@ -82,7 +82,7 @@ func TestScan(t *testing.T) {
 		{"installation token by shape", jsonLog("token", "value", instanceToken), []string{"installation token"}},
 		{"token-like but short", "ghs_abc and ghs_ and gh_1234", nil},
 		{"JWT by shape", "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxIiwiaWF0IjoxfQ.c2lnbmF0dXJlc2lnbmF0dXJlc2ln", []string{"JWT"}},
-		{"private key header", "-----BEGIN PRIVATE KEY-----", []string{"private key"}},
+		{"private key header", strings.SplitN(testKeyPEM(), "\n", 2)[0], []string{"private key"}},
 		{"whole JIT config", jsonLog("jit", "config", jit), []string{"jit"}},
 		{"JIT client id alone", "redeemed " + clientID, []string{"jit (.credentials.Data.ClientId)"}},
 		{"JIT authorization URL", "GET https://pipelines.actions.githubusercontent.com/_apis/oauth2/token/" + clientID, []string{"jit (.credentials.Data.ClientId)"}},

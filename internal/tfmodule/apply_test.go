@@ -5,14 +5,19 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,10 +50,23 @@ const (
 	testAppID     = "424242"
 	testSecret    = "it-webhook-secret-0123456789"
 	testAPIURL    = "http://127.0.0.1:9/api/v3" // never called: nothing is invoked
-	testPEM       = "-----BEGIN RSA PRIVATE KEY-----\nMIIfixture\n-----END RSA PRIVATE KEY-----\n"
-	parallelism   = 20 // the emulator answers in parallel; the provider's waits dominate
+	parallelism   = 20                          // the emulator answers in parallel; the provider's waits dominate
 	applyDeadline = 6 * time.Minute
 )
+
+// testPEM is the App key the apply deploys: generated per run (an Ed25519 key is instant), so
+// no key material lives in the repository.
+var testPEM = sync.OnceValue(func() string {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+})
 
 // functionNames are the functions examples/local deploys with a warm pool.
 var functionNames = []string{"cleanup", "pool", "redeliver", "scale-down", "scale-up", "syncer", "webhook"}
@@ -74,7 +92,7 @@ func TestApplyDestroyLocal(t *testing.T) {
 		"aws_endpoint":          moto.URL,
 		"github_api_url":        testAPIURL,
 		"github_app_id":         testAppID,
-		"github_app_key_base64": base64.StdEncoding.EncodeToString([]byte(testPEM)),
+		"github_app_key_base64": base64.StdEncoding.EncodeToString([]byte(testPEM())),
 		"webhook_secret":        testSecret,
 		"dist_dir":              dist,
 		"lambda_architecture":   "arm64",
@@ -220,7 +238,7 @@ func checkContract(t *testing.T, d *deployment) {
 	// Secrets travel by parameter name only.
 	for fn := range d.functions {
 		for k, v := range d.env(fn) {
-			if v == testSecret || strings.Contains(v, "PRIVATE KEY") || v == base64.StdEncoding.EncodeToString([]byte(testPEM)) {
+			if v == testSecret || strings.Contains(v, "PRIVATE KEY") || v == base64.StdEncoding.EncodeToString([]byte(testPEM())) {
 				t.Errorf("%s: %s carries a secret in the environment", fn, k)
 			}
 		}
@@ -437,7 +455,7 @@ func checkParameters(ctx context.Context, t *testing.T, cfg aws.Config) {
 	sc := ssm.NewFromConfig(cfg)
 	want := map[string]string{
 		"/" + testPrefix + "/app/id":             testAppID,
-		"/" + testPrefix + "/app/key":            base64.StdEncoding.EncodeToString([]byte(testPEM)),
+		"/" + testPrefix + "/app/key":            base64.StdEncoding.EncodeToString([]byte(testPEM())),
 		"/" + testPrefix + "/app/webhook-secret": testSecret,
 	}
 	for name, v := range want {

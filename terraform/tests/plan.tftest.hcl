@@ -11,7 +11,7 @@ variables {
   subnet_ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
   github_app = {
     id             = "123456"
-    key            = "-----BEGIN RSA PRIVATE KEY-----"
+    key            = "fixture-app-key"
     webhook_secret = "0123456789abcdef0123"
   }
   lambda_zip_paths = {
