@@ -90,9 +90,7 @@ func Triage(msgs []Message, configs map[string]*config.RunnerConfig, verdicts ma
 func MarkServed(msgs []Message, runners map[string][]Runner, inFlightSince time.Time, verdicts map[string]Verdict) []Message {
 	served := map[string]map[int64]bool{}
 	for key, rs := range runners {
-		served[key] = servedJobs(slices.DeleteFunc(slices.Clone(rs), func(r Runner) bool {
-			return !r.Registered && r.LaunchTime.Before(inFlightSince)
-		}))
+		served[key] = servedJobs(rs, inFlightSince)
 	}
 	var keep []Message
 	for _, m := range msgs {
@@ -105,11 +103,11 @@ func MarkServed(msgs []Message, runners map[string][]Runner, inFlightSince time.
 	return keep
 }
 
-func servedJobs(rs []Runner) map[int64]bool {
+func servedJobs(rs []Runner, inFlightSince time.Time) map[int64]bool {
 	count := map[string]int{}
 	lists := map[string][]int64{}
 	for _, r := range rs {
-		if len(r.JobIDs) == 0 {
+		if len(r.JobIDs) == 0 || (!r.Registered && r.LaunchTime.Before(inFlightSince)) {
 			continue
 		}
 		ids := slices.Sorted(slices.Values(r.JobIDs))
