@@ -133,11 +133,8 @@ func demo(ctx context.Context, sb *sandbox.Sandbox, jobs int, jsonOut string, st
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, rep.Markdown())
-	if jsonOut != "" {
-		if err := os.WriteFile(jsonOut, rep.JSON(), 0o644); err != nil {
-			return err
-		}
+	if err := publish(stdout, rep.Markdown(), rep.JSON(), jsonOut); err != nil {
+		return err
 	}
 	if !rep.OK() {
 		return fmt.Errorf("demo failed: %d of %d jobs ran, leftovers %+v (logs: %s)", rep.Completed, rep.Jobs, rep.Leftovers, filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
@@ -151,16 +148,22 @@ func soak(ctx context.Context, sb *sandbox.Sandbox, o sandbox.SoakOptions, jsonO
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, rep.Markdown())
-	if jsonOut != "" {
-		if err := os.WriteFile(jsonOut, rep.JSON(), 0o644); err != nil {
-			return err
-		}
+	if err := publish(stdout, rep.Markdown(), rep.JSON(), jsonOut); err != nil {
+		return err
 	}
 	if !rep.OK() {
 		return fmt.Errorf("soak failed: %s (logs: %s)", strings.Join(rep.Violations, "; "), filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
 	}
 	return nil
+}
+
+// publish prints a report and, when asked, writes its JSON.
+func publish(stdout io.Writer, md string, js []byte, jsonOut string) error {
+	fmt.Fprintln(stdout, md)
+	if jsonOut == "" {
+		return nil
+	}
+	return os.WriteFile(jsonOut, js, 0o644)
 }
 
 // findRoot walks up from the working directory to ghr's go.mod.
