@@ -3,9 +3,6 @@ package sandbox
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/ghr-dev/ghr/internal/distbuild"
 	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/motoproc"
 	"github.com/ghr-dev/ghr/internal/tags"
@@ -83,26 +79,9 @@ func (f burstFigures) worst(g burstFigures) burstFigures {
 // figure rounds each up, so it is an upper bound within a second.
 func BenchmarkSandboxBurst(b *testing.B) {
 	ctx := context.Background()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dist := b.TempDir()
-	if err := distbuild.BuildAll(ctx, root, dist, runtime.GOARCH); err != nil {
-		b.Fatal(err)
-	}
-	sb, err := Up(ctx, Options{Root: root, DistDir: dist, WorkDir: b.TempDir(), BootDelay: benchBootDelay,
-		Vars: map[string]any{"small_max_runners": benchMaxRunners}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sb.Close()
 	var worst burstFigures
-	defer func() { // before Close: the log is kept while the deployment is still up
-		if b.Failed() || worst.unserved > 0 || worst.secondaryHits > 0 {
-			keepBenchLog(b, sb)
-		}
-	}()
+	sb := deploy(b, benchBootDelay, map[string]any{"small_max_runners": benchMaxRunners},
+		func() bool { return b.Failed() || worst.unserved > 0 || worst.secondaryHits > 0 }, "burst")
 
 	for b.Loop() {
 		f, err := burst(ctx, b, sb)
@@ -228,27 +207,4 @@ func launchTimes(ctx context.Context, sb *Sandbox, ids []string) (map[string]tim
 		}
 	}
 	return out, nil
-}
-
-// keepBenchLog copies the run's log (functions, emulator, Terraform) to $GHR_E2E_LOGS, as
-// the E2E suite does, after a failed run or a burst that left jobs unserved or met a rate
-// limit: the temporary directory goes with the run.
-func keepBenchLog(b *testing.B, sb *Sandbox) {
-	dir := os.Getenv("GHR_E2E_LOGS")
-	if dir == "" {
-		return
-	}
-	data, err := os.ReadFile(filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
-	if err == nil {
-		err = os.MkdirAll(dir, 0o755)
-	}
-	out := filepath.Join(dir, "burst-"+time.Now().UTC().Format("20060102T150405")+".log")
-	if err == nil {
-		err = os.WriteFile(out, data, 0o644)
-	}
-	if err != nil {
-		b.Logf("keep sandbox log: %v", err)
-		return
-	}
-	b.Logf("sandbox log kept at %s", out)
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/ghr-dev/ghr/internal/awsproxy"
-	"github.com/ghr-dev/ghr/internal/distbuild"
 	"github.com/ghr-dev/ghr/internal/logscan"
 	"github.com/ghr-dev/ghr/internal/motoproc"
 	"github.com/ghr-dev/ghr/internal/tags"
@@ -44,26 +42,7 @@ func TestE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end suite: builds every function and applies the module")
 	}
-	ctx := context.Background()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dist := t.TempDir()
-	start := time.Now()
-	if err := distbuild.BuildAll(ctx, root, dist, runtime.GOARCH); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("built functions in %s", time.Since(start).Round(time.Second))
-	start = time.Now()
-	sb, err := Up(ctx, Options{Root: root, DistDir: dist, WorkDir: t.TempDir(), BootDelay: e2eBootDelay,
-		Vars: map[string]any{"small_max_runners": burstMaxRunners}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	defer keepLogs(t, sb)
-	t.Logf("deployed %d functions in %s", len(sb.Deployment.Functions), time.Since(start).Round(time.Second))
+	sb := deploy(t, e2eBootDelay, map[string]any{"small_max_runners": burstMaxRunners}, t.Failed, "sandbox")
 
 	t.Run("forged webhook enqueues nothing", func(t *testing.T) { forgedWebhook(t, sb) })
 	t.Run("demo", func(t *testing.T) {
@@ -217,21 +196,5 @@ func soak(t *testing.T, sb *Sandbox) {
 	t.Logf("\n%s", rep.Markdown())
 	if !rep.OK() {
 		t.Fatalf("soak invariants broken: %v", rep.Violations)
-	}
-}
-
-// keepLogs copies the run's log to $GHR_E2E_LOGS when the suite failed, for diagnosis
-// after the temporary directory is gone.
-func keepLogs(t *testing.T, sb *Sandbox) {
-	dir := os.Getenv("GHR_E2E_LOGS")
-	if !t.Failed() || dir == "" {
-		return
-	}
-	b, err := os.ReadFile(filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
-	if err == nil && os.MkdirAll(dir, 0o755) == nil {
-		out := filepath.Join(dir, "sandbox-"+time.Now().UTC().Format("20060102T150405")+".log")
-		if os.WriteFile(out, b, 0o644) == nil {
-			t.Logf("sandbox log kept at %s", out)
-		}
 	}
 }

@@ -75,7 +75,11 @@ func persistentScaleDown(t *testing.T, sb *Sandbox) {
 		t.Fatalf("%d persistent instances launched for 3 jobs, want 3", len(launched))
 	}
 	checkExactLabels(t, sb, launched)
-	eligible := launchTime(ctx, t, sb, longInstance).Add(persistentMinRunning)
+	longLaunch, err := launchTimes(ctx, sb, []string{longInstance})
+	if err != nil || longLaunch[longInstance].IsZero() {
+		t.Fatalf("launch time of %s: %v", longInstance, err)
+	}
+	eligible := longLaunch[longInstance].Add(persistentMinRunning)
 
 	// A persistent runner stays after its job and takes the next one: no new instance.
 	again := queue(simRepos[1], persistentShortJob)
@@ -190,15 +194,6 @@ func persistentInstances(ctx context.Context, t *testing.T, sb *Sandbox, start t
 		}
 	}
 	return out
-}
-
-func launchTime(ctx context.Context, t *testing.T, sb *Sandbox, id string) time.Time {
-	t.Helper()
-	out, err := ec2.NewFromConfig(motoproc.AWSConfig(sb.Moto)).DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil || len(out.Reservations) == 0 || len(out.Reservations[0].Instances) == 0 {
-		t.Fatalf("describe %s: %v", id, err)
-	}
-	return aws.ToTime(out.Reservations[0].Instances[0].LaunchTime)
 }
 
 // registrations reports which of the instances a GitHub runner registration names.
