@@ -127,9 +127,23 @@ func (s *Sim) verifyJWT(raw string) string {
 	return ""
 }
 
-// mintToken creates an installation token. Caller holds mu.
+// classicTokenLen is the length of a classic installation token's body after "ghs_";
+// longTokenMax bounds the body of the longer stateless tokens GitHub is rolling out, whose
+// length is not fixed: clients must not assume 40 characters in all.
+const (
+	classicTokenLen = 36
+	longTokenMax    = 520
+)
+
+// mintToken creates an installation token: classic and long stateless shapes alternate, so
+// every client path meets both. Caller holds mu.
 func (s *Sim) mintToken(in *installation) (string, time.Time) {
-	tok := "ghs_" + randomString(36)
+	s.minted++
+	n := classicTokenLen
+	if s.minted%2 == 0 {
+		n = classicTokenLen + 1 + int(s.minted*7919)%(longTokenMax-classicTokenLen)
+	}
+	tok := "ghs_" + randomString(n)
 	exp := s.now().Add(s.opts.TokenLifetime)
 	s.tokens[tok] = &instToken{installationID: in.ID, expires: exp}
 	return tok, exp

@@ -1,7 +1,6 @@
 package ghsim
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,77 +11,13 @@ import (
 	"github.com/ghr-dev/ghr/internal/bootstrap"
 )
 
-// jitFiles is the shape of GitHub's encoded_jit_config: base64 of a JSON object holding the
-// runner's .runner, .credentials and .credentials_rsaparams files, each base64 of JSON.
-type jitFiles struct {
-	Runner      string `json:".runner"`
-	Credentials string `json:".credentials"`
-	RSAParams   string `json:".credentials_rsaparams"`
-}
-
-type jitRunnerFile struct {
-	AgentID    int64  `json:"AgentId"`
-	AgentName  string `json:"AgentName"`
-	PoolID     int64  `json:"PoolId"`
-	PoolName   string `json:"PoolName"`
-	ServerURL  string `json:"ServerUrl"`
-	GitHubURL  string `json:"GitHubUrl"`
-	WorkFolder string `json:"WorkFolder"`
-	Ephemeral  bool   `json:"Ephemeral"`
-}
-
-type jitCredentials struct {
-	Scheme string `json:"Scheme"`
-	Data   struct {
-		ClientID         string `json:"ClientId"`
-		AuthorizationURL string `json:"AuthorizationUrl"`
-	} `json:"Data"`
-}
-
-// encodeJIT builds a runner's JIT config; the client id is the secret ConnectJIT redeems.
-// Caller holds mu.
-func (s *Sim) encodeJIT(r *runner, groupName, workFolder string) (string, error) {
-	secret := newGUID()
-	s.jits[secret] = r.id
-	b64 := func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return base64.StdEncoding.EncodeToString(b), err
-	}
-	rf, err := b64(jitRunnerFile{AgentID: r.id, AgentName: r.name, PoolID: r.groupID, PoolName: groupName,
-		ServerURL: "https://pipelines.actions.githubusercontent.com/" + randomString(20) + "/",
-		GitHubURL: "https://github.com/" + r.scope.name, WorkFolder: workFolder, Ephemeral: true})
-	if err != nil {
-		return "", err
-	}
-	var c jitCredentials
-	c.Scheme, c.Data.ClientID = "OAuth", secret
-	c.Data.AuthorizationURL = "https://pipelines.actions.githubusercontent.com/_apis/oauth2/token/" + secret
-	cf, err := b64(c)
-	if err != nil {
-		return "", err
-	}
-	rsa, err := b64(map[string]string{"d": randomString(32), "exponent": "AQAB", "modulus": randomString(64)})
-	if err != nil {
-		return "", err
-	}
-	return b64(jitFiles{Runner: rf, Credentials: cf, RSAParams: rsa})
-}
-
 // ConnectJIT starts a runner with an encoded_jit_config, as `run.sh --jitconfig` does: the
 // registration made by generate-jitconfig comes online and may take one job. A config works
 // once.
 func (s *Sim) ConnectJIT(encoded string) (*RunnerConn, error) {
-	raw, err := base64.StdEncoding.DecodeString(encoded)
+	_, credRaw, _, err := DecodeJIT(encoded)
 	if err != nil {
-		return nil, fmt.Errorf("ghsim: jit config is not base64: %w", err)
-	}
-	var files jitFiles
-	if err := json.Unmarshal(raw, &files); err != nil {
-		return nil, fmt.Errorf("ghsim: jit config: %w", err)
-	}
-	credRaw, err := base64.StdEncoding.DecodeString(files.Credentials)
-	if err != nil {
-		return nil, fmt.Errorf("ghsim: jit config credentials: %w", err)
+		return nil, err
 	}
 	var cred jitCredentials
 	if err := json.Unmarshal(credRaw, &cred); err != nil {

@@ -38,6 +38,7 @@ type Sim struct {
 
 	mu       sync.Mutex
 	nextID   int64 // accounts, repositories, installations, groups
+	minted   int64 // installation tokens issued: alternates their shape
 	accounts map[string]*account
 	repos    map[string]*repo
 	installs map[int64]*installation

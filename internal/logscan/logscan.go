@@ -38,8 +38,8 @@ type Pattern struct {
 
 // DefaultPatterns are the credentials ghr handles whose values a run need not know.
 var DefaultPatterns = []Pattern{
-	// Installation tokens: "ghs_" and 36 characters (the simulator mints the same shape).
-	{"installation token", regexp.MustCompile(`ghs_[A-Za-z0-9]{36}`)},
+	// Installation tokens: "ghs_" and 36 characters or more (long stateless tokens have no fixed length).
+	{"installation token", regexp.MustCompile(`ghs_[A-Za-z0-9_]{36,}`)},
 	// Other GitHub token kinds: personal, OAuth, user-to-server, refresh, fine-grained.
 	{"GitHub token", regexp.MustCompile(`gh[pour]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}`)},
 	// An App JWT is a credential for its ten minutes: header.payload.signature, base64url.
