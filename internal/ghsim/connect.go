@@ -23,13 +23,18 @@ func (s *Sim) ConnectJIT(encoded string) (*RunnerConn, error) {
 	if err := json.Unmarshal(credRaw, &cred); err != nil {
 		return nil, fmt.Errorf("ghsim: jit config credentials: %w", err)
 	}
+	return s.connectJITClient(cred.Data.ClientID)
+}
+
+// connectJITClient redeems a JIT config's client id (its .credentials secret) once.
+func (s *Sim) connectJITClient(clientID string) (*RunnerConn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.jits[cred.Data.ClientID]
+	id, ok := s.jits[clientID]
 	if !ok {
 		return nil, fmt.Errorf("jit config: %w (never issued, already used, or its runner was removed)", ErrRunnerGone)
 	}
-	delete(s.jits, cred.Data.ClientID)
+	delete(s.jits, clientID)
 	return s.connect(s.runners[id]), nil
 }
 
@@ -60,6 +65,17 @@ func addLabels(all, labels []string) []string {
 func (s *Sim) connectRegistration(token, name string, labels []string, ephemeral bool, url, group string) (*RunnerConn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	r, err := s.register(token, name, labels, ephemeral, url, group, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.connect(r), nil
+}
+
+// register is config.sh's registration: it checks the token, --url and --runnergroup and
+// adds an offline runner with exactly labels. replace removes a runner of the same name
+// first (config.sh --replace). Caller holds mu.
+func (s *Sim) register(token, name string, labels []string, ephemeral bool, url, group string, replace bool) (*runner, error) {
 	t, ok := s.regs[token]
 	if !ok || !s.now().Before(t.expires) {
 		return nil, errors.New("ghsim: registration token is invalid or expired")
@@ -81,11 +97,13 @@ func (s *Sim) connectRegistration(token, name string, labels []string, ephemeral
 		}
 		groupID = s.groups[strings.ToLower(t.scope.name)][i].ID
 	}
-	if s.runnerNamed(t.scope, name) != nil {
-		return nil, fmt.Errorf("runner %s in %s: %w", name, t.scope, ErrExists)
+	if old := s.runnerNamed(t.scope, name); old != nil {
+		if !replace {
+			return nil, fmt.Errorf("runner %s in %s: %w", name, t.scope, ErrExists)
+		}
+		s.removeRunner(old.id)
 	}
-	r := s.newRunner(t.scope, name, groupID, labels, ephemeral, false)
-	return s.connect(r), nil
+	return s.newRunner(t.scope, name, groupID, labels, ephemeral, false), nil
 }
 
 // ConnectToken starts a runner from the value the scale-up function stored for an instance,
