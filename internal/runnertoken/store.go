@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -25,7 +26,27 @@ import (
 const (
 	describePageSize = 50 // DescribeParameters' largest page
 	deleteBatch      = 10 // DeleteParameters takes at most 10 names
+
+	// StandardMaxValue is the largest value a Standard-tier parameter holds, in characters.
+	// GitHub's encoded_jit_config has been ~4.1-4.5 KB since 2025, so JIT tokens exceed it.
+	StandardMaxValue = 4096
+	// AdvancedMaxValue is the largest value an Advanced-tier parameter holds (8 KB).
+	AdvancedMaxValue = 8192
 )
+
+// Tier is the cheapest SSM tier that holds value: Standard (free) when it fits, else Advanced
+// (see docs/decisions.md, "Runner token tier"). A value too long for either is an error, found
+// before any call is spent.
+func Tier(value string) (types.ParameterTier, error) {
+	n := utf8.RuneCountInString(value)
+	switch {
+	case n <= StandardMaxValue:
+		return types.ParameterTierStandard, nil
+	case n <= AdvancedMaxValue:
+		return types.ParameterTierAdvanced, nil
+	}
+	return "", fmt.Errorf("token value of %d characters exceeds SSM's %d-character Advanced-tier limit", n, AdvancedMaxValue)
+}
 
 // API is the part of the SSM client the store uses; *ssm.Client implements it.
 type API interface {
@@ -53,12 +74,18 @@ func Root(prefix string) string { return "/" + prefix + "/runners/" }
 // Put stores value for the instance. Tags travel in the same PutParameter call (allowed when
 // creating), so no separate AddTagsToResource call is spent. An instance id is new by
 // construction, so an existing parameter means an earlier attempt already stored this
-// instance's token: Put reports success.
+// instance's token: Put reports success. The tier is chosen by the value's size in the same
+// call, so a JIT config costs one write like any other token.
 func (s Store) Put(ctx context.Context, config, instanceID, value string) error {
+	tier, err := Tier(value)
+	if err != nil {
+		return fmt.Errorf("put token for %s: %w", instanceID, err)
+	}
 	in := &ssm.PutParameterInput{
 		Name:  aws.String(Path(s.Prefix, config, instanceID)),
 		Value: aws.String(value),
 		Type:  types.ParameterTypeSecureString,
+		Tier:  tier,
 		Tags:  []types.Tag{{Key: aws.String(tags.InstanceID), Value: aws.String(instanceID)}},
 	}
 	if s.KMSKeyID != "" {
