@@ -50,6 +50,8 @@ type Options struct {
 	Sim func(*ghsim.Options)
 	// Vars add to or override examples/local's variables (e.g. small_max_runners).
 	Vars map[string]any
+	// Progress, when set, hears one line per phase of Up (emulator, apply, functions).
+	Progress func(line string)
 }
 
 // Sandbox is a running deployment.
@@ -67,6 +69,9 @@ type Sandbox struct {
 	WebhookSecret string
 	Owners        []string // orgs and users with the App installed
 	Repos         []string
+	Installations map[string]int64 // owner → the App's installation id
+	KeyFile       string           // the simulated App's private key (PEM, mode 0600)
+	Resources     int              // resources in the applied Terraform state
 
 	moto         *motoproc.Proc
 	lastProgress string
@@ -104,6 +109,9 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 			return nil, err
 		}
 		s.Moto = s.moto.URL
+		s.phase("emulator: started moto_server at %s", s.Moto)
+	} else {
+		s.phase("emulator: using %s (prefix %s)", s.Moto, o.Prefix)
 	}
 	if err := s.startProxy(); err != nil {
 		return nil, err
@@ -112,6 +120,7 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	o.Log.Info("applying Terraform", "example", o.Example)
+	s.phase("apply: terraform init and apply %s …", o.Example)
 	start := time.Now()
 	if s.TF, err = NewTerraform(ctx, o.Example, filepath.Join(o.WorkDir, "terraform"), logs); err != nil {
 		return nil, err
@@ -120,6 +129,10 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 		return nil, fmt.Errorf("%w (log: %s)", err, s.logFile.Name())
 	}
 	o.Log.Info("applied", "seconds", time.Since(start).Seconds())
+	if s.Resources, err = s.TF.Resources(); err != nil {
+		return nil, err
+	}
+	s.phase("apply: %d resources in %s", s.Resources, time.Since(start).Round(time.Second))
 
 	awsCfg := motoproc.AWSConfig(s.Moto)
 	if s.Deployment, err = Discover(ctx, awsCfg, o.Prefix+"-"); err != nil {
@@ -138,6 +151,7 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	s.WebhookURL = s.Wiring.URL + "/webhook"
+	s.phase("functions: %d started, webhook at %s", len(s.Deployment.Functions), s.WebhookURL)
 	s.Sim.SetWebhook(s.WebhookURL, s.WebhookSecret)
 	s.Hosts = &Hosts{EC2: ec2.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg), Sim: s.Sim.Sim, Prefix: o.Prefix, BootDelay: o.BootDelay, Log: o.Log}
 	s.wg.Add(1)
@@ -225,14 +239,23 @@ func (s *Sandbox) startSim(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := sim.Install(simOrg); err != nil {
-		return err
-	}
-	if _, err := sim.Install(simUser); err != nil {
-		return err
+	s.Installations = map[string]int64{}
+	for _, owner := range []string{simOrg, simUser} {
+		in, err := sim.Install(owner)
+		if err != nil {
+			return err
+		}
+		s.Installations[owner] = in.ID
 	}
 	s.Owners, s.Repos = []string{simOrg, simUser}, simRepos
-	return nil
+	s.KeyFile = filepath.Join(s.Opts.WorkDir, "app-key.pem")
+	return os.WriteFile(s.KeyFile, sim.PrivateKeyPEM(), 0o600)
+}
+
+func (s *Sandbox) phase(format string, args ...any) {
+	if s.Opts.Progress != nil {
+		s.Opts.Progress(fmt.Sprintf(format, args...))
+	}
 }
 
 // tfVars are examples/local's inputs: where AWS and GitHub are, the App's credentials, and

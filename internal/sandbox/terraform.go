@@ -84,6 +84,30 @@ func (t *Terraform) Apply(ctx context.Context, vars map[string]any) error {
 	return nil
 }
 
+// Resources counts the managed resource instances in the state.
+func (t *Terraform) Resources() (int, error) {
+	b, err := os.ReadFile(t.state)
+	if err != nil {
+		return 0, fmt.Errorf("terraform state: %w", err)
+	}
+	var st struct {
+		Resources []struct {
+			Mode      string            `json:"mode"`
+			Instances []json.RawMessage `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return 0, fmt.Errorf("terraform state: %w", err)
+	}
+	n := 0
+	for _, r := range st.Resources {
+		if r.Mode == "managed" {
+			n += len(r.Instances)
+		}
+	}
+	return n, nil
+}
+
 // Outputs returns the applied configuration's outputs.
 func (t *Terraform) Outputs(ctx context.Context) (map[string]json.RawMessage, error) {
 	//nolint:staticcheck // see Apply
