@@ -20,7 +20,8 @@ type Runner struct {
 	Owner      string
 	JobIDs     []int64 // ascending ids of the jobs its launch was for; nil for pool runners
 	LaunchTime time.Time
-	Registered bool // its registration was stored (Compute.MarkRegistered)
+	Registered bool      // its registration was stored (Compute.MarkRegistered)
+	Deadline   time.Time // of the invocation that launched it (zero: not recorded)
 }
 
 // LaunchSpec asks the compute provider for runner hosts.
@@ -31,6 +32,9 @@ type LaunchSpec struct {
 	JobIDs    []int64 // ascending; recorded on every host of the launch
 	Count     int
 	Token     string // idempotency key: the same key never launches twice; "" for none
+	// Deadline is the launching invocation's deadline, recorded on every host in the launch
+	// call itself: an unregistered host counts as its jobs' runner only until then.
+	Deadline time.Time
 }
 
 // Compute starts and stops runner hosts. EC2 is the provider today (EC2Compute); an

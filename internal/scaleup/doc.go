@@ -35,11 +35,12 @@
 //
 //  4. A host counts as a job's runner once its registration is stored — the launcher then
 //     tags the launch's hosts ghr:registered in one CreateTags call — or while the
-//     invocation that launched it may still be registering it (launched within the
-//     function's timeout, read from the invocation's deadline). A function that died
-//     between CreateFleet and storing the registration leaves hosts that are neither: when
-//     SQS redelivers their jobs (after the visibility timeout, longer than the function's
-//     timeout), those jobs get new hosts, and scale-down reaps the dead ones as orphans.
+//     invocation that launched it may still be registering it: until that invocation's
+//     deadline, which the launch records on every host (ghr:launch-deadline) in the
+//     CreateFleet call itself. A function that died between CreateFleet and storing the
+//     registration leaves hosts that are neither once its deadline has passed: when the
+//     jobs come back (SQS redelivery or a requeue), they get new hosts, and scale-down
+//     reaps the dead ones as orphans.
 //
 // Known limits: a duplicate arriving after its job's ephemeral runner has finished and gone
 // launches a spare runner, which scale-down removes when idle; CHECK_JOB_QUEUED=always

@@ -35,7 +35,7 @@ func (c *EC2Compute) Runners(ctx context.Context, configKey string) ([]Runner, e
 	out := make([]Runner, 0, len(is))
 	for _, i := range is {
 		out = append(out, Runner{ID: i.ID, Owner: i.Tags[tags.Owner], JobIDs: ec2fleet.ParseJobIDs(i.Tags[tags.JobID]),
-			LaunchTime: i.LaunchTime, Registered: i.Tags[tags.Registered] != ""})
+			LaunchTime: i.LaunchTime, Registered: i.Tags[tags.Registered] != "", Deadline: parseTime(i.Tags[tags.LaunchDeadline])})
 	}
 	return out, nil
 }
@@ -51,6 +51,10 @@ func (c *EC2Compute) Launch(ctx context.Context, spec LaunchSpec) ([]string, err
 	}
 	if len(spec.JobIDs) > 0 {
 		kv[tags.JobID] = ec2fleet.FormatJobIDs(spec.JobIDs)
+	}
+	if !spec.Deadline.IsZero() {
+		// Rounded up to the tag's whole seconds: never shorter than the invocation's life.
+		kv[tags.LaunchDeadline] = spec.Deadline.UTC().Add(time.Second - time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)
 	}
 	res, err := c.Fleet.Launch(ctx, ec2fleet.SpecFor(spec.Config, spec.Count, kv, spec.Token))
 	ids := make([]string, 0, len(res.Instances))
@@ -71,4 +75,13 @@ func (c *EC2Compute) Terminate(ctx context.Context, ids []string) error {
 // MarkRegistered implements Compute with one CreateTags call for the whole launch.
 func (c *EC2Compute) MarkRegistered(ctx context.Context, ids []string, at time.Time) error {
 	return ec2fleet.Tag(ctx, c.API, ids, map[string]string{tags.Registered: at.UTC().Format(time.RFC3339)})
+}
+
+// parseTime reads an RFC 3339 tag value; anything else is the zero time (not recorded).
+func parseTime(v string) time.Time {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }

@@ -35,7 +35,6 @@ type Handler struct {
 // Handle processes one SQS batch and reports the messages to retry. It never fails the whole
 // batch: each message's fate is decided on its own.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	inFlightSince := h.inFlightSince(ctx)
 	verdicts := make(map[string]Verdict, len(ev.Records))
 	msgs := h.decode(ev.Records, verdicts)
 	keep := Triage(msgs, h.Configs, verdicts)
@@ -49,7 +48,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			verdicts[m.ID] = Failed // could not count runners: retry rather than overshoot
 		}
 	}
-	keep = MarkServed(listed, runners, inFlightSince, verdicts)
+	keep = MarkServed(listed, runners, h.Launcher.now(), verdicts)
 	keep = h.dropNotQueued(ctx, keep, verdicts)
 	live := make(map[string]int, len(runners))
 	for k, rs := range runners {

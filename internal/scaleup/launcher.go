@@ -96,12 +96,22 @@ func (l *Launcher) block(configKey string) {
 	l.blocked[configKey] = l.now().Add(invalidConfigPause)
 }
 
+// deadline is when this invocation ends at the latest: its context's deadline, or Lambda's
+// longest timeout from now.
+func (l *Launcher) deadline(ctx context.Context) time.Time {
+	if dl, ok := ctx.Deadline(); ok {
+		return dl
+	}
+	return l.now().Add(maxFunctionTimeout)
+}
+
 // launch starts spec.Count hosts, registers them, and returns the registered ids in launch
 // order.
 func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string) ([]string, error) {
 	if err := l.ready(ctx, spec.Config.Key); err != nil {
 		return nil, err
 	}
+	spec.Deadline = l.deadline(ctx)
 	ids, launchErr := l.Compute.Launch(ctx, spec)
 	if launchErr != nil {
 		class := awserr.Classify(launchErr)

@@ -85,12 +85,13 @@ func Triage(msgs []Message, configs map[string]*config.RunnerConfig, verdicts ma
 // MarkServed drops jobs that already have a live runner, per the ghr:job-id invariant: when c
 // live runners carry the same job list, the first c jobs of it are served. A host counts as
 // a runner once its registration is stored, or while the invocation that launched it may
-// still be registering it (launched after inFlightSince). Any other host lost its launching
-// invocation before registration: it will never take a job, so its jobs are not served.
-func MarkServed(msgs []Message, runners map[string][]Runner, inFlightSince time.Time, verdicts map[string]Verdict) []Message {
+// still be registering it (before the launch deadline recorded on it). Any other host lost
+// its launching invocation before registration: it will never take a job, so its jobs are
+// not served.
+func MarkServed(msgs []Message, runners map[string][]Runner, now time.Time, verdicts map[string]Verdict) []Message {
 	served := map[string]map[int64]bool{}
 	for key, rs := range runners {
-		served[key] = servedJobs(rs, inFlightSince)
+		served[key] = servedJobs(rs, now)
 	}
 	var keep []Message
 	for _, m := range msgs {
@@ -103,11 +104,11 @@ func MarkServed(msgs []Message, runners map[string][]Runner, inFlightSince time.
 	return keep
 }
 
-func servedJobs(rs []Runner, inFlightSince time.Time) map[int64]bool {
+func servedJobs(rs []Runner, now time.Time) map[int64]bool {
 	count := map[string]int{}
 	lists := map[string][]int64{}
 	for _, r := range rs {
-		if len(r.JobIDs) == 0 || (!r.Registered && r.LaunchTime.Before(inFlightSince)) {
+		if len(r.JobIDs) == 0 || !r.Committed(now) {
 			continue
 		}
 		ids := slices.Sorted(slices.Values(r.JobIDs))
@@ -122,6 +123,20 @@ func servedJobs(rs []Runner, inFlightSince time.Time) map[int64]bool {
 		}
 	}
 	return out
+}
+
+// Committed reports whether the host is, or may still become, a registered runner: its
+// registration is stored, or its launching invocation has not yet passed its deadline. A
+// host launched before launches recorded their deadline gets Lambda's longest timeout.
+func (r Runner) Committed(now time.Time) bool {
+	if r.Registered {
+		return true
+	}
+	until := r.Deadline
+	if until.IsZero() {
+		until = r.LaunchTime.Add(maxFunctionTimeout)
+	}
+	return now.Before(until)
 }
 
 func jobKey(ids []int64) string {

@@ -50,33 +50,36 @@ func TestTriage(t *testing.T) {
 }
 
 func TestMarkServed(t *testing.T) {
-	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	window := t0.Add(-15 * time.Minute) // launches after this may still be registering
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	reg := func(ids ...int64) Runner { return Runner{JobIDs: ids, Registered: true} }
 	tests := []struct {
 		name    string
 		runners []Runner
 		want    []string // kept
-		since   time.Time
 	}{
-		{"no runners", nil, []string{"m1", "m2", "m3", "m4"}, time.Time{}},
-		{"whole fleet alive", []Runner{{JobIDs: []int64{1, 2, 3}}, {JobIDs: []int64{1, 2, 3}}, {JobIDs: []int64{1, 2, 3}}}, []string{"m4"}, time.Time{}},
-		{"two of three alive: the first two jobs are served", []Runner{{JobIDs: []int64{1, 2, 3}}, {JobIDs: []int64{1, 2, 3}}}, []string{"m3", "m4"}, time.Time{}},
-		{"unsorted tag read as sorted", []Runner{{JobIDs: []int64{3, 1, 2}}}, []string{"m2", "m3", "m4"}, time.Time{}},
-		{"job retried into a second fleet", []Runner{{JobIDs: []int64{1, 3}}, {JobIDs: []int64{3}}}, []string{"m2", "m4"}, time.Time{}},
-		{"pool runners serve no job", []Runner{{}, {}}, []string{"m1", "m2", "m3", "m4"}, time.Time{}},
-		{"registered long ago", []Runner{{JobIDs: []int64{1}, Registered: true, LaunchTime: t0.Add(-time.Hour)}}, []string{"m2", "m3", "m4"}, window},
-		{"unregistered, launch may be in flight", []Runner{{JobIDs: []int64{1}, LaunchTime: t0.Add(-time.Minute)}}, []string{"m2", "m3", "m4"}, window},
-		{"unregistered, its invocation died", []Runner{{JobIDs: []int64{1}, LaunchTime: t0.Add(-time.Hour)}}, []string{"m1", "m2", "m3", "m4"}, window},
+		{"no runners", nil, []string{"m1", "m2", "m3", "m4"}},
+		{"whole fleet alive", []Runner{reg(1, 2, 3), reg(1, 2, 3), reg(1, 2, 3)}, []string{"m4"}},
+		{"two of three alive: the first two jobs are served", []Runner{reg(1, 2, 3), reg(1, 2, 3)}, []string{"m3", "m4"}},
+		{"unsorted tag read as sorted", []Runner{reg(3, 1, 2)}, []string{"m2", "m3", "m4"}},
+		{"job retried into a second fleet", []Runner{reg(1, 3), reg(3)}, []string{"m2", "m4"}},
+		{"pool runners serve no job", []Runner{reg(), reg()}, []string{"m1", "m2", "m3", "m4"}},
+		{"registered long ago", []Runner{{JobIDs: []int64{1}, Registered: true, LaunchTime: now.Add(-time.Hour)}}, []string{"m2", "m3", "m4"}},
+		{"unregistered before its launch deadline", []Runner{{JobIDs: []int64{1}, LaunchTime: now.Add(-time.Minute), Deadline: now.Add(time.Second)}}, []string{"m2", "m3", "m4"}},
+		// The launching invocation had 12 s left: 30 s later it is over, however long the
+		// invocation reading the listing may run.
+		{"unregistered past its launch deadline", []Runner{{JobIDs: []int64{1}, LaunchTime: now.Add(-30 * time.Second), Deadline: now.Add(-18 * time.Second)}}, []string{"m1", "m2", "m3", "m4"}},
+		{"no recorded deadline: Lambda's longest timeout", []Runner{{JobIDs: []int64{1}, LaunchTime: now.Add(-time.Minute)}}, []string{"m2", "m3", "m4"}},
+		{"no recorded deadline, launched an hour ago", []Runner{{JobIDs: []int64{1}, LaunchTime: now.Add(-time.Hour)}}, []string{"m1", "m2", "m3", "m4"}},
 		{"dead host does not count towards the fleet", []Runner{
-			{JobIDs: []int64{1, 2}, Registered: true, LaunchTime: t0.Add(-time.Hour)},
-			{JobIDs: []int64{1, 2}, LaunchTime: t0.Add(-time.Hour)},
-		}, []string{"m2", "m3", "m4"}, window},
+			{JobIDs: []int64{1, 2}, Registered: true, LaunchTime: now.Add(-time.Hour)},
+			{JobIDs: []int64{1, 2}, LaunchTime: now.Add(-time.Hour), Deadline: now.Add(-45 * time.Minute)},
+		}, []string{"m2", "m3", "m4"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			verdicts := map[string]Verdict{}
 			msgs := []Message{msg(1, "a", "o", 0), msg(2, "a", "o", 0), msg(3, "a", "o", 0), msg(4, "a", "o", 0)}
-			keep := MarkServed(msgs, map[string][]Runner{"a": tc.runners, "b": {{JobIDs: []int64{4}}}}, tc.since, verdicts)
+			keep := MarkServed(msgs, map[string][]Runner{"a": tc.runners, "b": {reg(4)}}, now, verdicts)
 			if got := ids(keep); !slices.Equal(got, tc.want) {
 				t.Fatalf("kept %v, want %v", got, tc.want)
 			}

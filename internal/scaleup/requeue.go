@@ -21,8 +21,8 @@ const (
 	// jobQueueLimit: GitHub cancels a job no self-hosted runner started within 24 hours, so
 	// requeuing it for longer would cycle for nothing.
 	jobQueueLimit = 24 * time.Hour
-	// maxFunctionTimeout is Lambda's longest timeout: the in-flight window when an
-	// invocation has no deadline.
+	// maxFunctionTimeout is Lambda's longest timeout: the in-flight window of a launch
+	// whose invocation had no deadline or did not record it.
 	maxFunctionTimeout = 15 * time.Minute
 )
 
@@ -83,16 +83,4 @@ func (h *Handler) requeue(ctx context.Context, msgs []Message, verdicts map[stri
 		})
 	}
 	wg.Wait()
-}
-
-// inFlightSince is the earliest launch time of a host whose launching invocation may still be
-// running: invocations last at most the function's timeout, which is the time this one had
-// left when it started.
-func (h *Handler) inFlightSince(ctx context.Context) time.Time {
-	now := h.Launcher.now()
-	window := maxFunctionTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		window = dl.Sub(now)
-	}
-	return now.Add(-window)
 }

@@ -56,11 +56,15 @@ func TestHostOfADeadLaunchServesNoJob(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		age       time.Duration // of the dead launch's host
+		left      time.Duration // the launching invocation's time left; 0 recorded no deadline
 		wantLive  int
 		wantFleet int
 	}{
-		{"launch may still be registering", 10 * time.Second, 1, 1},
-		{"launching invocation is over", time.Hour, 2, 2},
+		{"launch may still be registering", 10 * time.Second, time.Minute, 1, 1},
+		{"launching invocation is over", time.Hour, 0, 2, 2},
+		// Measured from the redelivery, the window (this invocation's minute) would still
+		// cover a launch 30 s old: the host's own deadline says its invocation is over.
+		{"launch deadline passed before the redelivery", 30 * time.Second, 12 * time.Second, 2, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, 0, config.CheckQueuedAuto)
@@ -68,6 +72,7 @@ func TestHostOfADeadLaunchServesNoJob(t *testing.T) {
 			ids, err := w.h.Launcher.Compute.Launch(context.Background(), scaleup.LaunchSpec{
 				Config: cfg, Owner: scaleup.Owner{Name: "octo", Level: queue.LevelOrg}, CreatedBy: tags.CreatedByScaleUp,
 				JobIDs: []int64{7}, Count: 1, Token: "died-before-registering",
+				Deadline: deadlineOf(time.Now().Add(-tc.age), tc.left),
 			})
 			if err != nil || len(ids) != 1 {
 				t.Fatalf("launch: %v %v", ids, err)
@@ -85,6 +90,35 @@ func TestHostOfADeadLaunchServesNoJob(t *testing.T) {
 				t.Fatalf("%d fleets, want %d", n, tc.wantFleet)
 			}
 		})
+	}
+}
+
+func deadlineOf(launched time.Time, left time.Duration) time.Time {
+	if left == 0 {
+		return time.Time{}
+	}
+	return launched.Add(left)
+}
+
+// The launch deadline rides on the CreateFleet call: no call is added for it.
+func TestLaunchRecordsItsDeadline(t *testing.T) {
+	w := newWorld(t, 0, config.CheckQueuedAuto)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	if _, err := w.h.Handle(ctx, sqsEvent(t, job(1, "linux", "octo"))); err != nil {
+		t.Fatal(err)
+	}
+	live := w.live()
+	if len(live) != 1 {
+		t.Fatalf("%d live hosts", len(live))
+	}
+	got, err := time.Parse(time.RFC3339, live[0].Tags[tags.LaunchDeadline])
+	if err != nil || got.Before(dl) || got.Sub(dl) >= time.Second {
+		t.Fatalf("launch deadline tag %q (%v), want the invocation's deadline %s rounded up", live[0].Tags[tags.LaunchDeadline], err, dl)
+	}
+	if c := w.ec2.Calls(); c["CreateTags"] != 1 || c["CreateFleet"] != 1 {
+		t.Fatalf("calls %v: want one CreateFleet and only the registration's CreateTags", c)
 	}
 }
 

@@ -17,6 +17,9 @@ const (
 	Protect      = "ghr:protect"       // operators' opt-out from any removal
 	InstanceID   = "ghr:instance-id"   // on SSM token parameters, to find stale ones
 	Registered   = "ghr:registered"    // set (RFC 3339 time) once the host's registration is stored
+	// LaunchDeadline is the deadline (RFC 3339) of the invocation that launched the host: until
+	// then an unregistered host may still be registered, after it never will be.
+	LaunchDeadline = "ghr:launch-deadline"
 )
 
 // Values of the Type tag.
