@@ -1,11 +1,14 @@
 // Package awsproxy sits between ghr's functions and the AWS emulator: it counts every call
-// by service and action (the sandbox's "AWS calls per job") and can inject the faults AWS
-// produces under load (throttling, insufficient capacity), so the real binaries meet them.
+// by service and action (the sandbox's "AWS calls per job"), enforces the AWS limits the
+// emulator lacks (SSM Parameter Store tiers, counts and throughput: ssm.go), and can inject
+// the faults AWS produces under load (throttling, insufficient capacity), so the real
+// binaries meet them.
 package awsproxy
 
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -16,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxInspect bounds how much of a request body is read to find the action.
@@ -51,7 +55,9 @@ type Proxy struct {
 	calls    map[string]int // "ec2:CreateFleet" → n
 	injected map[string]int
 	faults   map[string]Fault
+	limited  map[string]int
 	rng      *rand.Rand
+	ssm      *ssmRules
 }
 
 // New proxies to target (the emulator's URL). seed makes fault injection reproducible.
@@ -66,9 +72,25 @@ func New(target string, seed uint64) (*Proxy, error) {
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	return &Proxy{
 		target: u, rp: rp,
-		calls: map[string]int{}, injected: map[string]int{}, faults: map[string]Fault{},
+		calls: map[string]int{}, injected: map[string]int{}, faults: map[string]Fault{}, limited: map[string]int{},
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		ssm: newSSMRules(SSMLimits{}, time.Now),
 	}, nil
+}
+
+// SetSSMLimits replaces the Parameter Store limits (zero fields: AWS's defaults) and forgets
+// the parameters seen so far; for tests that reach a limit without AWS's numbers of calls.
+func (p *Proxy) SetSSMLimits(l SSMLimits) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ssm = newSSMRules(l, time.Now)
+}
+
+// Limited returns the calls refused by an enforced AWS limit, by "action code".
+func (p *Proxy) Limited() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.limited)
 }
 
 // SetFault injects f on action ("ec2:CreateFleet", or "ec2:*" for every EC2 action without
@@ -116,12 +138,42 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if inject {
 		p.injected[action]++
 	}
+	rules := p.ssm
 	p.mu.Unlock()
 	if inject {
 		writeFault(w, action, f)
 		return
 	}
-	p.rp.ServeHTTP(w, r)
+	if !strings.HasPrefix(action, "ssm:") {
+		p.rp.ServeHTTP(w, r)
+		return
+	}
+	limit, tier := rules.check(action, body)
+	if limit != nil {
+		p.mu.Lock()
+		p.limited[action+" "+limit.Code]++
+		p.mu.Unlock()
+		writeFault(w, action, *limit)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	p.rp.ServeHTTP(sw, r)
+	if sw.status == http.StatusOK {
+		rules.wrote(action, body, tier)
+	}
+}
+
+// statusWriter remembers the emulator's status so a limit counts only calls that succeeded.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // Action names a request as "service:Action": from X-Amz-Target for JSON protocols (SQS,
@@ -185,8 +237,13 @@ func writeFault(w http.ResponseWriter, action string, f Fault) {
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>sandbox</RequestID></Response>`, f.Code, msg)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	ct := "application/x-amz-json-1.0" // SQS
+	if strings.HasPrefix(action, "ssm:") {
+		ct = "application/x-amz-json-1.1"
+	}
+	w.Header().Set("Content-Type", ct)
 	w.Header().Set("X-Amzn-Query-Error", f.Code+";Sender")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"__type":"%s","message":"%s"}`, f.Code, msg)
+	b, _ := json.Marshal(map[string]string{"__type": f.Code, "message": msg}) // two strings always marshal
+	w.Write(b)
 }
