@@ -186,10 +186,13 @@ func TestPacingPastTheDeadlineIsARateLimit(t *testing.T) {
 	p := NewBudgetPacer(config.MinGitHubPointsPerMinute).WithClock(clk.Now, clk.Sleep)
 	ctx, cancel := context.WithDeadline(context.Background(), clk.Now().Add(10*time.Second))
 	defer cancel()
-	if err := p.wait(ctx, "POST /x", mutationPoints); err != nil {
-		t.Fatalf("the burst: %v", err)
+	if waited, err := p.wait(ctx, "POST /x", mutationPoints); err != nil || waited {
+		t.Fatalf("the burst: waited %v, %v", waited, err)
 	}
-	err := p.wait(ctx, "POST /x", mutationPoints)
+	waited, err := p.wait(ctx, "POST /x", mutationPoints)
+	if !waited {
+		t.Error("a refused call does not count as a pacing wait")
+	}
 	wait, limited := RateLimitWait(err)
 	if !limited || wait != time.Minute {
 		t.Fatalf("err = %v (wait %s), want a rate limit waiting a minute for 5 points at 5 a minute", err, wait)

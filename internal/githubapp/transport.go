@@ -38,13 +38,14 @@ type Stats struct {
 	mu        sync.Mutex
 	calls     map[string]int
 	limited   map[string]int
+	paced     map[string]int
 	remaining int
 	reset     time.Time
 }
 
 // NewStats returns empty stats.
 func NewStats() *Stats {
-	return &Stats{calls: map[string]int{}, limited: map[string]int{}, remaining: -1}
+	return &Stats{calls: map[string]int{}, limited: map[string]int{}, paced: map[string]int{}, remaining: -1}
 }
 
 // Calls returns a copy of the call counts by endpoint.
@@ -70,6 +71,25 @@ func (s *Stats) RateLimited() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.limited)
+}
+
+// PacingWaits returns how many requests our pacer delayed or refused, by endpoint.
+func (s *Stats) PacingWaits() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.paced)
+}
+
+// RemainingQuota returns the last observed primary quota, -1 before any answer.
+func (s *Stats) RemainingQuota() int {
+	r, _ := s.Remaining()
+	return r
+}
+
+func (s *Stats) observePacing(endpoint string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paced[endpoint]++
 }
 
 // Remaining returns the last observed primary quota (-1 before any answer) and its reset time.
@@ -153,27 +173,28 @@ func (p *Pacer) limiter(endpoint string) *rate.Limiter {
 // wait takes cost points from endpoint's bucket, sleeping until they are earned. A wait that
 // would outlast ctx's deadline is refused at once as a *RateLimitError, so the caller backs
 // off as it would from GitHub's own secondary limit instead of sleeping into its timeout.
-func (p *Pacer) wait(ctx context.Context, endpoint string, cost int) error {
+// It reports whether the call had to wait (or was refused for waiting).
+func (p *Pacer) wait(ctx context.Context, endpoint string, cost int) (bool, error) {
 	l := p.limiter(endpoint)
 	now := p.now()
 	r := l.ReserveN(now, cost)
 	if !r.OK() {
-		return fmt.Errorf("github pacing: %d points exceed the burst of %d on %s", cost, l.Burst(), endpoint)
+		return false, fmt.Errorf("github pacing: %d points exceed the burst of %d on %s", cost, l.Burst(), endpoint)
 	}
 	d := r.DelayFrom(now)
 	if d <= 0 {
-		return nil
+		return false, nil
 	}
 	// The deadline is on the real clock whatever clock the pacer reads.
 	if deadline, ok := ctx.Deadline(); ok && d > time.Until(deadline) {
 		r.CancelAt(now)
-		return &RateLimitError{Endpoint: endpoint, Secondary: true, Wait: d, Paced: true}
+		return true, &RateLimitError{Endpoint: endpoint, Secondary: true, Wait: d, Paced: true}
 	}
 	if err := p.sleep(ctx, d); err != nil {
 		r.CancelAt(p.now())
-		return err
+		return true, err
 	}
-	return nil
+	return true, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -205,7 +226,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Method != http.MethodGet && req.Method != http.MethodHead {
 			cost = mutationPoints
 		}
-		if err := t.Pacer.wait(req.Context(), endpoint, cost); err != nil {
+		waited, err := t.Pacer.wait(req.Context(), endpoint, cost)
+		if waited {
+			t.Stats.observePacing(endpoint)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/ssmparam"
 	"github.com/ghr-dev/ghr/internal/version"
 )
@@ -28,12 +29,19 @@ type Boot struct {
 	AWS    aws.Config
 	SSM    *ssm.Client
 	Params ssmparam.Reader
+	// Metrics is the function's EMF recorder, flushed after every invocation (Handle).
+	Metrics *metrics.Recorder
 }
+
+var _ metrics.GitHubStats = (*githubapp.Stats)(nil)
 
 // Start builds the logger for function name and, unless the configuration was invalid
 // (cfgErr), the AWS clients.
 func Start(name string, level slog.Level, cfgErr error) *Boot {
 	b := &Boot{Ctx: context.Background(), Log: logging.New(os.Stdout, level).With("function", name, "version", version.Version)}
+	// PREFIX is validated by every function's config (config.Common); read here so the
+	// recorder exists before the config error is reported.
+	b.Metrics = metrics.New(os.Stdout, os.Getenv("PREFIX"), name)
 	b.Must(cfgErr, "invalid configuration")
 	var err error
 	b.AWS, err = awsconfig.LoadDefaultConfig(b.Ctx)
@@ -64,7 +72,21 @@ func (b *Boot) GitHubApp(src config.GitHubApp) *githubapp.App {
 	app, err := githubapp.Load(b.Ctx, src, b.Params, githubapp.Config{PointsPerMinute: src.PointsPerMinute})
 	b.Must(err, "github app")
 	b.Log.Info("github app ready", "points_per_minute", src.PointsPerMinute)
+	b.Metrics.TrackGitHub(app.Stats())
 	return app
+}
+
+// Handle wraps a function's handler so that the metrics of each invocation are written when
+// it returns, whatever it returns.
+func Handle[In, Out any](b *Boot, h func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
+	return func(ctx context.Context, in In) (Out, error) {
+		defer func() {
+			if err := b.Metrics.Flush(); err != nil {
+				b.Log.Warn("metrics", logging.KeyError, err.Error())
+			}
+		}()
+		return h(ctx, in)
+	}
 }
 
 // Secret resolves a secret from env or SSM.

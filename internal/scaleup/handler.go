@@ -14,6 +14,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -30,6 +31,7 @@ type Handler struct {
 	// leaves them to the queue's visibility timeout.
 	Requeue Requeuer
 	Logger  *slog.Logger
+	Metrics *metrics.Recorder // nil records nothing
 }
 
 // Handle processes one SQS batch and reports the messages to retry. It never fails the whole
@@ -46,6 +48,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			listed = append(listed, m)
 		} else {
 			verdicts[m.ID] = Failed // could not count runners: retry rather than overshoot
+			h.Metrics.Add(metrics.JobsFailed, 1, m.Job.RunnerConfig, "list_runners")
 		}
 	}
 	keep = MarkServed(listed, runners, h.Launcher.now(), verdicts)
@@ -164,6 +167,9 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 				h.Logger.Info("runners launched", logging.KeyRunnerConfig, g.Config.Key, logging.KeyOwner, g.Owner.Name, "instance_ids", ids)
 			}
 			notTried := len(ids) == 0 && (errors.Is(err, ErrPaused) || errors.Is(err, ErrNoTime))
+			if !notTried {
+				h.Metrics.Add(metrics.JobsFailed, len(g.Jobs)-len(ids), g.Config.Key, FailureClass(err))
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			for i, m := range g.Jobs {
@@ -197,15 +203,15 @@ func ClientToken(g Group) string {
 
 func (h *Handler) respond(ctx context.Context, msgs []Message, records []events.SQSMessage, verdicts map[string]Verdict) events.SQSEventResponse {
 	var resp events.SQSEventResponse
-	counts := map[string]int{}
 	jobs := make(map[string]Message, len(msgs))
 	for _, m := range msgs {
 		jobs[m.ID] = m
 	}
 	for _, r := range records {
 		v := verdicts[r.MessageId]
-		counts[metricName(v)]++
-		if m, ok := jobs[r.MessageId]; ok {
+		m, ok := jobs[r.MessageId]
+		h.record(m.Job, v)
+		if ok {
 			h.Logger.Info("job", logging.KeyJobID, m.Job.JobID, logging.KeyDeliveryID, m.Job.DeliveryID,
 				logging.KeyRunnerConfig, m.Job.RunnerConfig, logging.KeyOwner, m.Job.Owner, logging.KeyDecision, v.String())
 		}
@@ -213,14 +219,23 @@ func (h *Handler) respond(ctx context.Context, msgs []Message, records []events.
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 		}
 	}
-	emitMetrics(ctx, h.Logger, h.Launcher.now(), counts)
 	return resp
 }
 
-func metricName(v Verdict) string {
-	return map[Verdict]string{
-		Invalid: "MessagesInvalid", UnknownConfig: "JobsUnknownConfig", Duplicate: "JobsDuplicate", Served: "JobsServed",
-		NotQueued: "JobsNotQueued", OverCap: "JobsOverCap", Launched: "JobsLaunched", Failed: "JobsRetried", Launch: "JobsRetried",
-		Deferred: "JobsRetried", Requeued: "JobsRequeued", Expired: "JobsExpired",
-	}[v]
+// record counts a message's fate. Failures are counted where their error is known (launch).
+func (h *Handler) record(job queue.Job, v Verdict) {
+	cfg := job.RunnerConfig
+	switch v {
+	case Launched:
+		h.Metrics.Add(metrics.JobsLaunched, 1, cfg)
+		if !job.QueuedAt.IsZero() {
+			h.Metrics.Duration(metrics.LaunchLatency, h.Launcher.now().Sub(job.QueuedAt), cfg)
+		}
+	case OverCap, Deferred, Requeued, Launch:
+		h.Metrics.Add(metrics.JobsDeferred, 1, cfg, v.String())
+	case Expired:
+		h.Metrics.Add(metrics.JobsExpired, 1, cfg)
+	case Invalid, UnknownConfig, Duplicate, Served, NotQueued:
+		h.Metrics.Add(metrics.JobsDropped, 1, cfg, v.String())
+	}
 }

@@ -3,7 +3,6 @@ package scaleup_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/pool"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
@@ -45,6 +45,7 @@ type world struct {
 	app *githubapp.App
 	h   *scaleup.Handler
 	log *bytes.Buffer
+	emf *bytes.Buffer // the handler's EMF records
 }
 
 func newWorld(t testing.TB, latency time.Duration, checkQueued string) *world {
@@ -52,7 +53,7 @@ func newWorld(t testing.TB, latency time.Duration, checkQueued string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, ec2: ec2fleettest.NewFake(), ssm: newFakeSSM(latency), gh: newFakeGitHub(t, latency), log: &bytes.Buffer{}}
+	w := &world{t: t, ec2: ec2fleettest.NewFake(), ssm: newFakeSSM(latency), gh: newFakeGitHub(t, latency), log: &bytes.Buffer{}, emf: &bytes.Buffer{}}
 	w.ec2.Latency = latency
 	w.app = w.gh.app(t)
 	logger := slog.New(slog.NewJSONHandler(w.log, nil))
@@ -65,7 +66,9 @@ func newWorld(t testing.TB, latency time.Duration, checkQueued string) *world {
 		GitHub:           scaleup.NewAppGitHub(w.app, "https://github.com", 10, nil),
 		RunnerNamePrefix: "ghr-", Logger: logger,
 	}
-	w.h = &scaleup.Handler{Launcher: l, Configs: config.ByKey(cfgs), CheckJobQueued: checkQueued, Logger: logger}
+	rec := metrics.New(w.emf, "ghr", "scale-up")
+	l.Metrics = rec
+	w.h = &scaleup.Handler{Launcher: l, Configs: config.ByKey(cfgs), CheckJobQueued: checkQueued, Logger: logger, Metrics: rec}
 	return w
 }
 
@@ -106,6 +109,9 @@ func TestLaunchRegistersEveryRunner(t *testing.T) {
 	live := w.live()
 	if len(live) != 3 {
 		t.Fatalf("%d live instances, want 3", len(live))
+	}
+	if n := w.metric("JobsLaunched", map[string]string{"config": "linux", "deployment": "ghr"}); n != 3 {
+		t.Errorf("JobsLaunched = %v, want 3", n)
 	}
 	params := w.ssm.snapshot()
 	jits := w.gh.jitCalls()
@@ -297,28 +303,25 @@ func TestMessagesNeedingNoRunnerAreDropped(t *testing.T) {
 	if n := len(w.ec2.Instances("")); n != 0 {
 		t.Fatalf("%d instances launched", n)
 	}
-	metrics := metricLine(t, w.log.String())
-	if metrics["MessagesInvalid"] != 2.0 || metrics["JobsUnknownConfig"] != 1.0 {
-		t.Fatalf("metrics %v, want 2 invalid and 1 unknown config", metrics)
+	if inv, unk := w.metric("JobsDropped", map[string]string{"reason": "invalid"}), w.metric("JobsDropped", map[string]string{"reason": "unknown_config", "config": "gone"}); inv != 2 || unk != 1 {
+		t.Fatalf("dropped: %v invalid, %v unknown config; want 2 and 1", inv, unk)
 	}
 	if !strings.Contains(w.log.String(), `"level":"ERROR","msg":"invalid message dropped"`) {
 		t.Fatalf("invalid messages not logged at error level:\n%s", w.log.String())
 	}
 }
 
-// metricLine returns the last embedded-metric-format record logged.
-func metricLine(t testing.TB, logs string) map[string]any {
-	var last map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
-		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil && rec["_aws"] != nil {
-			last = rec
-		}
+// metric flushes the handler's metrics and sums name over the records matching match.
+func (w *world) metric(name string, match map[string]string) float64 {
+	w.t.Helper()
+	if err := w.h.Metrics.Flush(); err != nil {
+		w.t.Fatal(err)
 	}
-	if last == nil {
-		t.Fatalf("no metrics record in logs:\n%s", logs)
+	pts, err := metrics.Read(bytes.NewReader(w.emf.Bytes()))
+	if err != nil {
+		w.t.Fatal(err)
 	}
-	return last
+	return metrics.Sum(pts, name, match)
 }
 
 func TestPersistentRunners(t *testing.T) {

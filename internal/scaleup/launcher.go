@@ -11,6 +11,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/awserr"
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
@@ -44,7 +45,8 @@ type Launcher struct {
 	GitHub           GitHub
 	RunnerNamePrefix string
 	Logger           *slog.Logger
-	Now              func() time.Time // nil uses time.Now
+	Now              func() time.Time  // nil uses time.Now
+	Metrics          *metrics.Recorder // nil records nothing
 
 	mu      sync.Mutex
 	blocked map[string]time.Time // runner config → end of its invalid-config pause
@@ -115,6 +117,7 @@ func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string)
 	ids, launchErr := l.Compute.Launch(ctx, spec)
 	if launchErr != nil {
 		class := awserr.Classify(launchErr)
+		l.Metrics.Add(metrics.EC2Errors, 1, class.String())
 		level := slog.LevelWarn
 		if class == awserr.InvalidConfig {
 			level = slog.LevelError // an operator must fix the runner config or its launch template

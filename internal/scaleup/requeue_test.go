@@ -146,8 +146,8 @@ func TestOverCapJobsAreRequeuedWithADelay(t *testing.T) {
 			t.Errorf("job %d sent to %s with requeues %d after %s; want q2, %d, %s", s.job.JobID, s.url, s.job.Requeues, s.delay, want.requeues, want.delay)
 		}
 	}
-	if m := metricLine(t, w.log.String()); m["JobsRequeued"] != 2.0 {
-		t.Fatalf("metrics %v, want 2 requeued", m)
+	if n := w.metric("JobsDeferred", map[string]string{"reason": "requeued", "config": "capped"}); n != 2 {
+		t.Fatalf("%v jobs deferred as requeued, want 2", n)
 	}
 
 	q.fail = true

@@ -18,9 +18,10 @@ func main() {
 	cfg := config.ReadScaleUp(env)
 	b := lambdaboot.Start("scale-up", cfg.LogLevel, env.Err())
 	launcher := scaleup.NewLauncher(ec2.NewFromConfig(b.AWS), b.SSM, b.GitHubApp(cfg.GitHubApp), cfg, b.Log)
+	launcher.Metrics = b.Metrics
 	h := &scaleup.Handler{
 		Launcher: launcher, Configs: config.ByKey(b.RunnerConfigs(cfg.RunnerConfigs)), CheckJobQueued: cfg.CheckJobQueued,
-		Requeue: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, Logger: b.Log,
+		Requeue: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, Logger: b.Log, Metrics: b.Metrics,
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(lambdaboot.Handle(b, h.Handle))
 }
