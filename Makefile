@@ -39,7 +39,10 @@ tools:
 # integration, terraform apply and the end-to-end sandbox included), and each fuzz target.
 test: tools lint unit fuzz
 
+# The fast set first (no moto_server, terraform, Lambda builds or sandbox; see
+# internal/testutil/slow) so a broken rule fails in about a minute, then every test.
 unit:
+	$(GO) test -short -count=1 ./...
 	$(GO) test -count=1 ./...
 
 fuzz:

@@ -15,9 +15,11 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/motoproc"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 func TestCountsAndFaults(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	moto := motoserver.Start(t)
 	p, err := New(moto.URL, 1)
@@ -68,6 +70,7 @@ func TestCountsAndFaults(t *testing.T) {
 }
 
 func TestSpotCapacityOutage(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	moto := motoserver.Start(t)
 	p, err := New(moto.URL, 1)

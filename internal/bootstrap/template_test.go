@@ -15,6 +15,8 @@ import (
 	"time"
 
 	bt "github.com/ghr-dev/ghr/internal/bootstrap/bootstraptest"
+
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // userDataLimit is EC2's cap on user data, counted before base64.
@@ -139,6 +141,7 @@ func TestRender(t *testing.T) {
 // TestRenderMatchesTerraform renders the template with the real templatefile() where Terraform
 // is installed, and compares it with Render byte for byte.
 func TestRenderMatchesTerraform(t *testing.T) {
+	slow.Skip(t, slow.Terraform)
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
 		t.Skip("terraform not installed; Render's own cases still hold the syntax subset")

@@ -15,6 +15,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // motoAMI is an image id moto accepts without a DescribeImages round (which costs seconds).
@@ -49,6 +50,7 @@ func state(t *testing.T, api *ec2.Client, id string) string {
 // TestCleanupOnMoto: a completed job's instance is found by id within the deployment and
 // terminated; another deployment's instance with the same runner-name shape is not.
 func TestCleanupOnMoto(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	api := ec2.NewFromConfig(motoserver.Start(t).AWSConfig())
 	mine := run(t, api, "ghr", "eph")

@@ -13,6 +13,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 var _ ec2fleet.API = (*ec2.Client)(nil)
@@ -48,6 +49,7 @@ func ids(is []ec2fleet.Instance) []string {
 }
 
 func TestListTagTerminate(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	api := ec2.NewFromConfig(motoserver.Start(t).AWSConfig())
 	w := ec2fleettest.Setup(t, api)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 func TestHTTPAPIRoundTrip(t *testing.T) {
@@ -49,6 +50,7 @@ func TestHTTPAPIRoundTrip(t *testing.T) {
 // TestSQSMappingPartialFailures runs the real function behind a mapping on a moto queue:
 // handled messages are deleted, reported failures come back after the visibility timeout.
 func TestSQSMappingPartialFailures(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	moto := motoserver.Start(t)
 	client := sqs.NewFromConfig(moto.AWSConfig())

@@ -24,12 +24,14 @@ import (
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // TestPoolWithScaleUpAndScaleDown runs the pool through the real scale-up launch path against
 // moto_server and the GitHub simulator, then a scale-down pass: the pool's idle runners are
 // kept (pool_size), an idle runner beyond it is removed.
 func TestPoolWithScaleUpAndScaleDown(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	awsCfg := motoserver.Start(t).AWSConfig()

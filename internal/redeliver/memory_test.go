@@ -11,9 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 func TestSSMMemoryOnMoto(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	api := ssm.NewFromConfig(motoserver.Start(t).AWSConfig())
 	m := SSMMemory{API: api, Name: MemoryPath("ghr")}

@@ -12,11 +12,13 @@ import (
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 var _ runnertoken.API = (*ssm.Client)(nil)
 
 func TestStoreRoundTrip(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	api := ssm.NewFromConfig(motoserver.Start(t).AWSConfig())
 	s := runnertoken.Store{API: api, Prefix: "ghr"}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // The test binary doubles as a deployed function: with sandboxFunctionEnv set it answers
@@ -65,6 +66,7 @@ func selfZip(t *testing.T, dir string) []byte {
 }
 
 func TestDiscoverAndWire(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	moto := motoserver.Start(t)
 	cfg := moto.AWSConfig()

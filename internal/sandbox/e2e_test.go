@@ -20,6 +20,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/logscan"
 	"github.com/ghr-dev/ghr/internal/motoproc"
 	"github.com/ghr-dev/ghr/internal/tags"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // E2E limits: the burst follows the issue (200 jobs, at most 50 runners).
@@ -39,9 +40,7 @@ const (
 // functions, and drives scenarios through the GitHub simulator. One deployment serves every
 // scenario, in order, so the suite pays for one terraform apply.
 func TestE2E(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end suite: builds every function and applies the module")
-	}
+	slow.Skip(t, slow.EndToEnd)
 	sb := deploy(t, e2eBootDelay, map[string]any{"small_max_runners": burstMaxRunners}, t.Failed, "sandbox")
 
 	t.Run("forged webhook enqueues nothing", func(t *testing.T) { forgedWebhook(t, sb) })

@@ -15,6 +15,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // motoAMI is an image id moto accepts without a DescribeImages round (which costs seconds).
@@ -53,6 +54,7 @@ func describe(t *testing.T, api *ec2.Client, id string) (state string, kv map[st
 // TestReconcileOnMoto runs two passes against moto_server (EC2 terminate and tags, SSM
 // token clean-up) and the fake GitHub.
 func TestReconcileOnMoto(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	awsCfg := motoserver.Start(t).AWSConfig()
 	ec2api, ssmapi := ec2.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg)

@@ -22,12 +22,14 @@ import (
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // TestIntegration runs scale-up against moto_server (EC2 CreateFleet, DescribeInstances, SSM)
 // and the GitHub simulator: instances exist with the right tags, each SSM parameter holds a
 // JIT config GitHub accepts for that instance's runner, and max_runners holds.
 func TestIntegration(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	awsCfg := motoserver.Start(t).AWSConfig()

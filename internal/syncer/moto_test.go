@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // motoPart is S3's smallest allowed non-final part, which moto enforces like S3.
@@ -23,6 +24,7 @@ const motoPart = 5 << 20
 // uploads (multipart, three parts), the second downloads nothing, and a release whose
 // checksum does not match leaves the stored object as it was.
 func TestSyncMoto(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	moto := motoserver.Start(t)
 	client := s3.NewFromConfig(moto.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })

@@ -42,6 +42,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // What the apply test deploys and expects.
@@ -79,6 +80,7 @@ var syncerOptional = []string{"GITHUB_TOKEN", "GITHUB_TOKEN_PARAMETER"}
 // mappings, queues, schedules, launch templates, parameters, the HTTP route, the bucket),
 // destroys it and checks nothing of the deployment is left.
 func TestApplyDestroyLocal(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	t.Parallel() // mostly waits on the provider's polling: overlap it with the other checks
 	ctx, cancel := context.WithTimeout(context.Background(), applyDeadline)
 	defer cancel()

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // repoRoot is the repository root; every test resolves paths from it.
@@ -47,6 +49,7 @@ func TestFormat(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	slow.Skip(t, slow.Terraform)
 	t.Parallel()
 	dirs, err := ConfigDirs(repoRoot(t))
 	if err != nil {
@@ -74,6 +77,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestTerraformTest(t *testing.T) {
+	slow.Skip(t, slow.Terraform)
 	t.Parallel()
 	ws := workspace(t, "terraform")
 	var out bytes.Buffer
@@ -101,6 +105,7 @@ func TestReadmeUpToDate(t *testing.T) {
 // whose rules refer to another invalid variable, so github_app_parameters is broken in a second
 // plan of its own.
 func TestEveryValidationFires(t *testing.T) {
+	slow.Skip(t, slow.Terraform)
 	t.Parallel()
 	root := repoRoot(t)
 	m, err := Inspect(filepath.Join(root, "terraform"))

@@ -11,12 +11,14 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // TestIntakeToSQS runs intake against real SQS queues in moto_server: an accepted job lands
 // on its runner config's queue, lifecycle events on the lifecycle queue, and rejected events
 // nowhere.
 func TestIntakeToSQS(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	moto := motoserver.Start(t)
 	client := sqs.NewFromConfig(moto.AWSConfig())

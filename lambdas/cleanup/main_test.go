@@ -17,6 +17,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.
@@ -27,6 +28,7 @@ func TestMain(m *testing.M) { functest.Main(m, asFunction, main) }
 // TestCleanupFunction runs the real main() as a Lambda against moto and a fake GitHub: a
 // completed job's ephemeral runner is terminated and deregistered.
 func TestCleanupFunction(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
 	moto := motoserver.Start(t)
 	api := ec2.NewFromConfig(moto.AWSConfig())

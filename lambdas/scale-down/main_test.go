@@ -15,6 +15,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.
@@ -28,6 +29,7 @@ const scheduledEvent = `{"version":"0","id":"e1","detail-type":"Scheduled Event"
 // reads its env, loads the App, lists tokens, instances and runners, and leaves a young
 // runner and a busy one alone.
 func TestScaleDownFunction(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	moto := motoserver.Start(t)
 	api := ec2.NewFromConfig(moto.AWSConfig())
 	var ids []string

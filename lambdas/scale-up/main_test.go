@@ -24,6 +24,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.
@@ -35,6 +36,7 @@ func TestMain(m *testing.M) { functest.Main(m, asFunction, main) }
 // it reads its env, loads the App and runner configs, and turns an SQS batch into a
 // registered instance, reporting the invalid message as handled, not as a failure.
 func TestScaleUpFunction(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	moto := motoserver.Start(t)

@@ -20,6 +20,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/syncer"
 	"github.com/ghr-dev/ghr/internal/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.
@@ -106,6 +107,7 @@ func invoke(tb testing.TB, h *lambdahost.Host) syncer.Result {
 // TestSyncerFunction runs the real main() as a Lambda against moto: the first invocation
 // uploads, the second finds the bucket current.
 func TestSyncerFunction(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
 	h, client, sum := deploy(t, 11<<20)
 	if res := invoke(t, h); len(res.Targets) != 1 || res.Targets[0].Action != syncer.ActionUploaded {
 		t.Fatalf("first invocation: %+v", res)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/ghr-dev/ghr/internal/motoproc"
+	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // Region is the emulator's region.
@@ -22,9 +23,11 @@ type Server struct {
 }
 
 // Start runs a fresh moto_server for the test and stops it on cleanup. A missing binary fails
-// the test: integration tests must not pass by not running.
+// the test: integration tests must not pass by not running. Under -short it skips the test
+// (see package slow), so a test that forgets to say it is slow still stays out of the fast set.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	slow.Skip(tb, slow.Emulator)
 	logPath := filepath.Join(tb.TempDir(), "moto.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
