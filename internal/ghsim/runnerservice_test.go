@@ -211,4 +211,6 @@ func TestRunnerServiceLosesAVanishedRunner(t *testing.T) {
 // deadTransport fails every request: a process killed without a chance to say goodbye.
 type deadTransport struct{}
 
-func (deadTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, http.ErrServerClosed }
+func (deadTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, http.ErrServerClosed
+}

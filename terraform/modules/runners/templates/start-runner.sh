@@ -72,6 +72,12 @@ elapsed_ms() {
 	echo $(((now - then) / 1000))
 }
 
+# phase logs a boot milestone with the time since user data started: the sandbox's demo
+# report reads these lines (and the runner's "Listening for Jobs") as the boot's phases.
+phase() {
+	log "boot phase $1 at $(elapsed_ms "$t0")ms${2:+ ($2)}"
+}
+
 power_off() {
 	log "powering off in ${shutdown_delay}s"
 	sleep "$shutdown_delay" # lets the CloudWatch agent ship the last lines
@@ -213,12 +219,17 @@ wait_for_token() {
 	local attempt
 	for ((attempt = 1; ; attempt++)); do
 		if aws ssm delete-parameter --name "$token_path" 2>"$scratch/ssm.err"; then
+			log "runner token read and deleted"
 			break
 		fi
-		((attempt < DELETE_ATTEMPTS)) || die "could not delete $token_path: $(tail -n 1 "$scratch/ssm.err")"
+		if ((attempt >= DELETE_ATTEMPTS)); then
+			# The token works once (a JIT config connects once) and scale-down removes stale
+			# token parameters: losing the instance over a leftover parameter helps no one.
+			log "warning: runner token read but not deleted from $token_path: $(tail -n 1 "$scratch/ssm.err")"
+			break
+		fi
 		sleep "$attempt"
 	done
-	log "runner token read and deleted"
 }
 
 # parse_registration reads a ghr-registration-v1 document (docs/runner-token.md) from token.
@@ -289,9 +300,12 @@ start_runner() {
 scratch=$(mktemp -d)
 start_cloudwatch_agent
 read_metadata
+phase imds "user data started at ${t0/,/.}"
 run_hook pre-install
 install_runner
+phase download
 ensure_user
 run_hook post-install
 wait_for_token
+phase token
 start_runner
