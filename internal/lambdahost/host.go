@@ -35,8 +35,12 @@ type Function struct {
 	Env         map[string]string // the function's environment variables
 	Timeout     time.Duration
 	MemoryMB    int
-	Concurrency int       // reserved concurrency: most environments at once
-	Logs        io.Writer // the functions' stdout and stderr (CloudWatch Logs' role)
+	Concurrency int // reserved concurrency (or the account's): most invocations at once
+	// Processes caps the environments this machine runs at once (default Concurrency):
+	// invocations within Concurrency but beyond it wait for an environment instead of being
+	// throttled, so the sandbox refuses exactly what Lambda would, only later.
+	Processes int
+	Logs      io.Writer // the functions' stdout and stderr (CloudWatch Logs' role)
 	// CrashRate is the share of invocations whose process is killed mid-invocation (fault
 	// injection: the runtime dies after taking the event, as an out-of-memory kill would).
 	CrashRate float64
@@ -71,9 +75,11 @@ type Host struct {
 	fn  Function
 	rng *rand.Rand
 
+	slots chan struct{} // one per process allowed to run
+
 	mu     sync.Mutex
 	idle   []*env
-	active int
+	active int // invocations in flight, waiting for a process or running
 	closed bool
 	stats  Stats
 }
@@ -89,10 +95,13 @@ func New(fn Function) *Host {
 	if fn.Concurrency <= 0 {
 		fn.Concurrency = DefaultConcurrency
 	}
+	if fn.Processes <= 0 || fn.Processes > fn.Concurrency {
+		fn.Processes = fn.Concurrency
+	}
 	if fn.Logs == nil {
 		fn.Logs = os.Stderr
 	}
-	return &Host{fn: fn, rng: rand.New(rand.NewPCG(fn.Seed, fn.Seed^0x5bd1e995))}
+	return &Host{fn: fn, rng: rand.New(rand.NewPCG(fn.Seed, fn.Seed^0x5bd1e995)), slots: make(chan struct{}, fn.Processes)}
 }
 
 // SetCrashRate changes the injected crash rate for later invocations.
@@ -138,21 +147,17 @@ func (h *Host) discard(e *env) {
 	h.mu.Lock()
 	h.active--
 	h.mu.Unlock()
+	<-h.slots
 	e.stop()
 }
 
+// acquire admits an invocation within the function's concurrency (else ErrThrottled, as
+// Lambda answers at once), then waits for one of this machine's processes.
 func (h *Host) acquire(ctx context.Context) (*env, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return nil, errors.New("lambdahost: host closed")
-	}
-	if n := len(h.idle); n > 0 {
-		e := h.idle[n-1] // most recently used first, as Lambda tends to
-		h.idle = h.idle[:n-1]
-		h.active++
-		h.mu.Unlock()
-		return e, nil
 	}
 	if h.active >= h.fn.Concurrency {
 		h.stats.Throttles++
@@ -161,18 +166,36 @@ func (h *Host) acquire(ctx context.Context) (*env, error) {
 	}
 	h.active++
 	h.mu.Unlock()
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		h.mu.Lock()
+		h.active--
+		h.mu.Unlock()
+		return nil, ctx.Err()
+	}
+	h.mu.Lock()
+	if n := len(h.idle); n > 0 {
+		e := h.idle[n-1] // most recently used first, as Lambda tends to
+		h.idle = h.idle[:n-1]
+		h.mu.Unlock()
+		return e, nil
+	}
+	h.mu.Unlock()
 	e, err := startEnv(ctx, &h.fn)
 	if err != nil {
 		h.mu.Lock()
 		h.active--
 		h.stats.Errors++
 		h.mu.Unlock()
+		<-h.slots
 		return nil, err
 	}
 	return e, nil
 }
 
 func (h *Host) release(e *env, err error) {
+	defer func() { <-h.slots }()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.active--

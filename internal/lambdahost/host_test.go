@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +56,9 @@ func testHandler(ctx context.Context, raw json.RawMessage) (any, error) {
 	}
 	var http events.APIGatewayV2HTTPRequest
 	if json.Unmarshal(raw, &http) == nil && http.RouteKey != "" {
+		if ms, err := strconv.Atoi(http.Headers["x-test-sleep-ms"]); err == nil {
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		}
 		return events.APIGatewayV2HTTPResponse{StatusCode: 202, Headers: map[string]string{"X-Seen-Method": http.RequestContext.HTTP.Method},
 			Body: http.Headers["x-github-event"] + ":" + http.Body}, nil
 	}

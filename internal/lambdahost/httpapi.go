@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -13,8 +15,21 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// maxHTTPBody is API Gateway's request payload limit.
-const maxHTTPBody = 10 << 20
+// API Gateway HTTP API limits.
+const (
+	// maxHTTPBody is API Gateway's request payload limit.
+	maxHTTPBody = 10 << 20
+	// integrationTimeout is an HTTP API's largest integration timeout: a function still
+	// running then gets 503 while it goes on.
+	integrationTimeout = 30 * time.Second
+)
+
+// API Gateway's answers when it cannot get one from the function.
+const (
+	bodyInternal    = `{"message":"Internal Server Error"}`
+	bodyTooMany     = `{"message":"Too Many Requests"}`
+	bodyUnavailable = `{"message":"Service Unavailable"}`
+)
 
 // Invoker runs one invocation: a Host, or a test double.
 type Invoker interface {
@@ -29,6 +44,8 @@ var _ Invoker = (*Host)(nil)
 type HTTPAPI struct {
 	RouteKey string // e.g. "POST /webhook"
 	Target   Invoker
+	Log      *slog.Logger  // API Gateway's access log of refused requests; nil discards
+	Timeout  time.Duration // integration timeout; default (and at most) integrationTimeout
 }
 
 func (a *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -55,15 +72,20 @@ func (a *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
 	}
 	payload, _ := json.Marshal(ev)
-	out, err := a.Target.Invoke(r.Context(), payload)
+	timeout := integrationTimeout
+	if a.Timeout > 0 && a.Timeout < timeout {
+		timeout = a.Timeout
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	out, err := a.Target.Invoke(ctx, payload)
 	if err != nil {
-		// API Gateway hides function failures behind a bare 500.
-		writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
+		a.refuse(w, r, ev.RequestContext.RequestID, err)
 		return
 	}
 	var resp events.APIGatewayV2HTTPResponse
 	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
-		writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
+		a.refuse(w, r, ev.RequestContext.RequestID, errors.New("malformed function response"))
 		return
 	}
 	for k, v := range resp.Headers {
@@ -72,12 +94,29 @@ func (a *HTTPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	respBody := []byte(resp.Body)
 	if resp.IsBase64Encoded {
 		if respBody, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
+			a.refuse(w, r, ev.RequestContext.RequestID, errors.New("function response body is not base64"))
 			return
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
 	w.Write(respBody)
+}
+
+// refuse answers as API Gateway does when the integration gives no response: 429 when
+// Lambda throttled, 503 when the integration timed out, else (a function error) 500; and
+// logs it, as the access log would.
+func (a *HTTPAPI) refuse(w http.ResponseWriter, r *http.Request, requestID string, err error) {
+	status, body := http.StatusInternalServerError, bodyInternal
+	switch {
+	case errors.Is(err, ErrThrottled):
+		status, body = http.StatusTooManyRequests, bodyTooMany
+	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
+		status, body = http.StatusServiceUnavailable, bodyUnavailable
+	}
+	if a.Log != nil {
+		a.Log.Warn("http api refused request", "route", a.RouteKey, "request_id", requestID, "status", status, "error", err.Error())
+	}
+	writeJSON(w, status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

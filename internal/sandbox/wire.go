@@ -23,8 +23,12 @@ import (
 
 // Sandbox defaults.
 const (
-	// maxLocalConcurrency caps environments per function: a laptop cannot host Lambda's 1000.
+	// maxLocalConcurrency caps processes per function: a laptop cannot host Lambda's 1000.
+	// Invocations beyond it wait for a process; only the function's own concurrency throttles.
 	maxLocalConcurrency = 10
+	// accountConcurrency is Lambda's default account concurrency, the limit of a function
+	// without reserved concurrency.
+	accountConcurrency = 1000
 )
 
 // WireOptions say where the code is and how the sandbox runs it.
@@ -84,11 +88,11 @@ func Wire(d *Deployment, o WireOptions) (*Wiring, error) {
 			env[k] = v
 		}
 		conc := spec.Concurrency
-		if conc <= 0 || conc > maxLocalConcurrency {
-			conc = maxLocalConcurrency
+		if conc <= 0 {
+			conc = accountConcurrency
 		}
 		w.Hosts[name] = lambdahost.New(lambdahost.Function{Name: name, Path: bin, Env: env, Timeout: spec.Timeout, MemoryMB: spec.MemoryMB,
-			Concurrency: conc, Logs: o.Logs, CrashRate: o.CrashRate, Seed: o.Seed + uint64(len(w.Hosts))})
+			Concurrency: conc, Processes: min(conc, maxLocalConcurrency), Logs: o.Logs, CrashRate: o.CrashRate, Seed: o.Seed + uint64(len(w.Hosts))})
 	}
 	for _, m := range d.Mappings {
 		pollers := 2
@@ -104,7 +108,7 @@ func Wire(d *Deployment, o WireOptions) (*Wiring, error) {
 		w.Schedules = append(w.Schedules, &lambdahost.Schedule{Name: s.Name, Every: s.Every, Speedup: o.Speedup, Target: w.Hosts[s.Function], Log: o.Log})
 	}
 	for _, r := range d.Routes {
-		w.routes[r.RouteKey] = &lambdahost.HTTPAPI{RouteKey: r.RouteKey, Target: w.Hosts[r.Function]}
+		w.routes[r.RouteKey] = &lambdahost.HTTPAPI{RouteKey: r.RouteKey, Target: w.Hosts[r.Function], Log: o.Log}
 	}
 	return w, nil
 }
