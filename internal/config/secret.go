@@ -2,7 +2,9 @@ package config
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 )
 
 // Secret is a value given either directly in env (local runs) or as the name of an SSM
@@ -48,7 +50,15 @@ func (s Secret) Resolve(ctx context.Context, r ParameterReader) (string, error) 
 	return v, nil
 }
 
-// String hides the value from fmt and slog.
+// Every way a Secret can be printed names where it comes from, never its value: %v, %s and
+// %+v use String, %#v uses GoString, slog uses LogValue and encoding/json MarshalJSON.
+var (
+	_ fmt.Stringer   = Secret{}
+	_ fmt.GoStringer = Secret{}
+	_ slog.LogValuer = Secret{}
+)
+
+// String hides the value from fmt.
 func (s Secret) String() string {
 	if s.Parameter != "" {
 		return "ssm:" + s.Parameter
@@ -56,5 +66,13 @@ func (s Secret) String() string {
 	return "[redacted]"
 }
 
+// GoString hides the value from %#v, which would otherwise print every field.
+func (s Secret) GoString() string { return fmt.Sprintf("config.Secret{Env:%q, %s}", s.Env, s.String()) }
+
 // LogValue keeps the value out of structured logs.
-func (s Secret) LogValue() string { return s.String() }
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON keeps the value out of JSON (a config dumped for debugging, for instance).
+func (s Secret) MarshalJSON() ([]byte, error) {
+	return json.Marshal(s.String())
+}

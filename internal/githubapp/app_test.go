@@ -332,4 +332,10 @@ func TestLoadAndKeyFormats(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	// Id and key parameters swapped: the error names the parameter, never the key.
+	swapped := config.GitHubApp{AppID: config.Secret{Env: "GITHUB_APP_ID", Value: string(pemKey)}, PrivateKey: src.AppID}
+	_, err := Load(ctx, swapped, nil, Config{})
+	if err == nil || strings.Contains(err.Error(), "PRIVATE KEY") || strings.Contains(err.Error(), string(pemKey[40:80])) {
+		t.Errorf("swapped id and key: error carries the key: %v", err)
+	}
 }

@@ -19,7 +19,8 @@ func Load(ctx context.Context, src config.GitHubApp, r config.ParameterReader, c
 	}
 	id, err := strconv.ParseInt(strings.TrimSpace(idStr), 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("github app id %q is not a number", idStr)
+		// Never the value: a swapped id and key parameter would put the key in the logs.
+		return nil, fmt.Errorf("github app id (%s) is not a number (%d characters)", src.AppID, len(idStr))
 	}
 	key, err := src.PrivateKey.Resolve(ctx, r)
 	if err != nil {

@@ -69,8 +69,8 @@ func TestDecideIdle(t *testing.T) {
 	window := func(cron, tz string, n int) []config.IdleWindow {
 		return []config.IdleWindow{{Cron: cron, TimeZone: tz, IdleCount: n}}
 	}
-	three := []Instance{inst("i-a", 60*time.Minute), inst("i-b", 40*time.Minute), inst("i-c", 20*time.Minute)}
-	threeIdle := map[Owner][]Runner{octo: {idle("i-a", 1), idle("i-b", 2), idle("i-c", 3)}}
+	three := []Instance{inst("i-a0000006", 60*time.Minute), inst("i-a0000007", 40*time.Minute), inst("i-a0000009", 20*time.Minute)}
+	threeIdle := map[Owner][]Runner{octo: {idle("i-a0000006", 1), idle("i-a0000007", 2), idle("i-a0000009", 3)}}
 	tests := []struct {
 		name    string
 		cfg     config.RunnerConfig
@@ -78,46 +78,46 @@ func TestDecideIdle(t *testing.T) {
 		runners map[Owner][]Runner
 		want    []string
 	}{
-		{"idle past minimum running time goes", small, []Instance{inst("i-a", 11*time.Minute)},
-			map[Owner][]Runner{octo: {idle("i-a", 1)}}, []string{"idle:ghr-i-a"}},
-		{"idle at exactly the minimum running time goes", small, []Instance{inst("i-a", 10*time.Minute)},
-			map[Owner][]Runner{octo: {idle("i-a", 1)}}, []string{"idle:ghr-i-a"}},
-		{"idle a second short of the minimum stays", small, []Instance{inst("i-a", 10*time.Minute-time.Second)},
-			map[Owner][]Runner{octo: {idle("i-a", 1)}}, nil},
-		{"busy never goes", small, []Instance{inst("i-a", 10*time.Hour)},
-			map[Owner][]Runner{octo: {busy("i-a", 1)}}, nil},
-		{"offline after boot goes as offline", small, []Instance{inst("i-a", 30*time.Minute)},
-			map[Owner][]Runner{octo: {offline("i-a", 1)}}, []string{"offline:ghr-i-a"}},
-		{"no idle window: all idle go", small, three, threeIdle, []string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+		{"idle past minimum running time goes", small, []Instance{inst("i-a0000006", 11*time.Minute)},
+			map[Owner][]Runner{octo: {idle("i-a0000006", 1)}}, []string{"idle:ghr-i-a0000006"}},
+		{"idle at exactly the minimum running time goes", small, []Instance{inst("i-a0000006", 10*time.Minute)},
+			map[Owner][]Runner{octo: {idle("i-a0000006", 1)}}, []string{"idle:ghr-i-a0000006"}},
+		{"idle a second short of the minimum stays", small, []Instance{inst("i-a0000006", 10*time.Minute-time.Second)},
+			map[Owner][]Runner{octo: {idle("i-a0000006", 1)}}, nil},
+		{"busy never goes", small, []Instance{inst("i-a0000006", 10*time.Hour)},
+			map[Owner][]Runner{octo: {busy("i-a0000006", 1)}}, nil},
+		{"offline after boot goes as offline", small, []Instance{inst("i-a0000006", 30*time.Minute)},
+			map[Owner][]Runner{octo: {offline("i-a0000006", 1)}}, []string{"offline:ghr-i-a0000006"}},
+		{"no idle window: all idle go", small, three, threeIdle, []string{"idle:ghr-i-a0000006", "idle:ghr-i-a0000007", "idle:ghr-i-a0000009"}},
 		{"active window keeps newest with oldest_first", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
-			three, threeIdle, []string{"idle:ghr-i-a", "idle:ghr-i-b"}},
+			three, threeIdle, []string{"idle:ghr-i-a0000006", "idle:ghr-i-a0000007"}},
 		{"active window keeps oldest with newest_first", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1), IdleEviction: config.EvictNewestFirst},
-			three, threeIdle, []string{"idle:ghr-i-c", "idle:ghr-i-b"}},
+			three, threeIdle, []string{"idle:ghr-i-a0000009", "idle:ghr-i-a0000007"}},
 		{"inactive window keeps none", config.RunnerConfig{Key: "small", IdleConfig: window("* 3 * * *", "UTC", 2)},
-			three, threeIdle, []string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+			three, threeIdle, []string{"idle:ghr-i-a0000006", "idle:ghr-i-a0000007", "idle:ghr-i-a0000009"}},
 		{"young idle runner fills the kept slot", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
-			append(slices.Clone(three), inst("i-d", 2*time.Minute)),
-			map[Owner][]Runner{octo: {idle("i-a", 1), idle("i-b", 2), idle("i-c", 3), offline("i-d", 4)}},
-			[]string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+			append(slices.Clone(three), inst("i-a000000a", 2*time.Minute)),
+			map[Owner][]Runner{octo: {idle("i-a0000006", 1), idle("i-a0000007", 2), idle("i-a0000009", 3), offline("i-a000000a", 4)}},
+			[]string{"idle:ghr-i-a0000006", "idle:ghr-i-a0000007", "idle:ghr-i-a0000009"}},
 		{"booting unregistered instance fills the kept slot", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
-			append(slices.Clone(three), inst("i-d", 2*time.Minute)), threeIdle,
-			[]string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
+			append(slices.Clone(three), inst("i-a000000a", 2*time.Minute)), threeIdle,
+			[]string{"idle:ghr-i-a0000006", "idle:ghr-i-a0000007", "idle:ghr-i-a0000009"}},
 		{"offline runner never fills a kept slot", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
-			[]Instance{inst("i-a", 60*time.Minute), inst("i-b", 30*time.Minute)},
-			map[Owner][]Runner{octo: {idle("i-a", 1), offline("i-b", 2)}}, []string{"offline:ghr-i-b"}},
+			[]Instance{inst("i-a0000006", 60*time.Minute), inst("i-a0000007", 30*time.Minute)},
+			map[Owner][]Runner{octo: {idle("i-a0000006", 1), offline("i-a0000007", 2)}}, []string{"offline:ghr-i-a0000007"}},
 		{"busy runners do not count as idle", config.RunnerConfig{Key: "small", IdleConfig: window("* * * * *", "UTC", 1)},
-			three, map[Owner][]Runner{octo: {idle("i-a", 1), busy("i-b", 2), busy("i-c", 3)}}, nil},
+			three, map[Owner][]Runner{octo: {idle("i-a0000006", 1), busy("i-a0000007", 2), busy("i-a0000009", 3)}}, nil},
 		{"pool size keeps idle runners of the pool owner", config.RunnerConfig{Key: "small", Level: "org", PoolSize: 2, PoolOwner: "octo"},
-			three, threeIdle, []string{"idle:ghr-i-a"}},
+			three, threeIdle, []string{"idle:ghr-i-a0000006"}},
 		{"pool size does not apply to another owner", config.RunnerConfig{Key: "small", Level: "org", PoolSize: 2, PoolOwner: "other"},
-			three, threeIdle, []string{"idle:ghr-i-a", "idle:ghr-i-b", "idle:ghr-i-c"}},
-		{"protected instance is never removed", small, []Instance{{ID: "i-a", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), Protected: true}},
-			map[Owner][]Runner{octo: {idle("i-a", 1)}}, nil},
-		{"owner not listed: nothing is decided", small, []Instance{inst("i-a", time.Hour)}, map[Owner][]Runner{}, nil},
-		{"unknown config uses the schema defaults", small, []Instance{{ID: "i-a", RunnerConfig: "gone", Owner: octo, LaunchTime: t0.Add(-6 * time.Minute)}},
-			map[Owner][]Runner{octo: {idle("i-a", 1)}}, []string{"idle:ghr-i-a"}},
+			three, threeIdle, []string{"idle:ghr-i-a0000006", "idle:ghr-i-a0000007", "idle:ghr-i-a0000009"}},
+		{"protected instance is never removed", small, []Instance{{ID: "i-a0000006", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), Protected: true}},
+			map[Owner][]Runner{octo: {idle("i-a0000006", 1)}}, nil},
+		{"owner not listed: nothing is decided", small, []Instance{inst("i-a0000006", time.Hour)}, map[Owner][]Runner{}, nil},
+		{"unknown config uses the schema defaults", small, []Instance{{ID: "i-a0000006", RunnerConfig: "gone", Owner: octo, LaunchTime: t0.Add(-6 * time.Minute)}},
+			map[Owner][]Runner{octo: {idle("i-a0000006", 1)}}, []string{"idle:ghr-i-a0000006"}},
 		{"registration under another owner than tagged is found", small,
-			[]Instance{inst("i-a", time.Hour)}, map[Owner][]Runner{octo: {}, other: {idle("i-a", 1)}}, []string{"idle:ghr-i-a"}},
+			[]Instance{inst("i-a0000006", time.Hour)}, map[Owner][]Runner{octo: {}, other: {idle("i-a0000006", 1)}}, []string{"idle:ghr-i-a0000006"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

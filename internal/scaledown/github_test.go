@@ -16,10 +16,10 @@ func TestGitHubListsPagesAndRemoves(t *testing.T) {
 	gh.AddInstallation(8, "someone", "User")
 	gh.SetPageSize(2)
 	var ids []int64
-	for i, name := range []string{"ghr-i-1", "ghr-i-2", "ghr-i-3", "ghr-i-4", "ghr-i-5"} {
+	for i, name := range []string{"ghr-i-a0000000", "ghr-i-a0000001", "ghr-i-a0000002", "ghr-i-a0000003", "ghr-i-a0000004"} {
 		ids = append(ids, gh.AddRunner("orgs/octo", name, i%2 == 0, i == 1))
 	}
-	repoRunner := gh.AddRunner("repos/octo/app", "ghr-i-9", false, false)
+	repoRunner := gh.AddRunner("repos/octo/app", "ghr-i-a0000005", false, false)
 	app := gh.App(t)
 	g := &GitHub{App: app}
 
@@ -34,7 +34,7 @@ func TestGitHubListsPagesAndRemoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Runner{{ids[0], "ghr-i-1", true, false}, {ids[1], "ghr-i-2", false, true}, {ids[2], "ghr-i-3", true, false}, {ids[3], "ghr-i-4", false, false}, {ids[4], "ghr-i-5", true, false}}
+	want := []Runner{{ids[0], "ghr-i-a0000000", true, false}, {ids[1], "ghr-i-a0000001", false, true}, {ids[2], "ghr-i-a0000002", true, false}, {ids[3], "ghr-i-a0000003", false, false}, {ids[4], "ghr-i-a0000004", true, false}}
 	if !slices.Equal(rs, want) {
 		t.Fatalf("runners = %+v\nwant %+v", rs, want)
 	}
@@ -71,7 +71,7 @@ func TestGitHubListsPagesAndRemoves(t *testing.T) {
 func TestGitHubLooksUpInstallationWithoutSweep(t *testing.T) {
 	gh := ghfake.New(t)
 	gh.AddInstallation(7, "octo", "Organization")
-	gh.AddRunner("repos/octo/app", "ghr-i-1", true, false)
+	gh.AddRunner("repos/octo/app", "ghr-i-a0000000", true, false)
 	g := &GitHub{App: gh.App(t)}
 	rs, err := g.ListRunners(context.Background(), Owner{Level: tags.TypeRepo, Name: "octo/app"})
 	if err != nil || len(rs) != 1 {

@@ -22,25 +22,25 @@ func TestDecideOrphansTwoPhases(t *testing.T) {
 		runners                map[Owner][]Runner
 		mark, clear, terminate []string
 	}{
-		{name: "booting unregistered: wait", inst: inst("i-a", 5*time.Minute-time.Second), runners: map[Owner][]Runner{octo: {}}},
-		{name: "unregistered at boot time: mark", inst: inst("i-a", 5*time.Minute), runners: map[Owner][]Runner{octo: {}}, mark: []string{"i-a"}},
-		{name: "marked on an earlier pass: terminate", inst: marked("i-a", time.Hour, 5*time.Minute), runners: map[Owner][]Runner{octo: {}}, terminate: []string{"i-a"}},
-		{name: "marked by an overlapping pass: wait", inst: marked("i-a", time.Hour, 30*time.Second), runners: map[Owner][]Runner{octo: {}}},
-		{name: "mark with a bad time: mark again", inst: Instance{ID: "i-a", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), OrphanTag: "yes"},
-			runners: map[Owner][]Runner{octo: {}}, mark: []string{"i-a"}},
-		{name: "registered after the mark: clear it", inst: marked("i-a", time.Hour, 5*time.Minute),
-			runners: map[Owner][]Runner{octo: {busy("i-a", 1)}}, clear: []string{"i-a"}},
-		{name: "registered offline while marked: clear", inst: marked("i-a", 6*time.Minute, 1*time.Minute),
-			runners: map[Owner][]Runner{octo: {offline("i-a", 1)}}, clear: []string{"i-a"}},
-		{name: "registered idle while marked and removed: keep the tag", inst: marked("i-a", time.Hour, 1*time.Minute),
-			runners: map[Owner][]Runner{octo: {idle("i-a", 1)}}},
-		{name: "owner not listed: wait", inst: marked("i-a", time.Hour, time.Hour), runners: map[Owner][]Runner{}},
-		{name: "protected: never", inst: Instance{ID: "i-a", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), OrphanTag: t0.Add(-time.Hour).Format(time.RFC3339), Protected: true},
+		{name: "booting unregistered: wait", inst: inst("i-a0000006", 5*time.Minute-time.Second), runners: map[Owner][]Runner{octo: {}}},
+		{name: "unregistered at boot time: mark", inst: inst("i-a0000006", 5*time.Minute), runners: map[Owner][]Runner{octo: {}}, mark: []string{"i-a0000006"}},
+		{name: "marked on an earlier pass: terminate", inst: marked("i-a0000006", time.Hour, 5*time.Minute), runners: map[Owner][]Runner{octo: {}}, terminate: []string{"i-a0000006"}},
+		{name: "marked by an overlapping pass: wait", inst: marked("i-a0000006", time.Hour, 30*time.Second), runners: map[Owner][]Runner{octo: {}}},
+		{name: "mark with a bad time: mark again", inst: Instance{ID: "i-a0000006", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), OrphanTag: "yes"},
+			runners: map[Owner][]Runner{octo: {}}, mark: []string{"i-a0000006"}},
+		{name: "registered after the mark: clear it", inst: marked("i-a0000006", time.Hour, 5*time.Minute),
+			runners: map[Owner][]Runner{octo: {busy("i-a0000006", 1)}}, clear: []string{"i-a0000006"}},
+		{name: "registered offline while marked: clear", inst: marked("i-a0000006", 6*time.Minute, 1*time.Minute),
+			runners: map[Owner][]Runner{octo: {offline("i-a0000006", 1)}}, clear: []string{"i-a0000006"}},
+		{name: "registered idle while marked and removed: keep the tag", inst: marked("i-a0000006", time.Hour, 1*time.Minute),
+			runners: map[Owner][]Runner{octo: {idle("i-a0000006", 1)}}},
+		{name: "owner not listed: wait", inst: marked("i-a0000006", time.Hour, time.Hour), runners: map[Owner][]Runner{}},
+		{name: "protected: never", inst: Instance{ID: "i-a0000006", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), OrphanTag: t0.Add(-time.Hour).Format(time.RFC3339), Protected: true},
 			runners: map[Owner][]Runner{octo: {}}},
-		{name: "no owner tags: orphan with no registration possible", inst: Instance{ID: "i-a", RunnerConfig: "small", LaunchTime: t0.Add(-time.Hour)},
-			runners: map[Owner][]Runner{}, mark: []string{"i-a"}},
-		{name: "another deployment's runner name does not count", inst: inst("i-a", time.Hour),
-			runners: map[Owner][]Runner{octo: {{ID: 1, Name: "other-i-a", Online: true}}}, mark: []string{"i-a"}},
+		{name: "no owner tags: orphan with no registration possible", inst: Instance{ID: "i-a0000006", RunnerConfig: "small", LaunchTime: t0.Add(-time.Hour)},
+			runners: map[Owner][]Runner{}, mark: []string{"i-a0000006"}},
+		{name: "another deployment's runner name does not count", inst: inst("i-a0000006", time.Hour),
+			runners: map[Owner][]Runner{octo: {{ID: 1, Name: "other-i-a0000006", Online: true}}}, mark: []string{"i-a0000006"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,33 +60,33 @@ func TestDecideOrphansTwoPhases(t *testing.T) {
 func TestDecideGhostsAndTokens(t *testing.T) {
 	repo := Owner{Level: tags.TypeRepo, Name: "octo/app"}
 	s := state(cfgs(config.RunnerConfig{Key: "small"}),
-		[]Instance{inst("i-live", time.Minute), {ID: "i-prot", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), Protected: true}},
+		[]Instance{inst("i-a0000012", time.Minute), {ID: "i-a0000016", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), Protected: true}},
 		map[Owner][]Runner{
 			octo: {
-				offline("i-gone", 1),                            // ghost
-				busy("i-gone2", 2),                              // busy: never
-				{ID: 3, Name: prefix + "i-gone3", Online: true}, // online without instance: leave
-				offline("i-prot", 4),                            // protected instance: not a ghost
+				offline("i-a000000d", 1),                            // ghost
+				busy("i-a000000e", 2),                              // busy: never
+				{ID: 3, Name: prefix + "i-a000000f", Online: true}, // online without instance: leave
+				offline("i-a0000016", 4),                            // protected instance: not a ghost
 				{ID: 5, Name: "someone-else"},                   // not ours
-				offline("i-live", 6),                            // booting
+				offline("i-a0000012", 6),                            // booting
 			},
-			repo: {offline("i-gone4", 7)},
+			repo: {offline("i-a0000010", 7)},
 		})
 	s.Tokens = []Token{
-		{Name: "/p/runners/small/tokens/i-live", InstanceID: "i-live"},
-		{Name: "/p/runners/small/tokens/i-gone", InstanceID: "i-gone", Modified: t0.Add(-tokenGrace)},
-		{Name: "/p/runners/small/tokens/i-prot", InstanceID: "i-prot"},
-		{Name: "/p/runners/small/tokens/i-new", InstanceID: "i-new", Modified: t0.Add(-tokenGrace + time.Second)}, // its instance may not be listed yet
+		{Name: "/p/runners/small/tokens/i-a0000012", InstanceID: "i-a0000012"},
+		{Name: "/p/runners/small/tokens/i-a000000d", InstanceID: "i-a000000d", Modified: t0.Add(-tokenGrace)},
+		{Name: "/p/runners/small/tokens/i-a0000016", InstanceID: "i-a0000016"},
+		{Name: "/p/runners/small/tokens/i-a0000013", InstanceID: "i-a0000013", Modified: t0.Add(-tokenGrace + time.Second)}, // its instance may not be listed yet
 	}
 	p := Decide(s)
 	want := []Removal{
-		{Owner: octo, RunnerID: 1, RunnerName: prefix + "i-gone", Reason: ReasonGhost},
-		{Owner: repo, RunnerID: 7, RunnerName: prefix + "i-gone4", Reason: ReasonGhost},
+		{Owner: octo, RunnerID: 1, RunnerName: prefix + "i-a000000d", Reason: ReasonGhost},
+		{Owner: repo, RunnerID: 7, RunnerName: prefix + "i-a0000010", Reason: ReasonGhost},
 	}
 	if !slices.Equal(p.Removals, want) {
 		t.Errorf("removals = %+v, want %+v", p.Removals, want)
 	}
-	if !slices.Equal(p.DeleteTokens, []string{"/p/runners/small/tokens/i-gone"}) {
+	if !slices.Equal(p.DeleteTokens, []string{"/p/runners/small/tokens/i-a000000d"}) {
 		t.Errorf("tokens = %v", p.DeleteTokens)
 	}
 	s.Tokens = nil

@@ -37,7 +37,7 @@ func randomWorld(r *rand.Rand) *world {
 	var nextRunner int64
 	n := r.IntN(30)
 	for i := range n {
-		id := fmt.Sprintf("i-%04d", i)
+		id := fmt.Sprintf("i-%08x", i)
 		o := propOwners[r.IntN(len(propOwners))]
 		in := &Instance{ID: id, RunnerConfig: []string{"a", "b", "c", "gone"}[r.IntN(4)], Owner: o,
 			LaunchTime: t0.Add(-time.Duration(r.IntN(120)) * time.Minute), Protected: r.IntN(10) == 0}
@@ -53,7 +53,7 @@ func randomWorld(r *rand.Rand) *world {
 	for range r.IntN(5) { // registrations whose instance is gone
 		nextRunner++
 		o := propOwners[r.IntN(len(propOwners))]
-		w.runners[o] = append(w.runners[o], Runner{ID: nextRunner, Name: fmt.Sprintf("%si-dead%d", prefix, nextRunner), Online: r.IntN(3) == 0, Busy: r.IntN(3) == 0})
+		w.runners[o] = append(w.runners[o], Runner{ID: nextRunner, Name: fmt.Sprintf("%si-dead%04x", prefix, nextRunner), Online: r.IntN(3) == 0, Busy: r.IntN(3) == 0})
 	}
 	return w
 }

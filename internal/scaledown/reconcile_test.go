@@ -35,21 +35,21 @@ func TestReconcilePass(t *testing.T) {
 	gh.AddInstallation(8, "empty", "Organization")
 	old := t0.Add(-time.Hour)
 	fleet := newMemFleet(
-		Instance{ID: "i-idle", RunnerConfig: "small", Owner: octo, LaunchTime: old},
-		Instance{ID: "i-busy", RunnerConfig: "small", Owner: octo, LaunchTime: old},
-		Instance{ID: "i-race", RunnerConfig: "small", Owner: octo, LaunchTime: old},
-		Instance{ID: "i-orphan", RunnerConfig: "small", Owner: octo, LaunchTime: old},
-		Instance{ID: "i-prot", RunnerConfig: "small", Owner: octo, LaunchTime: old, Protected: true},
-		Instance{ID: "i-norepo", RunnerConfig: "small", Owner: Owner{Level: tags.TypeRepo, Name: "stranger/app"}, LaunchTime: old},
+		Instance{ID: "i-a0000011", RunnerConfig: "small", Owner: octo, LaunchTime: old},
+		Instance{ID: "i-a0000008", RunnerConfig: "small", Owner: octo, LaunchTime: old},
+		Instance{ID: "i-a0000017", RunnerConfig: "small", Owner: octo, LaunchTime: old},
+		Instance{ID: "i-a0000015", RunnerConfig: "small", Owner: octo, LaunchTime: old},
+		Instance{ID: "i-a0000016", RunnerConfig: "small", Owner: octo, LaunchTime: old, Protected: true},
+		Instance{ID: "i-a0000014", RunnerConfig: "small", Owner: Owner{Level: tags.TypeRepo, Name: "stranger/app"}, LaunchTime: old},
 	)
-	gh.AddRunner("orgs/octo", "ghr-i-idle", true, false)
-	gh.AddRunner("orgs/octo", "ghr-i-busy", true, true)
-	race := gh.AddRunner("orgs/octo", "ghr-i-race", true, false)
-	gh.AddRunner("orgs/octo", "ghr-i-prot", true, false)
-	gh.AddRunner("orgs/octo", "ghr-i-dead", false, false)
-	gh.AddRunner("orgs/empty", "ghr-i-dead2", false, false)
+	gh.AddRunner("orgs/octo", "ghr-i-a0000011", true, false)
+	gh.AddRunner("orgs/octo", "ghr-i-a0000008", true, true)
+	race := gh.AddRunner("orgs/octo", "ghr-i-a0000017", true, false)
+	gh.AddRunner("orgs/octo", "ghr-i-a0000016", true, false)
+	gh.AddRunner("orgs/octo", "ghr-i-a000000b", false, false)
+	gh.AddRunner("orgs/empty", "ghr-i-a000000c", false, false)
 	gh.AddRunner("orgs/octo", "laptop", false, false)
-	toks := &memTokens{tokens: map[string]string{"/ghr/runners/small/tokens/i-idle": "i-idle", "/ghr/runners/small/tokens/i-dead": "i-dead"}}
+	toks := &memTokens{tokens: map[string]string{"/ghr/runners/small/tokens/i-a0000011": "i-a0000011", "/ghr/runners/small/tokens/i-a000000b": "i-a000000b"}}
 	now := t0
 	app := gh.App(t)
 	r := &Reconciler{
@@ -71,7 +71,7 @@ func TestReconcilePass(t *testing.T) {
 	if res != want {
 		t.Errorf("first pass = %+v\nwant %+v", res, want)
 	}
-	for id, alive := range map[string]bool{"i-idle": false, "i-busy": true, "i-race": true, "i-orphan": true, "i-prot": true, "i-norepo": true} {
+	for id, alive := range map[string]bool{"i-a0000011": false, "i-a0000008": true, "i-a0000017": true, "i-a0000015": true, "i-a0000016": true, "i-a0000014": true} {
 		if fleet.has(id) != alive {
 			t.Errorf("%s alive = %v, want %v", id, fleet.has(id), alive)
 		}
@@ -83,7 +83,7 @@ func TestReconcilePass(t *testing.T) {
 		}
 		return out
 	}
-	if got, want := names("orgs/octo"), []string{"ghr-i-busy", "ghr-i-race", "ghr-i-prot", "laptop"}; !slices.Equal(got, want) {
+	if got, want := names("orgs/octo"), []string{"ghr-i-a0000008", "ghr-i-a0000017", "ghr-i-a0000016", "laptop"}; !slices.Equal(got, want) {
 		t.Errorf("octo runners = %v, want %v", got, want)
 	}
 	if got := names("orgs/empty"); len(got) != 0 {
@@ -92,7 +92,7 @@ func TestReconcilePass(t *testing.T) {
 	if fleet.terminates != 1 || fleet.lists != 2 {
 		t.Errorf("terminate calls = %d, list calls = %d; want 1 and 2 (ghosts seen)", fleet.terminates, fleet.lists)
 	}
-	if _, ok := toks.tokens["/ghr/runners/small/tokens/i-dead"]; ok {
+	if _, ok := toks.tokens["/ghr/runners/small/tokens/i-a000000b"]; ok {
 		t.Error("stale token kept")
 	}
 
@@ -103,16 +103,16 @@ func TestReconcilePass(t *testing.T) {
 	if res, err = r.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if res.Terminated != 2 || res.Removed != 1 || fleet.has("i-orphan") || fleet.has("i-race") {
-		t.Errorf("second pass = %+v; orphan alive %v, race alive %v", res, fleet.has("i-orphan"), fleet.has("i-race"))
+	if res.Terminated != 2 || res.Removed != 1 || fleet.has("i-a0000015") || fleet.has("i-a0000017") {
+		t.Errorf("second pass = %+v; orphan alive %v, race alive %v", res, fleet.has("i-a0000015"), fleet.has("i-a0000017"))
 	}
 }
 
 func TestReconcileKeepsTimeForTerminate(t *testing.T) {
 	gh := ghfake.New(t)
 	gh.AddInstallation(7, "octo", "Organization")
-	gh.AddRunner("orgs/octo", "ghr-i-a", true, false)
-	fleet := newMemFleet(Instance{ID: "i-a", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour)})
+	gh.AddRunner("orgs/octo", "ghr-i-a0000006", true, false)
+	fleet := newMemFleet(Instance{ID: "i-a0000006", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour)})
 	r := &Reconciler{Fleet: fleet, GitHub: &GitHub{App: gh.App(t)}, RunnerNamePrefix: prefix, Log: quietLog(),
 		Configs: []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 1, BootMinutes: 1}},
 		Now:     func() time.Time { return t0 }}
@@ -122,7 +122,7 @@ func TestReconcileKeepsTimeForTerminate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.RemoveFailed != 1 || res.Removed != 0 || len(gh.Runners("orgs/octo")) != 1 || !fleet.has("i-a") {
+	if res.RemoveFailed != 1 || res.Removed != 0 || len(gh.Runners("orgs/octo")) != 1 || !fleet.has("i-a0000006") {
 		t.Errorf("a pass without time to terminate removed a registration: %+v", res)
 	}
 }

@@ -3,7 +3,10 @@
 // here is a breaking change for running deployments: keep it in step with terraform/.
 package tags
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Tag keys on instances, volumes and SSM token parameters.
 const (
@@ -38,11 +41,19 @@ const (
 // instance by this rule instead of an extra lookup.
 func RunnerName(prefix, instanceID string) string { return prefix + instanceID }
 
+// instanceIDPattern is EC2's instance id: "i-" and 8 (older) or 17 lower-case hex digits.
+// Anything looser lets prefixes overlap: with prefixes "ci-" and "ci-i-", the name
+// "ci-i-i-0abc…" would belong to both deployments.
+var instanceIDPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
+
+// IsInstanceID reports whether id has the shape of an EC2 instance id.
+func IsInstanceID(id string) bool { return instanceIDPattern.MatchString(id) }
+
 // InstanceIDFromRunnerName reverses RunnerName. ok is false when the name was not made by
-// this deployment (wrong prefix or not followed by an EC2 instance id).
+// this deployment (wrong prefix or not followed by exactly an EC2 instance id).
 func InstanceIDFromRunnerName(prefix, name string) (string, bool) {
 	id, found := strings.CutPrefix(name, prefix)
-	if !found || !strings.HasPrefix(id, "i-") || len(id) < 3 {
+	if !found || !IsInstanceID(id) {
 		return "", false
 	}
 	return id, true
