@@ -63,12 +63,12 @@ func TestDecideGhostsAndTokens(t *testing.T) {
 		[]Instance{inst("i-a0000012", time.Minute), {ID: "i-a0000016", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour), Protected: true}},
 		map[Owner][]Runner{
 			octo: {
-				offline("i-a000000d", 1),                            // ghost
+				offline("i-a000000d", 1),                           // ghost
 				busy("i-a000000e", 2),                              // busy: never
 				{ID: 3, Name: prefix + "i-a000000f", Online: true}, // online without instance: leave
-				offline("i-a0000016", 4),                            // protected instance: not a ghost
-				{ID: 5, Name: "someone-else"},                   // not ours
-				offline("i-a0000012", 6),                            // booting
+				offline("i-a0000016", 4),                           // protected instance: not a ghost
+				{ID: 5, Name: "someone-else"},                      // not ours
+				offline("i-a0000012", 6),                           // booting
 			},
 			repo: {offline("i-a0000010", 7)},
 		})
