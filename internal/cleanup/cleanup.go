@@ -2,6 +2,13 @@
 // this deployment, its instance is terminated at once and its GitHub registration deleted if
 // it still exists, so cost stops within seconds of the job rather than at the next reconcile.
 //
+// Identity: a runner name is chosen by whoever registers the runner, so a completed event
+// naming one of our instances proves nothing. Clean-up acts only when the event's runner id
+// is the one scale-up stored on the instance (tags.RunnerIDKey) and the event's repository
+// belongs to the instance's owner; anything else is logged and ignored. Without that, an
+// admin of any repository the App is installed on could register a runner named after a
+// victim instance, run a trivial job on it and have the victim terminated mid-job.
+//
 // Terminate comes first: it is what stops the cost, and GitHub usually removes an ephemeral
 // registration by itself when the job ends. The DELETE that follows is best effort. A
 // registration it misses (a 5xx, a rate limit, an instance already gone so its owner is
@@ -11,6 +18,7 @@ package cleanup
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -57,6 +65,9 @@ const (
 	decisionGone         = "instance_gone"
 	decisionNotEphemeral = "not_ephemeral"
 	decisionProtected    = "protected"
+	// decisionNotProven: the event's runner id or owner is not the instance's, or the
+	// instance carries no runner id to compare with. Reconcile handles the instance.
+	decisionNotProven = "identity_not_proven"
 )
 
 // HandleSQS processes a batch and reports the messages to retry (ReportBatchItemFailures):
@@ -102,12 +113,18 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		switch {
 		case !ok:
 			decision = decisionGone
+		case !sameRunner(w.ev, in):
+			decision = decisionNotProven
 		case in.Protected:
 			decision = decisionProtected
 		case configs[in.RunnerConfig] == nil || !configs[in.RunnerConfig].Ephemeral:
 			decision = decisionNotEphemeral
 		}
-		c.log(w).Info("job completed", logging.KeyDecision, decision, logging.KeyRunnerConfig, in.RunnerConfig)
+		lvl := slog.LevelInfo
+		if decision == decisionNotProven {
+			lvl = slog.LevelWarn // someone may be steering clean-up at an instance not theirs
+		}
+		c.log(w).Log(ctx, lvl, "job completed", logging.KeyDecision, decision, logging.KeyRunnerConfig, in.RunnerConfig)
 		if decision != decisionTerminate {
 			continue
 		}
@@ -148,6 +165,22 @@ func (c *Cleaner) accept(m events.SQSMessage) (work, bool) {
 		return work{}, false // GitHub-hosted, or another deployment's runner
 	}
 	return work{msgID: m.MessageId, ev: ev, instanceID: id}, true
+}
+
+// sameRunner reports whether ev is about in's own registration: the runner id scale-up
+// stored on the instance and a repository of the instance's owner.
+func sameRunner(ev queue.Lifecycle, in scaledown.Instance) bool {
+	if in.RunnerID <= 0 || ev.RunnerID != in.RunnerID {
+		return false
+	}
+	switch in.Owner.Level {
+	case tags.TypeOrg:
+		org, _, _ := strings.Cut(ev.Repo, "/")
+		return strings.EqualFold(org, in.Owner.Name) && strings.EqualFold(ev.Owner, in.Owner.Name)
+	case tags.TypeRepo:
+		return strings.EqualFold(ev.Repo, in.Owner.Name)
+	}
+	return false
 }
 
 // deregister deletes the registration if it still exists; see the package comment for why a

@@ -85,8 +85,8 @@ func setup(t *testing.T) (*Cleaner, *memFleet, *ghfake.Server) {
 		return scaledown.Instance{ID: id, RunnerConfig: cfg, Owner: octo, LaunchTime: time.Now().Add(-time.Minute), Protected: protected}
 	}
 	fleet := &memFleet{instances: map[string]scaledown.Instance{
-		"i-eph": inst("i-eph", "eph", false), "i-eph2": inst("i-eph2", "eph", false),
-		"i-pers": inst("i-pers", "pers", false), "i-prot": inst("i-prot", "eph", true),
+		"i-0e000001": inst("i-0e000001", "eph", false), "i-0e000002": inst("i-0e000002", "eph", false),
+		"i-0b000001": inst("i-0b000001", "pers", false), "i-0c000001": inst("i-0c000001", "eph", true),
 	}}
 	c := &Cleaner{
 		Fleet: fleet, GitHub: &scaledown.GitHub{App: gh.App(t)}, RunnerNamePrefix: prefix,
@@ -96,27 +96,38 @@ func setup(t *testing.T) (*Cleaner, *memFleet, *ghfake.Server) {
 	return c, fleet, gh
 }
 
+// registered records runner id on the instance as scale-up's ghr:registered call does.
+func (f *memFleet) registered(id string, runnerID int64) {
+	in := f.instances[id]
+	in.RunnerID = runnerID
+	f.instances[id] = in
+}
+
 func TestCleanupTerminatesFinishedEphemeralRunners(t *testing.T) {
 	c, fleet, gh := setup(t)
-	ephRunner := gh.AddRunner("orgs/octo", prefix+"i-eph", true, false)
-	persRunner := gh.AddRunner("orgs/octo", prefix+"i-pers", true, false)
-	inProgress, _ := json.Marshal(queue.Lifecycle{V: queue.Version, Action: queue.ActionInProgress, JobID: 9, Repo: "octo/app", Owner: "octo", RunnerName: prefix + "i-eph2", RunnerID: 5})
+	ephRunner := gh.AddRunner("orgs/octo", prefix+"i-0e000001", true, false)
+	persRunner := gh.AddRunner("orgs/octo", prefix+"i-0b000001", true, false)
+	fleet.registered("i-0e000001", ephRunner)
+	fleet.registered("i-0e000002", 12345)
+	fleet.registered("i-0b000001", persRunner)
+	fleet.registered("i-0c000001", 77)
+	inProgress, _ := json.Marshal(queue.Lifecycle{V: queue.Version, Action: queue.ActionInProgress, JobID: 9, Repo: "octo/app", Owner: "octo", RunnerName: prefix + "i-0e000002", RunnerID: 5})
 	resp, err := c.HandleSQS(context.Background(), batch(
-		completed(1, prefix+"i-eph", ephRunner), // terminate and deregister
-		completed(2, prefix+"i-eph2", 12345),    // terminate; GitHub already removed it (404)
-		completed(3, prefix+"i-pers", persRunner),
-		completed(4, prefix+"i-prot", 77),
-		completed(5, prefix+"i-0gone", 78),
+		completed(1, prefix+"i-0e000001", ephRunner), // terminate and deregister
+		completed(2, prefix+"i-0e000002", 12345),     // terminate; GitHub already removed it (404)
+		completed(3, prefix+"i-0b000001", persRunner),
+		completed(4, prefix+"i-0c000001", 77),
+		completed(5, prefix+"i-0d000001", 78),
 		completed(6, "GitHub Actions 3", 79),
 		string(inProgress),
 		`{"v":2,"action":"completed"}`,
-		completed(1, prefix+"i-eph", ephRunner), // a duplicate delivery
+		completed(1, prefix+"i-0e000001", ephRunner), // a duplicate delivery
 	))
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp = %v, %v", failed(resp), err)
 	}
 	alive := slices.Sorted(maps.Keys(fleet.instances))
-	if want := []string{"i-pers", "i-prot"}; !slices.Equal(alive, want) {
+	if want := []string{"i-0b000001", "i-0c000001"}; !slices.Equal(alive, want) {
 		t.Errorf("alive = %v, want %v", alive, want)
 	}
 	if fleet.describes != 1 || fleet.terminates != 1 {
@@ -130,14 +141,74 @@ func TestCleanupTerminatesFinishedEphemeralRunners(t *testing.T) {
 
 func TestCleanupRetriesOnlyFailedAWSCalls(t *testing.T) {
 	c, fleet, _ := setup(t)
+	fleet.registered("i-0e000001", 1)
 	fleet.failTerminate = true
-	resp, _ := c.HandleSQS(context.Background(), batch(completed(1, prefix+"i-eph", 1), completed(2, prefix+"i-pers", 2), "not json"))
+	resp, _ := c.HandleSQS(context.Background(), batch(completed(1, prefix+"i-0e000001", 1), completed(2, prefix+"i-0b000001", 2), "not json"))
 	if got := failed(resp); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("terminate failure: retried %v, want [a]", got)
 	}
 	fleet.failTerminate, fleet.failDescribe = false, true
-	resp, _ = c.HandleSQS(context.Background(), batch(completed(1, prefix+"i-eph", 1), completed(2, prefix+"i-pers", 2), completed(3, "other", 3)))
+	resp, _ = c.HandleSQS(context.Background(), batch(completed(1, prefix+"i-0e000001", 1), completed(2, prefix+"i-0b000001", 2), completed(3, "other", 3)))
 	if got := failed(resp); !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("describe failure: retried %v, want [a b]", got)
+	}
+}
+
+// The clean-up impostor: an admin of another repository the App is installed on registers a
+// runner named after a victim instance and runs a job on it. The completed event names the
+// victim, but neither its runner id nor its owner is the victim's: nothing is terminated or
+// deleted. Today's main terminated the victim mid-job.
+func TestCleanupIgnoresImpostorRunners(t *testing.T) {
+	c, fleet, gh := setup(t)
+	gh.AddInstallation(8, "mallory", "Organization")
+	victim := gh.AddRunner("orgs/octo", prefix+"i-0e000001", true, true) // busy with a job
+	fleet.registered("i-0e000001", victim)
+	impostor := gh.AddRunner("orgs/mallory", prefix+"i-0e000001", true, false)
+	event := func(jobID int64, repo, owner string, runnerID int64) string {
+		b, _ := json.Marshal(queue.Lifecycle{V: queue.Version, Action: queue.ActionCompleted, JobID: jobID, Repo: repo, Owner: owner,
+			RunnerID: runnerID, RunnerName: prefix + "i-0e000001", DeliveryID: "d", At: time.Now()})
+		return string(b)
+	}
+	resp, err := c.HandleSQS(context.Background(), batch(
+		event(1, "mallory/tools", "mallory", impostor), // the attack as GitHub delivers it
+		event(2, "mallory/tools", "mallory", victim),   // guessed the victim's runner id too
+		event(3, "octo/app", "octo", impostor),         // right owner, wrong runner id
+		event(4, "octo/app", "octo", 0),                // no runner id at all
+		event(5, "octo-evil/app", "octo-evil", victim), // an owner that merely starts alike
+	))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("resp = %v, %v", failed(resp), err)
+	}
+	if _, alive := fleet.instances["i-0e000001"]; !alive || fleet.terminates != 0 {
+		t.Fatalf("victim terminated by an impostor's event (terminate calls %d)", fleet.terminates)
+	}
+	if got := gh.Runners("orgs/octo"); len(got) != 1 || got[0].ID != victim {
+		t.Errorf("victim's registration touched: %+v", got)
+	}
+	// An instance whose runner id is unknown is left to reconcile, even for its own event.
+	fleet.registered("i-0e000001", 0)
+	c.HandleSQS(context.Background(), batch(event(6, "octo/app", "octo", victim)))
+	if _, alive := fleet.instances["i-0e000001"]; !alive {
+		t.Error("an instance without a stored runner id was terminated on a name alone")
+	}
+}
+
+// A repo-level runner is proven by the full repository name.
+func TestCleanupRepoLevelOwner(t *testing.T) {
+	c, fleet, gh := setup(t)
+	gh.AddInstallation(9, "octo/app", "Organization")
+	in := fleet.instances["i-0e000001"]
+	in.Owner = scaledown.Owner{Level: tags.TypeRepo, Name: "octo/app"}
+	fleet.instances["i-0e000001"] = in
+	fleet.registered("i-0e000001", 41)
+	b, _ := json.Marshal(queue.Lifecycle{V: queue.Version, Action: queue.ActionCompleted, JobID: 1, Repo: "octo/other", Owner: "octo",
+		RunnerID: 41, RunnerName: prefix + "i-0e000001", DeliveryID: "d", At: time.Now()})
+	c.HandleSQS(context.Background(), batch(string(b)))
+	if _, alive := fleet.instances["i-0e000001"]; !alive {
+		t.Fatal("a job of another repository terminated a repo-level runner")
+	}
+	c.HandleSQS(context.Background(), batch(completed(2, prefix+"i-0e000001", 41)))
+	if _, alive := fleet.instances["i-0e000001"]; alive {
+		t.Fatal("the runner's own completed job did not terminate it")
 	}
 }

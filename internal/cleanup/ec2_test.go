@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,6 +69,11 @@ func TestCleanupOnMoto(t *testing.T) {
 	gh := ghfake.New(t)
 	gh.AddInstallation(7, "octo", "Organization")
 	rid := gh.AddRunner("orgs/octo", prefix+mine, false, false)
+	if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{mine}, Tags: []types.Tag{
+		{Key: aws.String(tags.RunnerIDKey(mine)), Value: aws.String(strconv.FormatInt(rid, 10))},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	c := &Cleaner{Fleet: fleet, GitHub: &scaledown.GitHub{App: gh.App(t)}, RunnerNamePrefix: prefix,
 		Configs: []config.RunnerConfig{{Key: "eph", Ephemeral: true}}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	resp, err := c.HandleSQS(ctx, batch(completed(1, prefix+mine, rid), completed(2, prefix+foreign, 99)))

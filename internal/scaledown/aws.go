@@ -89,6 +89,7 @@ func FromTags(id string, launch time.Time, kv map[string]string) Instance {
 		ID:           id,
 		RunnerConfig: kv[tags.RunnerConfig],
 		Owner:        Owner{Level: kv[tags.Type], Name: kv[tags.Owner]},
+		RunnerID:     tags.RunnerIDOf(id, kv),
 		CreatedBy:    kv[tags.CreatedBy],
 		LaunchTime:   launch,
 		OrphanTag:    kv[tags.Orphan],

@@ -28,9 +28,11 @@ type groupKey struct {
 	owner  Owner
 }
 
-type registration struct {
-	owner  Owner
-	runner *Runner
+// nameKey finds a registration by owner and name: GitHub keeps runner names unique within
+// one owner, never across owners.
+type nameKey struct {
+	owner Owner
+	name  string
 }
 
 // Decide turns one pass's state into a plan. It is pure: same state, same plan.
@@ -41,13 +43,14 @@ func Decide(s State) Plan {
 		running[s.Instances[i].ID] = true
 	}
 	owners := slices.SortedFunc(maps.Keys(s.Runners), compareOwners)
-	// Index registrations by name across every listed owner, so an instance whose tags
-	// point at the wrong owner is still found registered (and never called an orphan).
-	byName := map[string]registration{}
+	// An instance's registration is the one in the instance's own owner: anyone who can
+	// register a runner anywhere the App is installed can pick the same name elsewhere, and
+	// acting on that one would DELETE the impostor and terminate a busy runner.
+	byName := map[nameKey]*Runner{}
 	for _, o := range owners {
 		rs := s.Runners[o]
 		for i := range rs {
-			byName[rs[i].Name] = registration{owner: o, runner: &rs[i]}
+			byName[nameKey{o, rs[i].Name}] = &rs[i]
 		}
 	}
 
@@ -64,18 +67,22 @@ func Decide(s State) Plan {
 		}
 		cfg := s.config(inst.RunnerConfig)
 		booting := s.Now.Sub(inst.LaunchTime) < minutes(cfg.BootMinutes)
-		reg, registered := byName[tags.RunnerName(s.RunnerNamePrefix, inst.ID)]
+		reg, registered := byName[nameKey{inst.Owner, tags.RunnerName(s.RunnerNamePrefix, inst.ID)}]
+		if registered && inst.RunnerID > 0 && reg.ID != inst.RunnerID {
+			// Its own registration is gone and another took its name: not the instance's.
+			registered = false
+		}
 		_, ownerListed := s.Runners[inst.Owner]
 		switch {
 		case registered:
 			if inst.OrphanTag != "" {
 				p.ClearOrphans = append(p.ClearOrphans, inst.ID)
 			}
-			if reg.runner.Busy {
+			if reg.Busy {
 				continue
 			}
-			k := groupKey{inst.RunnerConfig, reg.owner}
-			groups[k] = append(groups[k], candidate{inst: inst, runner: reg.runner, owner: reg.owner, available: reg.runner.Online || booting})
+			k := groupKey{inst.RunnerConfig, inst.Owner}
+			groups[k] = append(groups[k], candidate{inst: inst, runner: reg, owner: inst.Owner, available: reg.Online || booting})
 		case !ownerListed && inst.Owner.Valid():
 			// No list for its owner this pass: it may be registered and busy there.
 		case booting:

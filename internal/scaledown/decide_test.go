@@ -116,8 +116,6 @@ func TestDecideIdle(t *testing.T) {
 		{"owner not listed: nothing is decided", small, []Instance{inst("i-a0000006", time.Hour)}, map[Owner][]Runner{}, nil},
 		{"unknown config uses the schema defaults", small, []Instance{{ID: "i-a0000006", RunnerConfig: "gone", Owner: octo, LaunchTime: t0.Add(-6 * time.Minute)}},
 			map[Owner][]Runner{octo: {idle("i-a0000006", 1)}}, []string{"idle:ghr-i-a0000006"}},
-		{"registration under another owner than tagged is found", small,
-			[]Instance{inst("i-a0000006", time.Hour)}, map[Owner][]Runner{octo: {}, other: {idle("i-a0000006", 1)}}, []string{"idle:ghr-i-a0000006"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,5 +127,35 @@ func TestDecideIdle(t *testing.T) {
 				t.Errorf("unexpected orphan actions: %+v", p)
 			}
 		})
+	}
+}
+
+// The scale-down impostor: a same-named idle runner registered in another owner (or one
+// whose id is not the instance's) must never stand for the instance. Today's main matched it
+// by name, DELETEd the impostor (204) and terminated the busy victim.
+func TestDecideIgnoresImpostorRegistrations(t *testing.T) {
+	small := config.RunnerConfig{Key: "small"}
+	victim := inst("i-a0000006", time.Hour)
+	victim.RunnerID = 1
+	p := Decide(state(cfgs(small), []Instance{victim}, map[Owner][]Runner{
+		octo:  {busy("i-a0000006", 1)},
+		other: {idle("i-a0000006", 2)},
+	}))
+	if !p.Empty() {
+		t.Fatalf("a busy runner with an idle impostor elsewhere: plan %+v, want nothing", p)
+	}
+
+	// Same owner, another id: the instance's own registration is gone; the one holding its
+	// name is not its own and is never removed.
+	p = Decide(state(cfgs(small), []Instance{victim}, map[Owner][]Runner{octo: {idle("i-a0000006", 7)}}))
+	if len(p.Removals) != 0 || !slices.Equal(p.MarkOrphans, []string{"i-a0000006"}) {
+		t.Fatalf("registration with another id: plan %+v, want the instance marked orphan and no removal", p)
+	}
+
+	// A same-named registration only in another owner: the instance is unregistered where
+	// it belongs; the impostor is neither removed nor a ghost (its name's instance runs).
+	p = Decide(state(cfgs(small), []Instance{victim}, map[Owner][]Runner{octo: {}, other: {idle("i-a0000006", 2)}}))
+	if len(p.Removals) != 0 || !slices.Equal(p.MarkOrphans, []string{"i-a0000006"}) {
+		t.Fatalf("registration under another owner: plan %+v, want the instance marked orphan and no removal", p)
 	}
 }

@@ -41,8 +41,11 @@ type Instance struct {
 	ID           string
 	RunnerConfig string // ghr:runner-config
 	Owner        Owner  // from ghr:type and ghr:owner; zero when untagged
-	CreatedBy    string // ghr:created-by
-	LaunchTime   time.Time
+	// RunnerID is the id of the registration scale-up made for it (tags.RunnerIDKey); 0 when
+	// unknown (a persistent runner, or the tag call failed).
+	RunnerID   int64
+	CreatedBy  string // ghr:created-by
+	LaunchTime time.Time
 	// OrphanTag is the raw ghr:orphan value: "" when unmarked, else the RFC 3339 time of the
 	// first phase.
 	OrphanTag string

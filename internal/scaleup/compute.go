@@ -48,8 +48,16 @@ type Compute interface {
 	// Terminate stops hosts.
 	Terminate(ctx context.Context, ids []string) error
 	// MarkRegistered records that the hosts' registrations are stored, so a later listing
-	// tells a runner from a host whose launching invocation died before registering it.
-	MarkRegistered(ctx context.Context, ids []string, at time.Time) error
+	// tells a runner from a host whose launching invocation died before registering it, and
+	// each host's runner id where GitHub gave one, so removals can prove a registration is
+	// the host's own.
+	MarkRegistered(ctx context.Context, hosts []RegisteredHost, at time.Time) error
+}
+
+// RegisteredHost is a host whose registration is stored.
+type RegisteredHost struct {
+	ID       string
+	RunnerID int64 // 0 when GitHub did not return one (registration tokens)
 }
 
 // TokenStore keeps each host's registration where its bootstrap reads it.

@@ -2,7 +2,10 @@ package scaleup
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
@@ -72,9 +75,33 @@ func (c *EC2Compute) Terminate(ctx context.Context, ids []string) error {
 	return ec2fleet.Terminate(ctx, c.API, ids)
 }
 
-// MarkRegistered implements Compute with one CreateTags call for the whole launch.
-func (c *EC2Compute) MarkRegistered(ctx context.Context, ids []string, at time.Time) error {
-	return ec2fleet.Tag(ctx, c.API, ids, map[string]string{tags.Registered: at.UTC().Format(time.RFC3339)})
+// runnerIDsPerTagCall bounds the hosts one MarkRegistered CreateTags call covers: every host
+// of the call carries every host's runner-id key, and EC2 allows 50 tags per resource, of
+// which launch tags and the operator's own take up to about 30. A scale-up launch
+// (maxJobsPerLaunch) always fits one call.
+const runnerIDsPerTagCall = 16
+
+var _ = uint(runnerIDsPerTagCall - maxJobsPerLaunch)
+
+// MarkRegistered implements Compute: one CreateTags call per runnerIDsPerTagCall hosts sets
+// ghr:registered and each host's runner id (tags.RunnerIDKey).
+func (c *EC2Compute) MarkRegistered(ctx context.Context, hosts []RegisteredHost, at time.Time) error {
+	stamp := at.UTC().Format(time.RFC3339)
+	var errs []error
+	for chunk := range slices.Chunk(hosts, runnerIDsPerTagCall) {
+		kv := map[string]string{tags.Registered: stamp}
+		ids := make([]string, len(chunk))
+		for i, h := range chunk {
+			ids[i] = h.ID
+			if h.RunnerID > 0 {
+				kv[tags.RunnerIDKey(h.ID)] = strconv.FormatInt(h.RunnerID, 10)
+			}
+		}
+		if err := ec2fleet.Tag(ctx, c.API, ids, kv); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // parseTime reads an RFC 3339 tag value; anything else is the zero time (not recorded).

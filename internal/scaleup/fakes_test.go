@@ -61,6 +61,7 @@ type jitCall struct {
 	Name   string
 	Labels []string
 	Group  int64
+	ID     int64 // the runner id answered
 }
 
 func newFakeGitHub(t testing.TB, latency time.Duration) *fakeGitHub {
@@ -167,7 +168,7 @@ func (g *fakeGitHub) jitConfig(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	g.jit = append(g.jit, jitCall{Path: r.URL.Path, Name: req.Name, Labels: req.Labels, Group: req.RunnerGroupID})
+	g.jit = append(g.jit, jitCall{Path: r.URL.Path, Name: req.Name, Labels: req.Labels, Group: req.RunnerGroupID, ID: int64(len(g.jit) + 1)})
 	enc := base64.StdEncoding.EncodeToString([]byte(`{".runner":"` + req.Name + `"}`))
 	writeJSON(w, 201, map[string]any{"runner": map[string]any{"id": len(g.jit), "name": req.Name, "status": "offline"}, "encoded_jit_config": enc})
 }

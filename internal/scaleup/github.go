@@ -40,8 +40,10 @@ type Registration struct {
 // GitHub is what scale-up asks of GitHub.
 type GitHub interface {
 	// Register returns the runner token parameter's value (docs/runner-token.md): the encoded
-	// JIT config for an ephemeral runner, a registration document for a persistent one.
-	Register(ctx context.Context, r Registration) (string, error)
+	// JIT config for an ephemeral runner, a registration document for a persistent one; and
+	// the runner id GitHub gave the registration (0 when it does not say: a registration
+	// token registers nothing until the host runs config.sh).
+	Register(ctx context.Context, r Registration) (value string, runnerID int64, err error)
 	// JobQueued reports whether the job still waits for a runner.
 	JobQueued(ctx context.Context, o Owner, repo string, jobID int64) (bool, error)
 	// Paused returns how long GitHub asked us to hold off (0 when calls may go).
@@ -128,21 +130,22 @@ func (g *AppGitHub) client(ctx context.Context, o Owner) (*github.Client, error)
 }
 
 // Register implements GitHub.
-func (g *AppGitHub) Register(ctx context.Context, r Registration) (string, error) {
+func (g *AppGitHub) Register(ctx context.Context, r Registration) (string, int64, error) {
 	c, err := g.client(ctx, r.Owner)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	org, repo, isRepo := strings.Cut(r.Owner.Name, "/")
 	if r.Owner.Level == queue.LevelRepo && !isRepo {
-		return "", fmt.Errorf("repo-level owner %q is not owner/repo", r.Owner.Name)
+		return "", 0, fmt.Errorf("repo-level owner %q is not owner/repo", r.Owner.Name)
 	}
 	groupID, err := g.runnerGroupID(ctx, c, r.Owner, r.RunnerGroup)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if !r.Ephemeral {
-		return g.registrationArgs(ctx, c, r, groupID)
+		doc, err := g.registrationArgs(ctx, c, r, groupID)
+		return doc, 0, err
 	}
 	req := &github.GenerateJITConfigRequest{Name: r.Name, RunnerGroupID: groupID, Labels: r.Labels, WorkFolder: github.String(jitWorkFolder)}
 	var jit *github.JITRunnerConfig
@@ -155,12 +158,16 @@ func (g *AppGitHub) Register(ctx context.Context, r Registration) (string, error
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("generate jit config for %s: %w", r.Name, err)
+		return "", 0, fmt.Errorf("generate jit config for %s: %w", r.Name, err)
 	}
 	if err := bootstrap.ValidateJIT(jit.GetEncodedJITConfig()); err != nil {
-		return "", fmt.Errorf("generate jit config for %s: %w", r.Name, err)
+		return "", 0, fmt.Errorf("generate jit config for %s: %w", r.Name, err)
 	}
-	return jit.GetEncodedJITConfig(), nil
+	if jit.GetRunner().GetID() <= 0 {
+		// Without it clean-up and scale-down could never prove the registration is ours.
+		return "", 0, fmt.Errorf("generate jit config for %s: answer carries no runner id", r.Name)
+	}
+	return jit.GetEncodedJITConfig(), jit.GetRunner().GetID(), nil
 }
 
 // registrationArgs renders the registration document (docs/runner-token.md) around the

@@ -143,6 +143,11 @@ func TestLaunchRegistersEveryRunner(t *testing.T) {
 		if _, err := time.Parse(time.RFC3339, i.Tags[tags.Registered]); err != nil {
 			t.Errorf("instance %s: %s tag %q is not a time", i.ID, tags.Registered, i.Tags[tags.Registered])
 		}
+		// The runner id GitHub returned for this host's JIT config, by this host's key.
+		id := tags.RunnerIDOf(i.ID, i.Tags)
+		if id <= 0 || !slices.ContainsFunc(w.gh.jitCalls(), func(c jitCall) bool { return c.ID == id && c.Name == "ghr-"+i.ID }) {
+			t.Errorf("instance %s: runner id tag %d names no registration of its runner", i.ID, id)
+		}
 	}
 	calls := w.ec2.Calls()
 	if calls["DescribeInstances"] != 1 || calls["CreateFleet"] != 1 || calls["CreateTags"] != 1 || len(calls) != 3 {

@@ -136,31 +136,34 @@ func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string)
 // and terminates the hosts it could not register.
 func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, labels []string) ([]string, error) {
 	errs := make([]error, len(ids))
+	runnerIDs := make([]int64, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
 			name := tags.RunnerName(l.RunnerNamePrefix, id)
-			value, err := l.GitHub.Register(ctx, Registration{
+			value, runnerID, err := l.GitHub.Register(ctx, Registration{
 				Owner: spec.Owner, Name: name, Labels: labels, RunnerGroup: spec.Config.RunnerGroup, Ephemeral: spec.Config.Ephemeral,
 			})
 			if err == nil {
 				err = l.Tokens.Put(ctx, spec.Config.Key, id, value)
 			}
-			errs[i] = err
+			errs[i], runnerIDs[i] = err, runnerID
 		})
 	}
 	wg.Wait()
 	var ok, failed []string
+	var hosts []RegisteredHost
 	for i, id := range ids {
 		if errs[i] == nil {
 			ok = append(ok, id)
+			hosts = append(hosts, RegisteredHost{ID: id, RunnerID: runnerIDs[i]})
 			continue
 		}
 		failed = append(failed, id)
 		l.logger().Warn("registration failed", logging.KeyInstanceID, id, logging.KeyRunnerConfig, spec.Config.Key,
 			logging.KeyOwner, spec.Owner.Name, logging.KeyError, errs[i].Error())
 	}
-	l.markRegistered(ctx, spec, ok)
+	l.markRegistered(ctx, spec, hosts)
 	if len(failed) == 0 {
 		return ok, nil
 	}
@@ -179,12 +182,12 @@ func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, 
 // markRegistered records the registered hosts. A failure costs nothing now — the hosts run
 // their jobs — so it is only logged: the hosts then count as serving their jobs while their
 // launch may still be in flight (servedJobs), and a duplicate arriving later gets a spare.
-func (l *Launcher) markRegistered(ctx context.Context, spec LaunchSpec, ids []string) {
-	if len(ids) == 0 {
+func (l *Launcher) markRegistered(ctx context.Context, spec LaunchSpec, hosts []RegisteredHost) {
+	if len(hosts) == 0 {
 		return
 	}
-	if err := l.Compute.MarkRegistered(ctx, ids, l.now()); err != nil {
-		l.logger().Warn("mark registered", logging.KeyRunnerConfig, spec.Config.Key, "instance_ids", ids, logging.KeyError, err.Error())
+	if err := l.Compute.MarkRegistered(ctx, hosts, l.now()); err != nil {
+		l.logger().Warn("mark registered", logging.KeyRunnerConfig, spec.Config.Key, "hosts", len(hosts), logging.KeyError, err.Error())
 	}
 }
 

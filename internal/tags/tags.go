@@ -5,6 +5,7 @@ package tags
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +24,27 @@ const (
 	// LaunchDeadline is the deadline (RFC 3339) of the invocation that launched the host: until
 	// then an unregistered host may still be registered, after it never will be.
 	LaunchDeadline = "ghr:launch-deadline"
+	// RunnerIDPrefix + instance id holds the GitHub runner id of that instance's
+	// registration (RunnerIDKey). It is set with Registered when GitHub returned an id (JIT
+	// configs do; registration tokens do not). A CreateTags call gives every resource the
+	// same tags, so the key names the instance: one call tags a whole launch, each instance
+	// also carrying its siblings' ids, which nobody reads. Clean-up and scale-down act on a
+	// registration only when its id and owner match the instance's.
+	RunnerIDPrefix = "ghr:runner-id/"
 )
+
+// RunnerIDKey is the tag key holding instanceID's runner id.
+func RunnerIDKey(instanceID string) string { return RunnerIDPrefix + instanceID }
+
+// RunnerIDOf reads instanceID's runner id from its tags: 0 when absent or not a positive
+// number.
+func RunnerIDOf(instanceID string, kv map[string]string) int64 {
+	id, err := strconv.ParseInt(kv[RunnerIDKey(instanceID)], 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
+}
 
 // Values of the Type tag.
 const (

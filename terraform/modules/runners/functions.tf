@@ -73,13 +73,14 @@ locals {
       conditions = [{ test = "StringEquals", variable = "ec2:CreateAction", values = ["CreateFleet", "RunInstances"] }]
     },
     {
-      # After registration: tells a runner from a host whose launching invocation died.
+      # After registration: tells a runner from a host whose launching invocation died, and
+      # records the runner id GitHub gave each host (clean-up and scale-down match on it).
       sid       = "MarkRegistered"
       actions   = ["ec2:CreateTags"]
       resources = [local.instance_arn]
       conditions = [
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] },
-        { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_registered] },
+        { test = "ForAllValues:StringLike", variable = "aws:TagKeys", values = [local.tag_registered, local.tag_runner_id] },
       ]
     },
     {

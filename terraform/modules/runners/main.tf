@@ -18,6 +18,7 @@ locals {
   tag_instance_id   = "ghr:instance-id"
   tag_orphan        = "ghr:orphan"
   tag_registered    = "ghr:registered"
+  tag_runner_id     = "ghr:runner-id/i-*" # tags.RunnerIDKey: one key per instance id
 
   any_ephemeral = anytrue([for c in values(var.runner_configs) : c.ephemeral])
   any_pool      = anytrue([for c in values(var.runner_configs) : c.pool_size > 0])
