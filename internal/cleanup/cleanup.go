@@ -24,6 +24,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/tags"
@@ -50,6 +51,7 @@ type Cleaner struct {
 	Configs          []config.RunnerConfig
 	RunnerNamePrefix string
 	Log              *slog.Logger
+	Metrics          *metrics.Recorder // nil records nothing
 }
 
 // work is one message that names an instance of ours.
@@ -58,6 +60,9 @@ type work struct {
 	ev         queue.Lifecycle
 	instanceID string
 }
+
+// TerminateReason is the InstancesTerminated reason of an instance whose job completed.
+const TerminateReason = "completed"
 
 // Outcomes of one message, logged as the decision.
 const (
@@ -125,6 +130,7 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 			lvl = slog.LevelWarn // someone may be steering clean-up at an instance not theirs
 		}
 		c.log(w).Log(ctx, lvl, "job completed", logging.KeyDecision, decision, logging.KeyRunnerConfig, in.RunnerConfig)
+		c.Metrics.Add(metrics.JobsCompleted, 1, in.RunnerConfig)
 		if decision != decisionTerminate {
 			continue
 		}
@@ -142,6 +148,7 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		fail(kill)
 		return resp, nil
 	}
+	c.Metrics.Add(metrics.InstancesTerminated, len(killIDs), TerminateReason)
 	for _, w := range kill {
 		c.deregister(ctx, w, alive[w.instanceID].Owner)
 	}

@@ -1,6 +1,7 @@
 package cleanup
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
@@ -105,6 +107,8 @@ func (f *memFleet) registered(id string, runnerID int64) {
 
 func TestCleanupTerminatesFinishedEphemeralRunners(t *testing.T) {
 	c, fleet, gh := setup(t)
+	var emf bytes.Buffer
+	c.Metrics = metrics.New(&emf, "ghr", "cleanup")
 	ephRunner := gh.AddRunner("orgs/octo", prefix+"i-0e000001", true, false)
 	persRunner := gh.AddRunner("orgs/octo", prefix+"i-0b000001", true, false)
 	fleet.registered("i-0e000001", ephRunner)
@@ -136,6 +140,14 @@ func TestCleanupTerminatesFinishedEphemeralRunners(t *testing.T) {
 	left := gh.Runners("orgs/octo")
 	if len(left) != 1 || left[0].ID != persRunner {
 		t.Errorf("registrations left = %+v, want only the persistent runner", left)
+	}
+	c.Metrics.Flush()
+	pts, _ := metrics.Read(&emf)
+	if got := metrics.Sum(pts, "InstancesTerminated", map[string]string{"reason": TerminateReason}); got != 2 {
+		t.Errorf("InstancesTerminated{completed} = %v, want 2", got)
+	}
+	if got := metrics.Sum(pts, "JobsCompleted", map[string]string{"config": "eph"}); got != 4 { // i-eph twice, i-eph2, i-prot
+		t.Errorf("JobsCompleted{eph} = %v, want 4", got)
 	}
 }
 

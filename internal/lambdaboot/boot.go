@@ -80,12 +80,22 @@ func (b *Boot) GitHubApp(src config.GitHubApp) *githubapp.App {
 // it returns, whatever it returns.
 func Handle[In, Out any](b *Boot, h func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
 	return func(ctx context.Context, in In) (Out, error) {
-		defer func() {
-			if err := b.Metrics.Flush(); err != nil {
-				b.Log.Warn("metrics", logging.KeyError, err.Error())
-			}
-		}()
+		defer b.flush()
 		return h(ctx, in)
+	}
+}
+
+// Scheduled is Handle for a handler that takes no event (an EventBridge schedule).
+func Scheduled[Out any](b *Boot, h func(context.Context) (Out, error)) func(context.Context) (Out, error) {
+	return func(ctx context.Context) (Out, error) {
+		defer b.flush()
+		return h(ctx)
+	}
+}
+
+func (b *Boot) flush() {
+	if err := b.Metrics.Flush(); err != nil {
+		b.Log.Warn("metrics", logging.KeyError, err.Error())
 	}
 }
 

@@ -49,8 +49,8 @@ var (
 		"jobs whose launch or registration failed (retried), by error class"}
 	LaunchLatency = Metric{"LaunchLatency", Milliseconds, []string{DimConfig}, "scale-up",
 		"job queued (webhook) → runner instance requested and registered"}
-	QueueWait = Metric{"QueueWait", Milliseconds, []string{DimConfig}, "cleanup",
-		"job queued → runner picked it up (in_progress lifecycle event), one sample per job"}
+	QueueWait = Metric{"QueueWait", Milliseconds, []string{DimConfig}, "webhook",
+		"job queued → a runner started it (in_progress event of a job matching a runner config), one sample per job"}
 	JobsCompleted = Metric{"JobsCompleted", Count, []string{DimConfig}, "cleanup",
 		"completed lifecycle events handled"}
 	RunnersLive = Metric{"RunnersLive", Count, []string{DimConfig}, "scale-down",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
@@ -44,7 +45,8 @@ type Pool struct {
 	Configs          []config.RunnerConfig
 	RunnerNamePrefix string
 	Log              *slog.Logger
-	Now              func() time.Time // nil means time.Now
+	Now              func() time.Time  // nil means time.Now
+	Metrics          *metrics.Recorder // nil records nothing
 }
 
 // Run tops up every pool once. Lists are shared: one instance list per pass and one runner
@@ -81,6 +83,7 @@ func (p *Pool) Run(ctx context.Context) ([]Count, error) {
 		log := p.Log.With(logging.KeyRunnerConfig, cfg.Key, logging.KeyOwner, cfg.PoolOwner, "idle", c.Idle, "live", c.Live, "pool_size", cfg.PoolSize)
 		if c.Launch > 0 {
 			ids, err := p.Launcher.Launch(ctx, cfg, cfg.PoolOwner, c.Launch)
+			p.Metrics.Add(metrics.PoolLaunched, len(ids), cfg.Key)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("pool %s: launch %d: %w", cfg.Key, c.Launch, err))
 				log.Warn("pool top-up short", "wanted", c.Launch, "launched", len(ids), logging.KeyError, err.Error())

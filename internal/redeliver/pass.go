@@ -10,6 +10,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 )
 
 // maxPages bounds one pass's listing (10,000 deliveries) even if the window is busy.
@@ -36,7 +37,8 @@ type Redeliverer struct {
 	Lookback   time.Duration
 	MaxPerPass int
 	Log        *slog.Logger
-	Now        func() time.Time // nil means time.Now
+	Now        func() time.Time  // nil means time.Now
+	Metrics    *metrics.Recorder // nil records nothing
 }
 
 // Result counts what a pass did.
@@ -126,6 +128,7 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 			continue
 		}
 		res.Redelivered++
+		r.Metrics.Add(metrics.Redeliveries, 1)
 		if d.Redeliveries > 0 {
 			res.Retries++
 		}

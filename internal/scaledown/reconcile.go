@@ -13,6 +13,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
@@ -58,8 +59,9 @@ type Reconciler struct {
 	Configs          []config.RunnerConfig
 	RunnerNamePrefix string
 	Log              *slog.Logger
-	Now              func() time.Time // nil means time.Now
-	RelistDelay      time.Duration    // 0 means defaultRelistDelay; tests shorten it
+	Now              func() time.Time  // nil means time.Now
+	RelistDelay      time.Duration     // 0 means defaultRelistDelay; tests shorten it
+	Metrics          *metrics.Recorder // nil records nothing
 }
 
 // Result counts what a pass did.
@@ -183,14 +185,21 @@ func (r *Reconciler) execute(ctx context.Context, s State, p Plan, res *Result) 
 		r.Log.Info("orphan terminating", logging.KeyInstanceID, id, logging.KeyDecision, ReasonOrphan)
 	}
 	terminate = append(terminate, r.removeRegistrations(ctx, p.Removals, res)...)
+	var terminated []string
 	if len(terminate) > 0 {
 		if err := r.Fleet.Terminate(ctx, terminate); err != nil {
 			// The registrations are gone: these instances become orphans and go in two passes.
 			errs = append(errs, fmt.Errorf("terminate: %w", err))
 		} else {
 			res.Terminated = len(terminate)
+			terminated = terminate
 		}
 	}
+	reasons := map[string]string{}
+	for _, rm := range p.Removals {
+		reasons[rm.InstanceID] = rm.Reason
+	}
+	r.record(s, terminated, reasons)
 
 	if len(p.DeleteTokens) > 0 {
 		n, err := r.Tokens.Delete(ctx, p.DeleteTokens)

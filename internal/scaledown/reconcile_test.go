@@ -1,12 +1,14 @@
 package scaledown
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -62,6 +64,18 @@ func TestReconcilePass(t *testing.T) {
 		Now:              func() time.Time { return now },
 		RelistDelay:      time.Millisecond,
 	}
+	var emf bytes.Buffer
+	r.Metrics = metrics.New(&emf, "ghr", "scale-down")
+	published := func() []metrics.Point {
+		t.Helper()
+		r.Metrics.Flush()
+		pts, err := metrics.Read(&emf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emf.Reset()
+		return pts
+	}
 
 	res, err := r.Run(ctx)
 	if err != nil {
@@ -95,6 +109,16 @@ func TestReconcilePass(t *testing.T) {
 	if _, ok := toks.tokens["/ghr/runners/small/tokens/i-a000000b"]; ok {
 		t.Error("stale token kept")
 	}
+	pts := published()
+	small := map[string]string{"config": "small"}
+	for name, want := range map[string]float64{"RunnersLive": 6, "RunnersIdle": 3, "RunnersBusy": 1} {
+		if got := metrics.Sum(pts, name, small); got != want {
+			t.Errorf("first pass %s = %v, want %v", name, got, want)
+		}
+	}
+	if got := metrics.Sum(pts, "InstancesTerminated", map[string]string{"reason": ReasonIdle}); got != 1 {
+		t.Errorf("first pass terminated idle = %v, want 1", got)
+	}
 
 	// Second pass, five minutes on: the marked orphan goes; the raced runner is idle again.
 	gh.SetBusy("orgs/octo", race, false)
@@ -105,6 +129,12 @@ func TestReconcilePass(t *testing.T) {
 	}
 	if res.Terminated != 2 || res.Removed != 1 || fleet.has("i-a0000015") || fleet.has("i-a0000017") {
 		t.Errorf("second pass = %+v; orphan alive %v, race alive %v", res, fleet.has("i-a0000015"), fleet.has("i-a0000017"))
+	}
+	pts = published()
+	for reason, want := range map[string]float64{ReasonOrphan: 1, ReasonIdle: 1} {
+		if got := metrics.Sum(pts, "InstancesTerminated", map[string]string{"reason": reason}); got != want {
+			t.Errorf("second pass terminated %s = %v, want %v", reason, got, want)
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
 )
 
@@ -70,6 +72,7 @@ type Intake struct {
 	maxBody      int
 	sender       Sender
 	log          *slog.Logger
+	metrics      *metrics.Recorder
 	now          func() time.Time
 }
 
@@ -82,6 +85,7 @@ type Options struct {
 	MaxBodyBytes      int
 	Sender            Sender
 	Logger            *slog.Logger
+	Metrics           *metrics.Recorder // nil records nothing
 	Now               func() time.Time
 }
 
@@ -105,7 +109,7 @@ func New(o Options) (*Intake, error) {
 	return &Intake{
 		secret: o.Secret, configs: o.RunnerConfigs, allow: NewAllowlist(o.Allowlist),
 		lifecycleURL: o.LifecycleQueueURL, maxBody: o.MaxBodyBytes, sender: o.Sender,
-		log: o.Logger, now: o.Now,
+		log: o.Logger, metrics: o.Metrics, now: o.Now,
 	}, nil
 }
 
@@ -121,6 +125,10 @@ type Decision struct {
 	RunnerConfig string
 	QueueURL     string // "" when nothing is enqueued
 	Message      []byte
+	// QueueWait is how long a job of one of our runner configs waited for a runner (queued →
+	// in_progress); Started tells it was measured.
+	QueueWait time.Duration
+	Started   bool
 }
 
 // Handle decides, enqueues and logs one request.
@@ -136,12 +144,20 @@ func (in *Intake) Handle(ctx context.Context, req Request) Response {
 		cancel()
 		if err != nil {
 			log.Error("enqueue failed", "event", d.Event, logging.KeyRunnerConfig, d.RunnerConfig, logging.KeyError, err.Error())
+			in.metrics.Add(metrics.WebhookRejected, 1, strconv.Itoa(http.StatusServiceUnavailable))
 			return jsonResponse(http.StatusServiceUnavailable, "error", "enqueue failed; retry the delivery")
 		}
 	}
 	lvl := slog.LevelInfo
 	if d.Status >= 400 {
 		lvl = slog.LevelWarn
+		in.metrics.Add(metrics.WebhookRejected, 1, strconv.Itoa(d.Status))
+	}
+	if d.QueueURL != "" && d.QueueURL != in.lifecycleURL {
+		in.metrics.Add(metrics.JobsReceived, 1, d.RunnerConfig)
+	}
+	if d.Started {
+		in.metrics.Duration(metrics.QueueWait, d.QueueWait, d.RunnerConfig)
 	}
 	log.Log(ctx, lvl, "webhook", "event", d.Event, "status", d.Status, logging.KeyDecision, d.Reason, logging.KeyRunnerConfig, d.RunnerConfig)
 	return in.respond(d)
@@ -250,6 +266,10 @@ func (in *Intake) workflowJob(d Decision, body []byte) Decision {
 	case "queued":
 		return in.queued(d, &ev)
 	case queue.ActionInProgress, queue.ActionCompleted:
+		if cfg := Match(in.configs, job.Labels); cfg != nil && ev.Action == queue.ActionInProgress {
+			d.RunnerConfig, d.Started = cfg.Key, true
+			d.QueueWait = max(job.StartedAt.Sub(job.CreatedAt), 0)
+		}
 		return in.lifecycle(d, &ev)
 	default:
 		d.Status, d.Reason = http.StatusAccepted, "action "+ev.Action+" ignored"

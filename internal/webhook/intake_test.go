@@ -13,12 +13,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
 )
 
@@ -206,7 +208,10 @@ func TestHandleStatusCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &recordingSender{err: tt.sendErr}
+			var emf bytes.Buffer
+			rec := metrics.New(&emf, "ghr", "webhook")
 			in := newIntake(t, s, func(o *Options) {
+				o.Metrics = rec
 				o.Allowlist = tt.allow
 				if tt.noLife {
 					o.LifecycleQueueURL = ""
@@ -227,6 +232,21 @@ func TestHandleStatusCodes(t *testing.T) {
 				t.Errorf("enqueued %v, want nothing", s.sent)
 			case tt.queue != "" && (s.count() != 1 || len(s.sent[tt.queue]) != 1):
 				t.Errorf("enqueued %v, want one message on %s", s.sent, tt.queue)
+			}
+			rec.Flush()
+			pts, _ := metrics.Read(&emf)
+			wantReceived, wantRejected := 0.0, 0.0
+			if tt.queue != "" && tt.queue != "q-life" {
+				wantReceived = 1
+			}
+			if tt.status >= 400 {
+				wantRejected = 1
+			}
+			if got := metrics.Sum(pts, "JobsReceived", nil); got != wantReceived {
+				t.Errorf("JobsReceived = %v, want %v", got, wantReceived)
+			}
+			if got := metrics.Sum(pts, "WebhookRejected", map[string]string{"reason": strconv.Itoa(tt.status)}); got != wantRejected {
+				t.Errorf("WebhookRejected{%d} = %v, want %v", tt.status, got, wantRejected)
 			}
 		})
 	}
@@ -309,5 +329,31 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 	if _, err := New(Options{Secret: []byte("x")}); err == nil {
 		t.Error("nil sender accepted")
+	}
+}
+
+// An in_progress event of a job one of our configs serves records how long it waited; one of
+// another runner (labels no config matches) records nothing.
+func TestQueueWaitFromInProgress(t *testing.T) {
+	var ev map[string]any
+	if err := json.Unmarshal(readPayload(t, "workflow_job_in_progress.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	job := ev["workflow_job"].(map[string]any)
+	job["labels"] = []string{"self-hosted", "k8s"}
+	job["created_at"], job["started_at"] = "2021-09-13T02:20:13Z", "2021-09-13T02:21:43Z"
+	ours, _ := json.Marshal(ev)
+	var emf bytes.Buffer
+	rec := metrics.New(&emf, "ghr", "webhook")
+	in := newIntake(t, &recordingSender{}, func(o *Options) { o.Metrics = rec })
+	for _, body := range [][]byte{ours, readPayload(t, "workflow_job_in_progress.json")} {
+		if resp := in.Handle(context.Background(), request("workflow_job", body)); resp.Status != http.StatusAccepted {
+			t.Fatalf("status %d: %s", resp.Status, resp.Body)
+		}
+	}
+	rec.Flush()
+	pts, _ := metrics.Read(&emf)
+	if n, sum := metrics.Samples(pts, "QueueWait", nil), metrics.Sum(pts, "QueueWait", map[string]string{"config": "k8s"}); n != 1 || sum != 90_000 {
+		t.Fatalf("QueueWait: %d samples summing %v ms, want one of 90000 for k8s", n, sum)
 	}
 }

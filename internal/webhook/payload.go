@@ -18,6 +18,7 @@ type workflowJobEvent struct {
 		RunnerGroupID int64     `json:"runner_group_id"`
 		Conclusion    string    `json:"conclusion"`
 		CreatedAt     time.Time `json:"created_at"`
+		StartedAt     time.Time `json:"started_at"`
 	} `json:"workflow_job"`
 	Repository *struct {
 		FullName string `json:"full_name"`

@@ -22,6 +22,7 @@ func main() {
 		Configs:          b.RunnerConfigs(cfg.RunnerConfigs),
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
+		Metrics:          b.Metrics,
 	}
-	lambda.Start(c.HandleSQS)
+	lambda.Start(lambdaboot.Handle(b, c.HandleSQS))
 }

@@ -18,13 +18,16 @@ func main() {
 	b := lambdaboot.Start("pool", cfg.LogLevel, err)
 	ec2API := ec2.NewFromConfig(b.AWS)
 	app := b.GitHubApp(cfg.GitHubApp)
+	launcher := scaleup.NewLauncher(ec2API, b.SSM, app, cfg.ScaleUp, b.Log)
+	launcher.Metrics = b.Metrics
 	p := &pool.Pool{
 		Fleet:            scaledown.EC2{API: ec2API, Prefix: cfg.Prefix},
 		GitHub:           &scaledown.GitHub{App: app},
-		Launcher:         scaleup.PoolLauncher{L: scaleup.NewLauncher(ec2API, b.SSM, app, cfg.ScaleUp, b.Log)},
+		Launcher:         scaleup.PoolLauncher{L: launcher},
 		Configs:          b.RunnerConfigs(cfg.RunnerConfigs),
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
+		Metrics:          b.Metrics,
 	}
-	lambda.Start(p.Handle)
+	lambda.Start(lambdaboot.Scheduled(b, p.Handle))
 }

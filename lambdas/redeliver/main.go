@@ -19,6 +19,7 @@ func main() {
 		Lookback:   cfg.Lookback,
 		MaxPerPass: cfg.MaxPerPass,
 		Log:        b.Log,
+		Metrics:    b.Metrics,
 	}
-	lambda.Start(r.Handle)
+	lambda.Start(lambdaboot.Scheduled(b, r.Handle))
 }

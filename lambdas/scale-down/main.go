@@ -22,6 +22,7 @@ func main() {
 		Configs:          b.RunnerConfigs(cfg.RunnerConfigs),
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
+		Metrics:          b.Metrics,
 	}
-	lambda.Start(r.Handle)
+	lambda.Start(lambdaboot.Scheduled(b, r.Handle))
 }

@@ -31,5 +31,5 @@ func main() {
 		Targets: cfg.RunnerTargets,
 		Log:     b.Log,
 	}
-	lambda.Start(func(ctx context.Context, _ json.RawMessage) (syncer.Result, error) { return s.Sync(ctx) })
+	lambda.Start(lambdaboot.Handle(b, func(ctx context.Context, _ json.RawMessage) (syncer.Result, error) { return s.Sync(ctx) }))
 }

@@ -17,8 +17,8 @@ func main() {
 	intake, err := webhook.New(webhook.Options{
 		Secret: []byte(b.Secret(cfg.Secret)), RunnerConfigs: b.RunnerConfigs(cfg.RunnerConfigs),
 		Allowlist: cfg.RepositoryAllowlist, LifecycleQueueURL: cfg.LifecycleQueueURL, MaxBodyBytes: cfg.MaxBodyBytes,
-		Sender: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, Logger: b.Log,
+		Sender: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, Logger: b.Log, Metrics: b.Metrics,
 	})
 	b.Must(err, "webhook intake")
-	lambda.Start(intake.HandleLambda)
+	lambda.Start(lambdaboot.Handle(b, intake.HandleLambda))
 }
