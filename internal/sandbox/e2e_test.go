@@ -18,6 +18,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/awsproxy"
 	"github.com/ghr-dev/ghr/internal/logscan"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/motoproc"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/slow"
@@ -43,10 +44,18 @@ func TestE2E(t *testing.T) {
 	slow.Skip(t, slow.EndToEnd)
 	sb := deploy(t, e2eBootDelay, map[string]any{"small_max_runners": burstMaxRunners}, t.Failed, "sandbox")
 
-	t.Run("forged webhook enqueues nothing", func(t *testing.T) { forgedWebhook(t, sb) })
+	t.Run("forged webhook enqueues nothing", func(t *testing.T) {
+		mark := markEMF(t, sb)
+		forgedWebhook(t, sb)
+		if got := metrics.Sum(mark.since(), "WebhookRejected", map[string]string{"reason": "401"}); got != 4 {
+			t.Errorf("WebhookRejected{401} = %v, want 4", got)
+		}
+	})
 	t.Run("demo", func(t *testing.T) {
+		mark := markEMF(t, sb)
 		rep := run(t, sb, DemoScenario(20))
 		t.Logf("\n%s", rep.Markdown())
+		demoMetrics(t, mark.since(), rep.Jobs)
 	})
 	t.Run("lost webhook recovered by redelivery", func(t *testing.T) {
 		before := sb.Sim.Stats().Webhooks.Redelivered
@@ -188,11 +197,13 @@ func soak(t *testing.T, sb *Sandbox) {
 	if os.Getenv("GHR_SOAK") == "long" {
 		o = SoakSize(soakLongJobs, soakLongSpread, uint64(time.Now().UnixNano()))
 	}
+	mark := markEMF(t, sb)
 	rep, err := sb.Soak(context.Background(), o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", rep.Markdown())
+	soakMetrics(t, mark.since(), rep)
 	if !rep.OK() {
 		t.Fatalf("soak invariants broken: %v", rep.Violations)
 	}

@@ -1,0 +1,86 @@
+package sandbox
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ghr-dev/ghr/internal/metrics"
+)
+
+// emfMark is a position in the sandbox log, where the functions write their EMF lines as
+// Lambda writes them to CloudWatch Logs.
+type emfMark struct {
+	t    *testing.T
+	path string
+	at   int64
+}
+
+func markEMF(t *testing.T, sb *Sandbox) emfMark {
+	t.Helper()
+	p := filepath.Join(sb.Opts.WorkDir, "sandbox.log")
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emfMark{t: t, path: p, at: fi.Size()}
+}
+
+// since returns the metrics the functions published after the mark, for this deployment.
+func (m emfMark) since() []metrics.Point {
+	m.t.Helper()
+	data, err := os.ReadFile(m.path)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	pts, err := metrics.Read(bytes.NewReader(data[min(m.at, int64(len(data))):]))
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return pts
+}
+
+// demoMetrics: every job launched once and started once, nothing failed.
+func demoMetrics(t *testing.T, pts []metrics.Point, jobs int) {
+	t.Helper()
+	if got := metrics.Sum(pts, "JobsLaunched", nil); got != float64(jobs) {
+		t.Errorf("JobsLaunched = %v, want %d", got, jobs)
+	}
+	if got := metrics.Samples(pts, "QueueWait", nil); got != jobs {
+		t.Errorf("QueueWait samples = %d, want %d", got, jobs)
+	}
+	if got := metrics.Sum(pts, "JobsReceived", nil); got != float64(jobs) {
+		t.Errorf("JobsReceived = %v, want %d", got, jobs)
+	}
+	for _, name := range []string{"JobsFailed", "EC2Errors", "WebhookRejected", "GitHubRateLimited"} {
+		if got := metrics.Sum(pts, name, nil); got != 0 {
+			t.Errorf("%s = %v in a fault-free demo, want 0", name, got)
+		}
+	}
+}
+
+// soakMetrics: each fault the soak injected shows up in the metric an operator would watch
+// for it. A crash can take an invocation's metrics with it, so a count is checked to be
+// there, not to be exact.
+func soakMetrics(t *testing.T, pts []metrics.Point, rep *SoakReport) {
+	t.Helper()
+	checks := []struct {
+		fault  int
+		metric string
+		match  map[string]string
+	}{
+		{rep.Faults["github_secondary_limit"], "GitHubRateLimited", nil},
+		{rep.Faults["aws ec2:CreateFleet"], "EC2Errors", nil},
+		{rep.Recoveries["webhooks_redelivered"], "Redeliveries", nil},
+		{rep.Faults["spot_interruption"], "SpotInterruptions", nil},
+	}
+	for _, c := range checks {
+		if c.fault > 0 && metrics.Sum(pts, c.metric, c.match) == 0 {
+			t.Errorf("%d faults/recoveries behind %s, but the metric stayed at 0", c.fault, c.metric)
+		}
+	}
+	if rep.Completed > 0 && metrics.Sum(pts, "JobsLaunched", nil) == 0 {
+		t.Errorf("%d jobs completed, JobsLaunched stayed at 0", rep.Completed)
+	}
+}
