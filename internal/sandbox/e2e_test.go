@@ -203,7 +203,7 @@ func soak(t *testing.T, sb *Sandbox) {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", rep.Markdown())
-	soakMetrics(t, mark.since(), rep)
+	soakMetrics(t, sb, mark.since(), rep)
 	if !rep.OK() {
 		t.Fatalf("soak invariants broken: %v", rep.Violations)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ghr-dev/ghr/internal/metrics"
@@ -63,8 +64,14 @@ func demoMetrics(t *testing.T, pts []metrics.Point, jobs int) {
 // soakMetrics: each fault the soak injected shows up in the metric an operator would watch
 // for it. A crash can take an invocation's metrics with it, so a count is checked to be
 // there, not to be exact.
-func soakMetrics(t *testing.T, pts []metrics.Point, rep *SoakReport) {
+func soakMetrics(t *testing.T, sb *Sandbox, pts []metrics.Point, rep *SoakReport) {
 	t.Helper()
+	spot := 0 // interruptions are the spot-interruption function's to count, when deployed
+	for name := range sb.Deployment.Functions {
+		if strings.Contains(name, "spot") {
+			spot = rep.Faults["spot_interruption"]
+		}
+	}
 	checks := []struct {
 		fault  int
 		metric string
@@ -73,7 +80,7 @@ func soakMetrics(t *testing.T, pts []metrics.Point, rep *SoakReport) {
 		{rep.Faults["github_secondary_limit"], "GitHubRateLimited", nil},
 		{rep.Faults["aws ec2:CreateFleet"], "EC2Errors", nil},
 		{rep.Recoveries["webhooks_redelivered"], "Redeliveries", nil},
-		{rep.Faults["spot_interruption"], "SpotInterruptions", nil},
+		{spot, "SpotInterruptions", nil},
 	}
 	for _, c := range checks {
 		if c.fault > 0 && metrics.Sum(pts, c.metric, c.match) == 0 {
