@@ -21,7 +21,7 @@ import (
 func TestCountsAndFaults(t *testing.T) {
 	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
-	moto := motoserver.Start(t)
+	moto := motoserver.Shared(t)
 	p, err := New(moto.URL, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestCountsAndFaults(t *testing.T) {
 func TestSpotCapacityOutage(t *testing.T) {
 	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
-	moto := motoserver.Start(t)
+	moto := motoserver.Shared(t)
 	p, err := New(moto.URL, 1)
 	if err != nil {
 		t.Fatal(err)

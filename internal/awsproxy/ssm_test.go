@@ -21,7 +21,7 @@ import (
 // that met it.
 func ssmThroughProxy(t *testing.T) (*Proxy, *ssm.Client) {
 	t.Helper()
-	p, err := New(motoserver.Start(t).URL, 1)
+	p, err := New(motoserver.Shared(t).URL, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

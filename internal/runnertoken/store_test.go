@@ -20,7 +20,7 @@ var _ runnertoken.API = (*ssm.Client)(nil)
 func TestStoreRoundTrip(t *testing.T) {
 	slow.Skip(t, slow.Emulator)
 	ctx := context.Background()
-	api := ssm.NewFromConfig(motoserver.Start(t).AWSConfig())
+	api := ssm.NewFromConfig(motoserver.Shared(t).AWSConfig())
 	s := runnertoken.Store{API: api, Prefix: "ghr"}
 
 	for _, p := range []struct{ config, id string }{{"linux", "i-0001"}, {"linux", "i-0002"}, {"arm", "i-0003"}} {

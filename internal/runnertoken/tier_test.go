@@ -40,7 +40,7 @@ func TestTierBoundaries(t *testing.T) {
 // with one write, in the tier that holds it; a small registration document stays Standard.
 func TestStorePutRealisticJIT(t *testing.T) {
 	ctx := context.Background()
-	api := &countingSSM{Client: ssm.NewFromConfig(motoserver.Start(t).AWSConfig())}
+	api := &countingSSM{Client: ssm.NewFromConfig(motoserver.Shared(t).AWSConfig())}
 	s := runnertoken.Store{API: api, Prefix: "ghr"}
 
 	jit := realisticJIT(t)
