@@ -27,7 +27,7 @@ func BenchmarkScaleDownRemove100IdleRunners(b *testing.B) {
 		fleet := newMemFleet()
 		for i := range runners {
 			id := fmt.Sprintf("i-%017x", i)
-			fleet.instances[id] = Instance{ID: id, RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour)}
+			fleet.put(Instance{ID: id, RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Hour)})
 			gh.AddRunner("orgs/octo", prefix+id, true, false)
 		}
 		app := gh.App(b) // a cold container: the pass mints its installation token
@@ -42,7 +42,7 @@ func BenchmarkScaleDownRemove100IdleRunners(b *testing.B) {
 		}
 		ghCalls += app.Stats().Total()
 		removed += res.Removed
-		terminateCalls += fleet.terminates
+		terminateCalls += fleet.calls("TerminateInstances")
 		passes++
 		b.StartTimer()
 	}

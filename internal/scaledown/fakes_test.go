@@ -6,83 +6,60 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"sync"
+	"strconv"
+
+	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
+	"github.com/ghr-dev/ghr/internal/tags"
 )
 
-// memFleet is an in-memory EC2 side that counts calls.
+// fakeEnvironment is the deployment the test fleet's instances belong to.
+const fakeEnvironment = "ghr"
+
+var _ EC2API = (*ec2fleettest.Fake)(nil)
+
+// memFleet is the deployment's Fleet as shipped (EC2) on the in-memory EC2 fake.
 type memFleet struct {
-	mu                              sync.Mutex
-	instances                       map[string]Instance
-	lists, terminates, tags, untags int
-	terminated                      []string
+	EC2
+	fake *ec2fleettest.Fake
 }
 
-var _ Fleet = (*memFleet)(nil)
-
 func newMemFleet(insts ...Instance) *memFleet {
-	f := &memFleet{instances: map[string]Instance{}}
+	f := &memFleet{fake: ec2fleettest.NewFake()}
+	f.EC2 = EC2{API: f.fake, Prefix: fakeEnvironment}
 	for _, in := range insts {
-		f.instances[in.ID] = in
+		f.put(in)
 	}
 	return f
 }
 
-func (f *memFleet) List(context.Context) ([]Instance, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lists++
-	var out []Instance
-	for _, id := range slices.Sorted(maps.Keys(f.instances)) {
-		out = append(out, f.instances[id])
+// put starts in with the tags scale-up (and an operator, for ghr:protect) would have set.
+func (f *memFleet) put(in Instance) {
+	kv := map[string]string{tags.Environment: fakeEnvironment, tags.RunnerConfig: in.RunnerConfig}
+	if in.Owner != (Owner{}) {
+		kv[tags.Type], kv[tags.Owner] = in.Owner.Level, in.Owner.Name
 	}
-	return out, nil
+	if in.RunnerID != 0 {
+		kv[tags.RunnerIDKey(in.ID)] = strconv.FormatInt(in.RunnerID, 10)
+	}
+	if in.CreatedBy != "" {
+		kv[tags.CreatedBy] = in.CreatedBy
+	}
+	if in.OrphanTag != "" {
+		kv[tags.Orphan] = in.OrphanTag
+	}
+	if in.Protected {
+		kv[tags.Protect] = "true"
+	}
+	f.fake.Put(ec2fleettest.FakeInstance{ID: in.ID, Tags: kv, LaunchTime: in.LaunchTime})
 }
 
-func (f *memFleet) Terminate(_ context.Context, ids []string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.terminates++
-	for _, id := range ids {
-		delete(f.instances, id)
-		f.terminated = append(f.terminated, id)
-	}
-	return nil
-}
-
-func (f *memFleet) Tag(_ context.Context, ids []string, key, value string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tags++
-	for _, id := range ids {
-		in := f.instances[id]
-		if key == "ghr:orphan" {
-			in.OrphanTag = value
-		}
-		f.instances[id] = in
-	}
-	return nil
-}
-
-func (f *memFleet) Untag(_ context.Context, ids []string, key string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.untags++
-	for _, id := range ids {
-		in := f.instances[id]
-		if key == "ghr:orphan" {
-			in.OrphanTag = ""
-		}
-		f.instances[id] = in
-	}
-	return nil
-}
-
+// has reports whether id is still alive (not terminated).
 func (f *memFleet) has(id string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, ok := f.instances[id]
-	return ok
+	i, ok := f.fake.Instance(id)
+	return ok && i.State != "terminated"
 }
+
+func (f *memFleet) calls(op string) int { return f.fake.Calls()[op] }
 
 // memTokens is an in-memory SSM side.
 type memTokens struct {

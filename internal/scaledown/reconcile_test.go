@@ -103,8 +103,8 @@ func TestReconcilePass(t *testing.T) {
 	if got := names("orgs/empty"); len(got) != 0 {
 		t.Errorf("ghost left in an org without instances: %v", got)
 	}
-	if fleet.terminates != 1 || fleet.lists != 2 {
-		t.Errorf("terminate calls = %d, list calls = %d; want 1 and 2 (ghosts seen)", fleet.terminates, fleet.lists)
+	if terminates, lists := fleet.calls("TerminateInstances"), fleet.calls("DescribeInstances"); terminates != 1 || lists != 2 {
+		t.Errorf("terminate calls = %d, list calls = %d; want 1 and 2 (ghosts seen)", terminates, lists)
 	}
 	if _, ok := toks.tokens["/ghr/runners/small/tokens/i-a000000b"]; ok {
 		t.Error("stale token kept")

@@ -18,9 +18,10 @@ import (
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 )
 
-// Fake is a small stateful EC2: instances with tags and states, instant fleets that honour
-// client tokens, pools that can be told to have no capacity, paged listings, a simulated
-// latency on every call and a count of calls by operation. Safe for concurrent use.
+// Fake is a small stateful EC2, the one in-memory EC2 of every package's tests: instances
+// with tags and states (seeded with Put or launched), instant fleets that honour client
+// tokens, pools that can be told to have no capacity, paged listings, a simulated latency on
+// every call, failures on demand and a count of calls by operation. Safe for concurrent use.
 type Fake struct {
 	Latency  time.Duration
 	PageSize int // DescribeInstances page size; 0 honours MaxResults
@@ -258,6 +259,8 @@ func matches(i *FakeInstance, filters []types.Filter) bool {
 		switch {
 		case name == "instance-state-name":
 			v = i.State
+		case name == "instance-id":
+			v = i.ID
 		case strings.HasPrefix(name, "tag:"):
 			var ok bool
 			if v, ok = i.Tags[strings.TrimPrefix(name, "tag:")]; !ok {
@@ -308,6 +311,62 @@ func (f *Fake) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...fun
 		}
 	}
 	return &ec2.CreateTagsOutput{}, nil
+}
+
+// DeleteTags removes tag keys from instances (a value, when given, must match, as in EC2).
+func (f *Fake) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
+	if err := f.enter(ctx, "DeleteTags"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range in.Resources {
+		i, ok := f.instances[id]
+		if !ok {
+			return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: id}
+		}
+		for _, t := range in.Tags {
+			k := aws.ToString(t.Key)
+			if t.Value == nil || i.Tags[k] == aws.ToString(t.Value) {
+				delete(i.Tags, k)
+			}
+		}
+	}
+	return &ec2.DeleteTagsOutput{}, nil
+}
+
+// Put adds an instance as given, or replaces the one with its id: how a test seeds a world
+// that scale-up did not launch. An empty state is running; a zero launch time is now.
+func (f *Fake) Put(i FakeInstance) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i.State == "" {
+		i.State = "running"
+	}
+	if i.LaunchTime.IsZero() {
+		i.LaunchTime = time.Now()
+	}
+	i.Tags = maps.Clone(i.Tags)
+	if i.Tags == nil {
+		i.Tags = map[string]string{}
+	}
+	if _, ok := f.instances[i.ID]; !ok {
+		f.order = append(f.order, i.ID)
+	}
+	f.instances[i.ID] = &i
+}
+
+// Instance returns a copy of one instance.
+func (f *Fake) Instance(id string) (FakeInstance, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, ok := f.instances[id]
+	if !ok {
+		return FakeInstance{}, false
+	}
+	c := *i
+	c.Tags = maps.Clone(i.Tags)
+	return c, true
 }
 
 // SetState changes an instance's state, e.g. to running or terminated.
