@@ -21,6 +21,7 @@ type ScaleUp struct {
 	CheckJobQueued    string        // CHECK_JOB_QUEUED: auto, always or never
 	GitHubConcurrency int           // GITHUB_CONCURRENCY: GitHub calls in flight at once
 	OfferingCacheTTL  time.Duration // OFFERING_CACHE_TTL: how long a pool without capacity is skipped
+	MaxReceiveCount   int           // MAX_RECEIVE_COUNT: the build queues' max_receive_count; 0 is unknown
 	GitHubURL         string        // web URL persistent runners register against, derived from GITHUB_API_URL
 }
 
@@ -35,6 +36,8 @@ const (
 	defaultOfferingTTL = 3 * time.Minute
 	minOfferingTTL     = 10 * time.Second
 	maxOfferingTTL     = time.Hour
+	// maxReceiveCount is SQS's largest maxReceiveCount in a redrive policy.
+	maxReceiveCount = 1000
 )
 
 // ReadScaleUp reads the scale-up function's environment; problems are in e.Err().
@@ -47,6 +50,7 @@ func ReadScaleUp(e *Env) ScaleUp {
 		CheckJobQueued:    e.OneOf("CHECK_JOB_QUEUED", CheckQueuedAuto, CheckQueuedAuto, CheckQueuedAlways, CheckQueuedNever),
 		GitHubConcurrency: e.Int("GITHUB_CONCURRENCY", defaultGitHubConcurrency, 1, maxGitHubConcurrency),
 		OfferingCacheTTL:  e.Duration("OFFERING_CACHE_TTL", defaultOfferingTTL, minOfferingTTL, maxOfferingTTL),
+		MaxReceiveCount:   e.Int("MAX_RECEIVE_COUNT", 0, 0, maxReceiveCount),
 	}
 	s.GitHubURL = WebURL(s.APIURL)
 	return s

@@ -30,8 +30,11 @@ type Handler struct {
 	// Requeue sends jobs that cannot be served yet back to their queue with a delay; nil
 	// leaves them to the queue's visibility timeout.
 	Requeue Requeuer
-	Logger  *slog.Logger
-	Metrics *metrics.Recorder // nil records nothing
+	// MaxReceives is the build queues' max_receive_count: a message retried on that receive
+	// goes to the dead-letter queue, which is logged at error level. 0 does not log it.
+	MaxReceives int
+	Logger      *slog.Logger
+	Metrics     *metrics.Recorder // nil records nothing
 }
 
 // Handle processes one SQS batch and reports the messages to retry. It never fails the whole
@@ -41,13 +44,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	msgs := h.decode(ev.Records, verdicts)
 	keep := Triage(msgs, h.Configs, verdicts)
 
-	runners := h.runners(ctx, keep)
+	runners, listErrs := h.runners(ctx, keep)
 	var listed []Message
 	for _, m := range keep {
 		if _, ok := runners[m.Job.RunnerConfig]; ok {
 			listed = append(listed, m)
 		} else {
-			verdicts[m.ID] = Failed // could not count runners: retry rather than overshoot
+			verdicts[m.ID] = retryVerdict(listErrs[m.Job.RunnerConfig]) // could not count runners: wait rather than overshoot
 			h.Metrics.Add(metrics.JobsFailed, 1, m.Job.RunnerConfig, "list_runners")
 		}
 	}
@@ -79,13 +82,14 @@ func (h *Handler) decode(records []events.SQSMessage, verdicts map[string]Verdic
 }
 
 // runners lists live runners once per runner config in the batch, concurrently. A config
-// whose listing failed is absent from the result.
-func (h *Handler) runners(ctx context.Context, msgs []Message) map[string][]Runner {
+// whose listing failed is absent from the result and has its error in the second map.
+func (h *Handler) runners(ctx context.Context, msgs []Message) (map[string][]Runner, map[string]error) {
 	keys := map[string]bool{}
 	for _, m := range msgs {
 		keys[m.Job.RunnerConfig] = true
 	}
 	out := make(map[string][]Runner, len(keys))
+	errs := map[string]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for key := range keys {
@@ -93,6 +97,9 @@ func (h *Handler) runners(ctx context.Context, msgs []Message) map[string][]Runn
 			rs, err := h.Launcher.Compute.Runners(ctx, key)
 			if err != nil {
 				h.Logger.Warn("count runners", logging.KeyRunnerConfig, key, logging.KeyError, err.Error())
+				mu.Lock()
+				errs[key] = err
+				mu.Unlock()
 				return
 			}
 			mu.Lock()
@@ -101,7 +108,16 @@ func (h *Handler) runners(ctx context.Context, msgs []Message) map[string][]Runn
 		})
 	}
 	wg.Wait()
-	return out
+	return out, errs
+}
+
+// retryVerdict is the fate of a job that could not be served now: requeued with a delay
+// (Deferred) when waiting fixes err, else returned to the queue at the cost of a receive.
+func retryVerdict(err error) Verdict {
+	if Transient(err) {
+		return Deferred
+	}
+	return Failed
 }
 
 // dropNotQueued asks GitHub whether each job still waits, where the check is on. Any error
@@ -170,16 +186,14 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 			if !notTried {
 				h.Metrics.Add(metrics.JobsFailed, len(g.Jobs)-len(ids), g.Config.Key, FailureClass(err))
 			}
+			rest := retryVerdict(err)
 			mu.Lock()
 			defer mu.Unlock()
 			for i, m := range g.Jobs {
-				switch {
-				case i < len(ids):
+				if i < len(ids) {
 					verdicts[m.ID] = Launched
-				case notTried:
-					verdicts[m.ID] = Deferred
-				default:
-					verdicts[m.ID] = Failed
+				} else {
+					verdicts[m.ID] = rest
 				}
 			}
 		})
@@ -214,6 +228,11 @@ func (h *Handler) respond(ctx context.Context, msgs []Message, records []events.
 		if ok {
 			h.Logger.Info("job", logging.KeyJobID, m.Job.JobID, logging.KeyDeliveryID, m.Job.DeliveryID,
 				logging.KeyRunnerConfig, m.Job.RunnerConfig, logging.KeyOwner, m.Job.Owner, logging.KeyDecision, v.String())
+		}
+		if m, ok := jobs[r.MessageId]; ok && v.Retry() && h.MaxReceives > 0 && m.ReceiveCount >= h.MaxReceives {
+			h.Logger.Error("message failed on its last receive: it goes to the dead-letter queue", logging.KeyJobID, m.Job.JobID,
+				logging.KeyDeliveryID, m.Job.DeliveryID, logging.KeyRunnerConfig, m.Job.RunnerConfig, "receive_count", m.ReceiveCount,
+				logging.KeyDecision, v.String())
 		}
 		if v.Retry() {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})

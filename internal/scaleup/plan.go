@@ -25,8 +25,8 @@ const (
 	NotQueued                    // GitHub says the job no longer waits: dropped
 	OverCap                      // the runner config is at its maximum: retried
 	Launched                     // a runner was launched and registered: dropped
-	Failed                       // the launch or registration failed: retried
-	Deferred                     // not attempted (GitHub paused, too little time left): retried
+	Failed                       // the launch or registration failed for a reason waiting does not fix: retried
+	Deferred                     // not served for a reason waiting fixes (Transient): retried
 	Requeued                     // over cap or deferred, and sent again with a delay: dropped
 	Expired                      // over cap or deferred past GitHub's queue limit: dropped
 )

@@ -178,10 +178,11 @@ func TestJobsDeferredByARateLimitAreRequeued(t *testing.T) {
 	w.h.Requeue = q
 	w.gh.limitJIT = 100
 	ev := sqsEvent(t, recent(1, "linux"))
-	if retried := w.handle(ev); !sameSet(retried, msgIDs(ev, 0)) || len(q.sent) != 0 {
-		t.Fatalf("registration failed: retried %v sent %v, want the message back (it spends a receive)", retried, q.sent)
-	}
 	if retried := w.handle(ev); len(retried) != 0 || len(q.sent) != 1 {
+		t.Fatalf("registration rate-limited: retried %v sent %v, want it requeued (no receive spent)", retried, q.sent)
+	}
+	fleets := w.ec2.Calls()["CreateFleet"]
+	if retried := w.handle(ev); len(retried) != 0 || len(q.sent) != 2 || w.ec2.Calls()["CreateFleet"] != fleets {
 		t.Fatalf("paused: retried %v sent %v, want it requeued without a launch", retried, q.sent)
 	}
 }

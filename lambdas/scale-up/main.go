@@ -21,7 +21,7 @@ func main() {
 	launcher.Metrics = b.Metrics
 	h := &scaleup.Handler{
 		Launcher: launcher, Configs: config.ByKey(b.RunnerConfigs(cfg.RunnerConfigs)), CheckJobQueued: cfg.CheckJobQueued,
-		Requeue: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, Logger: b.Log, Metrics: b.Metrics,
+		Requeue: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, MaxReceives: cfg.MaxReceiveCount, Logger: b.Log, Metrics: b.Metrics,
 	}
 	lambda.Start(lambdaboot.Handle(b, h.Handle))
 }

@@ -101,6 +101,7 @@ locals {
     CHECK_JOB_QUEUED   = var.scale_up.check_job_queued
     GITHUB_CONCURRENCY = tostring(var.scale_up.github_concurrency)
     OFFERING_CACHE_TTL = var.scale_up.offering_cache_ttl
+    MAX_RECEIVE_COUNT  = tostring(var.build_queue.max_receive_count)
   }
 }
 
