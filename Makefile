@@ -8,7 +8,7 @@ LAMBDAS    := $(notdir $(wildcard lambdas/*))
 LDFLAGS    := -s -w -buildid= -X github.com/ghr-dev/ghr/internal/version.Version=$(VERSION)
 FUZZTIME   ?= 2000x
 
-.PHONY: all build dist demo test unit fuzz lint bench tools clean
+.PHONY: all build dist demo test unit fuzz lint bench tools clean release
 
 all: build
 
@@ -25,6 +25,16 @@ dist/%.zip: FORCE
 	$(GO) run ./cmd/reprozip -o $@ -C build/$* bootstrap
 
 FORCE:
+
+# make release VERSION=x.y.z: every function for arm64 and amd64 (<fn>_linux_<arch>.zip), the
+# ghr CLI for linux and macOS, a CycloneDX SBOM and SHA256SUMS in dist/release/x.y.z. The
+# same commit gives the same bytes (internal/release). CI runs exactly this on a version tag.
+SBOM_TOOL := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
+release:
+	@if [[ "$(origin VERSION)" != "command line" ]]; then echo "usage: make release VERSION=x.y.z" >&2; exit 2; fi
+	GOBIN=$(CURDIR)/build/tools $(GO) install $(SBOM_TOOL)
+	rm -rf dist/release/$(VERSION)
+	$(GO) run ./cmd/release -version '$(VERSION)' -o dist/release/$(VERSION) -sbom $(CURDIR)/build/tools/cyclonedx-gomod
 
 # The local end-to-end demo: the real module applied to moto_server, the real Lambda binaries
 # (built for this machine's architecture), a GitHub simulator and simulated runner hosts.

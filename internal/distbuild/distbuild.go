@@ -49,22 +49,47 @@ func BuildAll(ctx context.Context, root, dist, goarch string) error {
 
 // Build builds one function into dist/<name>.zip.
 func Build(ctx context.Context, root, dist, goarch, name string) error {
+	if err := os.MkdirAll(dist, 0o755); err != nil {
+		return err
+	}
+	return BuildWith(ctx, Spec{Root: root, GOARCH: goarch, Package: "./lambdas/" + name, LDFlags: "-s -w -buildid="}, filepath.Join(dist, name+".zip"))
+}
+
+// Spec is one reproducible Go build: static, -trimpath, no build id.
+type Spec struct {
+	Root    string // module root
+	GOOS    string // default linux
+	GOARCH  string
+	Package string // e.g. ./lambdas/webhook
+	LDFlags string // must keep -buildid= for reproducibility
+}
+
+// Binary builds s into out.
+func Binary(ctx context.Context, s Spec, out string) error {
+	goos := s.GOOS
+	if goos == "" {
+		goos = "linux"
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", s.LDFlags, "-o", out, s.Package)
+	cmd.Dir = s.Root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+s.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s for %s/%s: %w\n%s", s.Package, goos, s.GOARCH, err, b)
+	}
+	return nil
+}
+
+// BuildWith builds a Lambda function as `bootstrap` and zips it into out.
+func BuildWith(ctx context.Context, s Spec, out string) error {
 	work, err := os.MkdirTemp("", "ghr-build-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid=",
-		"-o", filepath.Join(work, "bootstrap"), "./lambdas/"+name)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build %s: %w\n%s", name, err, out)
-	}
-	if err := os.MkdirAll(dist, 0o755); err != nil {
+	if err := Binary(ctx, s, filepath.Join(work, "bootstrap")); err != nil {
 		return err
 	}
-	return WriteZip(filepath.Join(dist, name+".zip"), work, []string{"bootstrap"})
+	return WriteZip(out, work, []string{"bootstrap"})
 }
 
 // WriteZip writes names (relative to dir) into out with fixed timestamps, sorted order and
