@@ -27,14 +27,24 @@ fi
 command -v shellcheck >/dev/null || apt_install shellcheck
 command -v zip >/dev/null || true # not needed: dist zips are written by cmd/reprozip
 
-# Terraform checks (internal/tfmodule, scripts/terraform-checks.sh). No registry is reachable, so
-# Terraform and the hashicorp/aws provider come preinstalled: the binary on PATH and the provider
-# unpacked in a filesystem mirror.
-tf_mirror=/opt/tf-plugins
+# Terraform checks (internal/tfmodule, scripts/terraform-checks.sh) and the sandbox. The
+# hashicorp/aws provider comes from a filesystem mirror when one is configured ($GHR_TF_MIRROR,
+# or the directory offline CI machines keep it in; internal/tfmodule.Mirror) and from the
+# registry otherwise, as `terraform init` does for any user.
 command -v terraform >/dev/null ||
-	need "terraform missing: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install) at /usr/local/bin/terraform"
-compgen -G "$tf_mirror/registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws_*" >/dev/null ||
-	need "hashicorp/aws provider missing from $tf_mirror: on a machine with registry access run 'terraform providers mirror $tf_mirror' in terraform/ and unpack it as registry.terraform.io/hashicorp/aws/<version>/<os>_<arch>/"
+	need "terraform missing: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install)"
+tf_mirror="${GHR_TF_MIRROR:-}"
+if [ -z "$tf_mirror" ] && [ -d /opt/tf-plugins ]; then tf_mirror=/opt/tf-plugins; fi
+if [ -n "$tf_mirror" ]; then
+	compgen -G "$tf_mirror/registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws_*" >/dev/null ||
+		need "hashicorp/aws provider missing from the mirror $tf_mirror: on a machine with registry access run 'terraform providers mirror $tf_mirror' in terraform/, or unset GHR_TF_MIRROR to use the registry"
+else
+	probe="$(mktemp -d)"
+	trap 'rm -rf "$probe"' EXIT
+	printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = ">= 5.40" }\n  }\n}\n' >"$probe/main.tf"
+	TF_DATA_DIR="$probe/.terraform" terraform -chdir="$probe" init -backend=false -input=false >/dev/null 2>&1 ||
+		need "terraform could not install hashicorp/aws from the registry: check network access, or set GHR_TF_MIRROR to a filesystem mirror (terraform providers mirror DIR)"
+fi
 tfsec_bin="$(go env GOPATH)/bin/tfsec"
 if ! command -v tfsec >/dev/null && [ ! -x "$tfsec_bin" ]; then
 	echo "check-tools: installing tfsec v1.26.0 (go install)" >&2

@@ -19,7 +19,12 @@ locals {
   }
   functions = {
     for name, d in local.function_defaults : name => {
-      zip_path    = lookup(var.lambda_zip_paths, name, "${local.dist_dir}/${name}.zip")
+      zip_path = lookup(var.lambda_zip_paths, name, "${local.dist_dir}/${name}.zip")
+      s3 = var.lambda_s3 == null ? null : {
+        bucket  = var.lambda_s3.bucket
+        key     = lookup(var.lambda_s3.keys, name, "${var.lambda_s3.key_prefix}${name}.zip")
+        version = lookup(var.lambda_s3.object_versions, name, null)
+      }
       memory_size = coalesce(try(var.function_settings[name].memory_size, null), d.memory_size)
       timeout     = coalesce(try(var.function_settings[name].timeout, null), d.timeout)
       # -1 (unreserved) becomes null for the function module.
@@ -29,6 +34,8 @@ locals {
       )
     }
   }
+
+  missing_zips = var.lambda_s3 != null ? [] : sort([for name, f in local.functions : f.zip_path if !fileexists(f.zip_path)])
 
   runner_configs = {
     for k, c in var.runner_configs : k => merge(c, {
@@ -197,4 +204,23 @@ module "webhook" {
   role_path                    = var.role_path
   permissions_boundary         = var.role_permissions_boundary
   tags                         = var.tags
+}
+
+# One clear error at plan, instead of one "no file exists" per function, when the zips are not
+# where the module looks for them (e.g. a module sourced from git has no dist/).
+resource "terraform_data" "function_zips" {
+  input = var.lambda_s3 == null ? "local" : "s3"
+  lifecycle {
+    precondition {
+      condition     = length(local.missing_zips) == 0
+      error_message = <<-EOT
+        ghr: function zips not found: ${join(", ", local.missing_zips)}.
+        Get them in one of three ways, then plan again:
+          - a release (no Go needed): ghr lambdas fetch --version X.Y.Z --arch ${var.lambda_architecture == "x86_64" ? "amd64" : "arm64"} -o ./ghr-dist, and set lambda_dist_dir = "./ghr-dist";
+          - from source: make dist ARCH=${var.lambda_architecture == "x86_64" ? "amd64" : "arm64"} in a clone of ghr, and point lambda_dist_dir at its dist/;
+          - from S3: upload the zips and set lambda_s3 = { bucket = "...", object_versions = {...} }.
+        See docs/getting-started.md.
+      EOT
+    }
+  }
 }

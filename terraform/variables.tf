@@ -268,6 +268,26 @@ variable "lambda_zip_paths" {
   }
 }
 
+variable "lambda_s3" {
+  description = "Deploy the functions from zips already in S3 instead of local files: `bucket` (in the deployment's region), each function's `keys` (default `<key_prefix><name>.zip`, the names a release uses are `<name>_linux_<arm64|amd64>.zip`) and, to redeploy when a zip changes under the same key, `object_versions` (a versioned bucket). The deploying identity needs s3:GetObject on them. null deploys from `lambda_dist_dir`."
+  type = object({
+    bucket          = string
+    key_prefix      = optional(string, "")
+    keys            = optional(map(string), {})
+    object_versions = optional(map(string), {})
+  })
+  default = null
+  validation {
+    condition = var.lambda_s3 == null || alltrue([for k in concat(keys(try(var.lambda_s3.keys, {})), keys(try(var.lambda_s3.object_versions, {}))) :
+    contains(["webhook", "scale-up", "scale-down", "cleanup", "pool", "redeliver", "syncer"], k)])
+    error_message = "lambda_s3: keys and object_versions must be keyed by function name: webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer."
+  }
+  validation {
+    condition     = var.lambda_s3 == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", try(var.lambda_s3.bucket, "")))
+    error_message = "lambda_s3.bucket must be an S3 bucket name (3 to 63 lower-case letters, digits, dots or hyphens)."
+  }
+}
+
 variable "lambda_architecture" {
   description = "Architecture the zips were built for (`make dist ARCH=...`): arm64 or x86_64."
   type        = string

@@ -136,6 +136,8 @@ func TestBadCommandLinesFailBeforeWork(t *testing.T) {
 		"queue no control":  {"sim", "queue", "-control", "", "-repo", "a/b", "-labels", "x"},
 		"queue no labels":   {"sim", "queue", "-control", "http://127.0.0.1:1", "-repo", "a/b"},
 		"version argument":  {"version", "extra"},
+		"fetch no version":  {"lambdas", "fetch", "-o", work},
+		"fetch bad arch":    {"lambdas", "fetch", "-version", "1.0.0", "-arch", "sparc", "-o", work},
 	}
 	for name, args := range cases {
 		var out bytes.Buffer

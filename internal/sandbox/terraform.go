@@ -11,11 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
-)
 
-// ProviderMirror is where this project's machines keep the hashicorp/aws provider; init uses
-// it when present so no registry is needed.
-const ProviderMirror = "/opt/tf-plugins"
+	"github.com/ghr-dev/ghr/internal/tfmodule"
+)
 
 // ErrNoTerraform says how to get Terraform.
 var ErrNoTerraform = errors.New("terraform not found on PATH: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install) or put it at /usr/local/bin/terraform")
@@ -55,8 +53,8 @@ func NewTerraform(ctx context.Context, dir, dataDir string, logs io.Writer) (*Te
 		tf.SetStderr(logs)
 	}
 	var opts []tfexec.InitOption
-	if st, err := os.Stat(ProviderMirror); err == nil && st.IsDir() {
-		opts = append(opts, tfexec.PluginDir(ProviderMirror))
+	if mirror := tfmodule.Mirror(); mirror != "" {
+		opts = append(opts, tfexec.PluginDir(mirror))
 	}
 	if err := tf.Init(ctx, opts...); err != nil {
 		return nil, fmt.Errorf("terraform init in %s: %w", dir, err)

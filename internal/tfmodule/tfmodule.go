@@ -16,13 +16,28 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-// ProviderMirror is where this project's machines keep hashicorp/aws unpacked: no
-// registry is reachable, so init only ever installs from here.
-const ProviderMirror = "/opt/tf-plugins"
+// Provider installation: from a filesystem mirror when one is configured ($GHR_TF_MIRROR, or
+// the directory where this project's offline CI machines keep hashicorp/aws unpacked), from
+// the registry otherwise.
+const (
+	MirrorEnv     = "GHR_TF_MIRROR"
+	defaultMirror = "/opt/tf-plugins"
+)
+
+// Mirror returns the provider mirror to install from, or "" for the registry.
+func Mirror() string {
+	if v := os.Getenv(MirrorEnv); v != "" {
+		return v
+	}
+	if st, err := os.Stat(defaultMirror); err == nil && st.IsDir() {
+		return defaultMirror
+	}
+	return ""
+}
 
 // InstallHint tells a developer how to get what these checks need.
-const InstallHint = "terraform and its provider mirror are needed: install Terraform 1.11 at /usr/local/bin/terraform " +
-	"and hashicorp/aws 5.x unpacked under " + ProviderMirror + " (scripts/check-tools.sh checks both)"
+const InstallHint = "terraform is needed: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install); " +
+	"the hashicorp/aws provider comes from the registry, or from a filesystem mirror named by $" + MirrorEnv + " (scripts/check-tools.sh checks both)"
 
 // cliConfig points provider installation at the mirror only.
 const cliConfig = `provider_installation {
@@ -95,14 +110,16 @@ func NewWorkspace(ctx context.Context, dir, dataDir string) (*Workspace, error) 
 	if err != nil {
 		return nil, errors.New(InstallHint)
 	}
-	if st, err := os.Stat(ProviderMirror); err != nil || !st.IsDir() {
-		return nil, errors.New(InstallHint)
-	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
+	mirror := Mirror()
 	rc := filepath.Join(dataDir, "terraformrc")
-	if err := os.WriteFile(rc, fmt.Appendf(nil, cliConfig, ProviderMirror), 0o644); err != nil {
+	conf := []byte{} // the registry
+	if mirror != "" {
+		conf = fmt.Appendf(nil, cliConfig, mirror)
+	}
+	if err := os.WriteFile(rc, conf, 0o644); err != nil {
 		return nil, err
 	}
 	tf, err := tfexec.NewTerraform(dir, bin)
@@ -122,7 +139,11 @@ func NewWorkspace(ctx context.Context, dir, dataDir string) (*Workspace, error) 
 	if err := tf.SetEnv(env); err != nil {
 		return nil, err
 	}
-	if err := tf.Init(ctx, tfexec.Backend(false), tfexec.PluginDir(ProviderMirror)); err != nil {
+	opts := []tfexec.InitOption{tfexec.Backend(false)}
+	if mirror != "" {
+		opts = append(opts, tfexec.PluginDir(mirror))
+	}
+	if err := tf.Init(ctx, opts...); err != nil {
 		return nil, fmt.Errorf("terraform init in %s: %w", dir, err)
 	}
 	return &Workspace{TF: tf, Dir: dir, DataDir: dataDir}, nil

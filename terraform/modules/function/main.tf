@@ -89,11 +89,24 @@ resource "aws_iam_role_policy" "this" {
 # The code goes through S3: the provider creates functions uploaded directly one at a time (it
 # holds a lock while reading each zip), but creates functions from S3 in parallel, and S3 takes
 # zips of any size.
+locals {
+  upload = var.code_s3 == null
+  # A missing zip is reported once, with how to get the zips, by the root module's
+  # precondition; here it must only not fail the plan with a bare "no file exists".
+  zip_hash = local.upload && try(fileexists(var.zip_path), false) ? filebase64sha256(var.zip_path) : null
+}
+
+moved {
+  from = aws_s3_object.code
+  to   = aws_s3_object.code[0]
+}
+
 resource "aws_s3_object" "code" {
+  count                  = local.upload ? 1 : 0
   bucket                 = var.code_bucket
   key                    = "lambda/${var.name}.zip"
   source                 = var.zip_path
-  source_hash            = filebase64sha256(var.zip_path)
+  source_hash            = local.zip_hash
   server_side_encryption = var.code_kms_key_arn == null ? null : "aws:kms"
   kms_key_id             = var.code_kms_key_arn
   tags                   = var.tags
@@ -104,9 +117,10 @@ resource "aws_lambda_function" "this" {
   function_name                  = var.name
   description                    = var.description
   role                           = aws_iam_role.this.arn
-  s3_bucket                      = aws_s3_object.code.bucket
-  s3_key                         = aws_s3_object.code.key
-  source_code_hash               = filebase64sha256(var.zip_path)
+  s3_bucket                      = local.upload ? aws_s3_object.code[0].bucket : var.code_s3.bucket
+  s3_key                         = local.upload ? aws_s3_object.code[0].key : var.code_s3.key
+  s3_object_version              = local.upload ? null : var.code_s3.version
+  source_code_hash               = local.zip_hash
   handler                        = "bootstrap"
   runtime                        = "provided.al2023"
   architectures                  = [var.architecture]

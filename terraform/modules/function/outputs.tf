@@ -39,3 +39,8 @@ output "policy_json" {
   description = "The policy of the function's role."
   value       = local.policy_json
 }
+
+output "code_id" {
+  description = "Identity of the deployed code: the zip's SHA-256, or the S3 location with its object version. Changes whenever the code does."
+  value       = local.upload ? local.zip_hash : jsonencode(var.code_s3)
+}

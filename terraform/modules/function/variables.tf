@@ -14,8 +14,19 @@ variable "description" {
 }
 
 variable "zip_path" {
-  description = "Path of the function's zip (from `make dist`), holding a `bootstrap` executable."
+  description = "Path of the function's zip (from `make dist` or `ghr lambdas fetch`), holding a `bootstrap` executable; uploaded to `code_bucket`. Unused when `code_s3` is set. The root module checks it exists."
   type        = string
+  default     = null
+}
+
+variable "code_s3" {
+  description = "Deploy from this zip already in S3 (bucket in the function's region, key, optional object version) instead of uploading `zip_path`."
+  type = object({
+    bucket  = string
+    key     = string
+    version = optional(string)
+  })
+  default = null
 }
 
 variable "code_bucket" {

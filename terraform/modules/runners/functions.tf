@@ -193,6 +193,7 @@ module "scale_up" {
   name                 = "${var.prefix}-scale-up"
   description          = "ghr ${var.prefix}: ${local.function_descriptions["scale-up"]}"
   zip_path             = var.functions["scale-up"].zip_path
+  code_s3              = var.functions["scale-up"].s3
   code_bucket          = var.dist_bucket
   code_kms_key_arn     = var.kms_key_arn
   architecture         = var.lambda_architecture
@@ -217,6 +218,7 @@ module "scale_down" {
   name                 = "${var.prefix}-scale-down"
   description          = "ghr ${var.prefix}: ${local.function_descriptions["scale-down"]}"
   zip_path             = var.functions["scale-down"].zip_path
+  code_s3              = var.functions["scale-down"].s3
   code_bucket          = var.dist_bucket
   code_kms_key_arn     = var.kms_key_arn
   architecture         = var.lambda_architecture
@@ -242,6 +244,7 @@ module "cleanup" {
   name                 = "${var.prefix}-cleanup"
   description          = "ghr ${var.prefix}: ${local.function_descriptions["cleanup"]}"
   zip_path             = var.functions["cleanup"].zip_path
+  code_s3              = var.functions["cleanup"].s3
   code_bucket          = var.dist_bucket
   code_kms_key_arn     = var.kms_key_arn
   architecture         = var.lambda_architecture
@@ -267,6 +270,7 @@ module "pool" {
   name                 = "${var.prefix}-pool"
   description          = "ghr ${var.prefix}: ${local.function_descriptions["pool"]}"
   zip_path             = var.functions["pool"].zip_path
+  code_s3              = var.functions["pool"].s3
   code_bucket          = var.dist_bucket
   code_kms_key_arn     = var.kms_key_arn
   architecture         = var.lambda_architecture

@@ -111,9 +111,10 @@ variable "dist_bucket_arn" {
 }
 
 variable "functions" {
-  description = "Per-function settings (zip_path, memory_size, timeout, reserved_concurrency) for scale-up, scale-down, cleanup and pool."
+  description = "Per-function settings (zip_path or s3 location, memory_size, timeout, reserved_concurrency) for scale-up, scale-down, cleanup and pool."
   type = map(object({
     zip_path             = string
+    s3                   = optional(object({ bucket = string, key = string, version = optional(string) }))
     memory_size          = number
     timeout              = number
     reserved_concurrency = number

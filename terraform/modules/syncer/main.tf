@@ -158,6 +158,7 @@ module "function" {
   name                 = "${var.prefix}-syncer"
   description          = "ghr ${var.prefix}: copies actions/runner releases into the dist bucket"
   zip_path             = var.function.zip_path
+  code_s3              = var.function.s3
   code_bucket          = aws_s3_bucket.dist.id
   code_kms_key_arn     = var.kms_key_arn
   architecture         = var.lambda_architecture
@@ -183,7 +184,7 @@ resource "aws_lambda_invocation" "after_deploy" {
   function_name = module.function.function_name
   input         = jsonencode({ source = "ghr.deploy" })
   triggers = {
-    code        = filebase64sha256(var.function.zip_path)
+    code        = module.function.code_id
     environment = sha256(jsonencode(local.environment))
   }
   depends_on = [aws_s3_bucket_server_side_encryption_configuration.dist, aws_s3_bucket_policy.dist]

@@ -9,9 +9,10 @@ variable "runner_name_prefix" {
 }
 
 variable "function" {
-  description = "The syncer's zip_path, memory_size, timeout and reserved_concurrency."
+  description = "The syncer's zip_path or s3 location, memory_size, timeout and reserved_concurrency."
   type = object({
     zip_path             = string
+    s3                   = optional(object({ bucket = string, key = string, version = optional(string) }))
     memory_size          = number
     timeout              = number
     reserved_concurrency = number

@@ -72,6 +72,7 @@ module "webhook" {
   name                 = "${var.prefix}-webhook"
   description          = "ghr ${var.prefix}: verifies workflow_job webhooks and queues them"
   zip_path             = var.functions["webhook"].zip_path
+  code_s3              = var.functions["webhook"].s3
   code_bucket          = var.code_bucket
   code_kms_key_arn     = var.kms_key_arn
   architecture         = var.lambda_architecture
@@ -96,6 +97,7 @@ module "redeliver" {
   name             = "${var.prefix}-redeliver"
   description      = "ghr ${var.prefix}: redelivers failed workflow_job deliveries"
   zip_path         = var.functions["redeliver"].zip_path
+  code_s3          = var.functions["redeliver"].s3
   code_bucket      = var.code_bucket
   code_kms_key_arn = var.kms_key_arn
   environment = merge(local.common_env, {

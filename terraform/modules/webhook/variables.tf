@@ -9,9 +9,10 @@ variable "runner_name_prefix" {
 }
 
 variable "functions" {
-  description = "Per-function settings (zip_path, memory_size, timeout, reserved_concurrency) for webhook and redeliver."
+  description = "Per-function settings (zip_path or s3 location, memory_size, timeout, reserved_concurrency) for webhook and redeliver."
   type = map(object({
     zip_path             = string
+    s3                   = optional(object({ bucket = string, key = string, version = optional(string) }))
     memory_size          = number
     timeout              = number
     reserved_concurrency = number
