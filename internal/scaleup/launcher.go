@@ -128,8 +128,9 @@ func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string)
 		l.logger().Log(ctx, level, "launch short", logging.KeyRunnerConfig, spec.Config.Key, logging.KeyOwner, spec.Owner.Name,
 			"want", spec.Count, "launched", len(ids), "class", class.String(), logging.KeyError, launchErr.Error())
 	}
+	ids, capErr := l.enforceCap(ctx, spec, ids)
 	registered, regErr := l.register(ctx, spec, ids, labels)
-	return registered, errors.Join(launchErr, regErr)
+	return registered, errors.Join(launchErr, capErr, regErr)
 }
 
 // register registers every host concurrently (GitHub's client bounds and paces the calls)
@@ -167,16 +168,25 @@ func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, 
 	if len(failed) == 0 {
 		return ok, nil
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
 	regErr := fmt.Errorf("register %d of %d hosts: %w", len(failed), len(ids), errors.Join(errs...))
-	if err := l.Compute.Terminate(cctx, failed); err != nil {
-		// The hosts never got a registration, so they never take a job; scale-down reaps
-		// them as orphans. Said loudly because they cost money until then.
-		l.logger().Error("terminate unregistered hosts", "instance_ids", failed, logging.KeyError, err.Error())
+	if err := l.terminate(ctx, failed); err != nil {
 		return ok, errors.Join(regErr, err)
 	}
 	return ok, regErr
+}
+
+// terminate stops hosts that never got a registration, detached from the invocation's
+// context so a timed-out invocation still cleans up.
+func (l *Launcher) terminate(ctx context.Context, ids []string) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if err := l.Compute.Terminate(cctx, ids); err != nil {
+		// The hosts never got a registration, so they never take a job; scale-down reaps
+		// them as orphans. Said loudly because they cost money until then.
+		l.logger().Error("terminate unregistered hosts", "instance_ids", ids, logging.KeyError, err.Error())
+		return err
+	}
+	return nil
 }
 
 // markRegistered records the registered hosts. A failure costs nothing now — the hosts run

@@ -42,7 +42,7 @@ func Transient(err error) bool {
 
 // transientHere judges err itself, not what it wraps.
 func transientHere(err error) bool {
-	if err == ErrPaused || err == ErrNoTime || err == context.DeadlineExceeded {
+	if err == ErrPaused || err == ErrNoTime || err == ErrOverCap || err == context.DeadlineExceeded {
 		return true
 	}
 	switch e := err.(type) {
