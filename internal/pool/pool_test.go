@@ -10,18 +10,24 @@ import (
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 )
 
-type memFleet struct{ insts []scaledown.Instance }
+// fakeEnvironment is the deployment the test instances belong to.
+const fakeEnvironment = "ghr"
 
-func (f *memFleet) List(context.Context) ([]scaledown.Instance, error) { return f.insts, nil }
+// put starts in on the in-memory EC2 with the tags scale-up gives a host.
+func put(ec2 *ec2fleettest.Fake, in scaledown.Instance) {
+	ec2.PutRunner(ec2fleettest.Runner{ID: in.ID, Environment: fakeEnvironment, Config: in.RunnerConfig,
+		Level: in.Owner.Level, Owner: in.Owner.Name, CreatedBy: in.CreatedBy, LaunchTime: in.LaunchTime})
+}
 
-// fakeLauncher starts instances into the fleet, up to room; beyond it, it fails the way a
-// capacity shortage does.
+// fakeLauncher starts instances into the in-memory EC2, up to room; beyond it, it fails the
+// way a capacity shortage does.
 type fakeLauncher struct {
-	fleet *memFleet
+	ec2   *ec2fleettest.Fake
 	room  int
 	calls []string
 	n     int
@@ -33,7 +39,7 @@ func (l *fakeLauncher) Launch(_ context.Context, cfg *config.RunnerConfig, org s
 	for range min(count, l.room) {
 		l.n++
 		id := fmt.Sprintf("i-new%d", l.n)
-		l.fleet.insts = append(l.fleet.insts, scaledown.Instance{ID: id, RunnerConfig: cfg.Key, Owner: scaledown.Owner{Level: "org", Name: org}, LaunchTime: now})
+		put(l.ec2, scaledown.Instance{ID: id, RunnerConfig: cfg.Key, Owner: scaledown.Owner{Level: "org", Name: org}, LaunchTime: now})
 		ids = append(ids, id)
 	}
 	l.room -= len(ids)
@@ -48,8 +54,10 @@ func TestPoolPass(t *testing.T) {
 	gh := ghfake.New(t)
 	gh.AddInstallation(7, "octo", "Organization")
 	gh.AddRunner("orgs/octo", prefix+"i-a", true, false)
-	fleet := &memFleet{insts: []scaledown.Instance{in("i-a", octo, time.Hour)}}
-	launcher := &fakeLauncher{fleet: fleet, room: 3}
+	ec2 := ec2fleettest.NewFake()
+	put(ec2, in("i-a", octo, time.Hour))
+	fleet := scaledown.EC2{API: ec2, Prefix: fakeEnvironment}
+	launcher := &fakeLauncher{ec2: ec2, room: 3}
 	app := gh.App(t)
 	p := &Pool{
 		Fleet: fleet, GitHub: &scaledown.GitHub{App: app}, Launcher: launcher, RunnerNamePrefix: prefix,

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strconv"
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/tags"
@@ -34,23 +33,15 @@ func newMemFleet(insts ...Instance) *memFleet {
 
 // put starts in with the tags scale-up (and an operator, for ghr:protect) would have set.
 func (f *memFleet) put(in Instance) {
-	kv := map[string]string{tags.Environment: fakeEnvironment, tags.RunnerConfig: in.RunnerConfig}
-	if in.Owner != (Owner{}) {
-		kv[tags.Type], kv[tags.Owner] = in.Owner.Level, in.Owner.Name
-	}
-	if in.RunnerID != 0 {
-		kv[tags.RunnerIDKey(in.ID)] = strconv.FormatInt(in.RunnerID, 10)
-	}
-	if in.CreatedBy != "" {
-		kv[tags.CreatedBy] = in.CreatedBy
-	}
+	extra := map[string]string{}
 	if in.OrphanTag != "" {
-		kv[tags.Orphan] = in.OrphanTag
+		extra[tags.Orphan] = in.OrphanTag
 	}
 	if in.Protected {
-		kv[tags.Protect] = "true"
+		extra[tags.Protect] = "true"
 	}
-	f.fake.Put(ec2fleettest.FakeInstance{ID: in.ID, Tags: kv, LaunchTime: in.LaunchTime})
+	f.fake.PutRunner(ec2fleettest.Runner{ID: in.ID, Environment: fakeEnvironment, Config: in.RunnerConfig, Level: in.Owner.Level,
+		Owner: in.Owner.Name, CreatedBy: in.CreatedBy, RunnerID: in.RunnerID, LaunchTime: in.LaunchTime, Extra: extra})
 }
 
 // has reports whether id is still alive (not terminated).
