@@ -7,7 +7,14 @@
 //	401 missing or wrong X-Hub-Signature-256     413 body over the configured limit
 //	400 valid signature but malformed payload    405 not a POST
 //	200 ping                                     202 accepted, or acknowledged and ignored
-//	503 enqueueing failed (retry later)
+//	503 enqueueing failed (retry later)          415 content type other than JSON or form
+//
+// Both content types GitHub offers are accepted: application/json, and
+// application/x-www-form-urlencoded whose payload= field holds the same JSON. The signature
+// covers the raw body either way.
+//
+// Echoes are bounded: an answer or log line carries at most a short, truncated form of any
+// input (brief), and a 400 names the field at fault, never an internal Go type.
 //
 // Idempotency: intake is stateless and queues are standard SQS queues (FIFO queues would
 // forbid the batching window and cap throughput per group). Scale-up guarantees one runner
@@ -32,6 +39,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/tags"
 )
 
 // enqueueTimeout bounds the SQS send: GitHub gives up on a delivery after 10 s, and a late
@@ -69,6 +77,7 @@ type Intake struct {
 	configs      []config.RunnerConfig
 	allow        Allowlist
 	lifecycleURL string
+	runnerPrefix string
 	maxBody      int
 	sender       Sender
 	log          *slog.Logger
@@ -82,11 +91,14 @@ type Options struct {
 	RunnerConfigs     []config.RunnerConfig // sorted by priority (config.ParseRunnerConfigs does)
 	Allowlist         []string
 	LifecycleQueueURL string
-	MaxBodyBytes      int
-	Sender            Sender
-	Logger            *slog.Logger
-	Metrics           *metrics.Recorder // nil records nothing
-	Now               func() time.Time
+	// RunnerNamePrefix picks the completed jobs that travel to the lifecycle queue: those
+	// whose runner name is this prefix and an instance id. Required with a lifecycle queue.
+	RunnerNamePrefix string
+	MaxBodyBytes     int
+	Sender           Sender
+	Logger           *slog.Logger
+	Metrics          *metrics.Recorder // nil records nothing
+	Now              func() time.Time
 }
 
 // New validates options and builds an Intake.
@@ -96,6 +108,9 @@ func New(o Options) (*Intake, error) {
 	}
 	if o.Sender == nil {
 		return nil, errors.New("webhook: no sender")
+	}
+	if o.LifecycleQueueURL != "" && o.RunnerNamePrefix == "" {
+		return nil, errors.New("webhook: a lifecycle queue needs the runner name prefix")
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBody
@@ -108,7 +123,7 @@ func New(o Options) (*Intake, error) {
 	}
 	return &Intake{
 		secret: o.Secret, configs: o.RunnerConfigs, allow: NewAllowlist(o.Allowlist),
-		lifecycleURL: o.LifecycleQueueURL, maxBody: o.MaxBodyBytes, sender: o.Sender,
+		lifecycleURL: o.LifecycleQueueURL, runnerPrefix: o.RunnerNamePrefix, maxBody: o.MaxBodyBytes, sender: o.Sender,
 		log: o.Logger, metrics: o.Metrics, now: o.Now,
 	}, nil
 }
@@ -186,7 +201,7 @@ func jsonResponse(status int, key, msg string) Response {
 
 // Decide is intake without I/O: verify, parse, match and build the message.
 func (in *Intake) Decide(req Request) Decision {
-	d := Decision{Event: header(req.Headers, "X-GitHub-Event"), DeliveryID: header(req.Headers, "X-GitHub-Delivery")}
+	d := Decision{Event: brief(header(req.Headers, "X-GitHub-Event")), DeliveryID: brief(header(req.Headers, "X-GitHub-Delivery"))}
 	if req.Method != "" && req.Method != http.MethodPost {
 		return d.reject(http.StatusMethodNotAllowed, "only POST is accepted")
 	}
@@ -196,6 +211,10 @@ func (in *Intake) Decide(req Request) Decision {
 	}
 	if err := in.verify(header(req.Headers, "X-Hub-Signature-256"), body); err != nil {
 		return d.reject(http.StatusUnauthorized, err.Error())
+	}
+	body, status, err = payload(header(req.Headers, "Content-Type"), body)
+	if err != nil {
+		return d.reject(status, err.Error())
 	}
 	switch d.Event {
 	case "":
@@ -251,28 +270,32 @@ func (in *Intake) verify(sig string, body []byte) error {
 func (in *Intake) workflowJob(d Decision, body []byte) Decision {
 	var ev workflowJobEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
-		return d.reject(http.StatusBadRequest, "malformed JSON: "+err.Error())
+		return d.reject(http.StatusBadRequest, jsonError(err))
 	}
 	if err := ev.validate(); err != nil {
 		return d.reject(http.StatusBadRequest, err.Error())
 	}
 	job, repo := ev.WorkflowJob, ev.Repository
-	d.JobID, d.Owner = job.ID, repo.Owner.Login
+	d.JobID, d.Owner = job.ID, brief(repo.Owner.Login)
 	if !in.allow.Allows(repo.FullName) {
-		d.Status, d.Reason = http.StatusAccepted, "not accepted: repository "+repo.FullName+" is not in the allow-list"
+		d.Status, d.Reason = http.StatusAccepted, "not accepted: repository "+brief(repo.FullName)+" is not in the allow-list"
 		return d
 	}
 	switch ev.Action {
 	case "queued":
 		return in.queued(d, &ev)
-	case queue.ActionInProgress, queue.ActionCompleted:
-		if cfg := Match(in.configs, job.Labels); cfg != nil && ev.Action == queue.ActionInProgress {
+	case queue.ActionInProgress:
+		if cfg := Match(in.configs, job.Labels); cfg != nil {
 			d.RunnerConfig, d.Started = cfg.Key, true
 			d.QueueWait = max(job.StartedAt.Sub(job.CreatedAt), 0)
 		}
+		// Counted for the metrics; clean-up only needs completed jobs.
+		d.Status, d.Reason = http.StatusAccepted, "action in_progress acknowledged"
+		return d
+	case queue.ActionCompleted:
 		return in.lifecycle(d, &ev)
 	default:
-		d.Status, d.Reason = http.StatusAccepted, "action "+ev.Action+" ignored"
+		d.Status, d.Reason = http.StatusAccepted, "action "+brief(ev.Action)+" ignored"
 		return d
 	}
 }
@@ -281,12 +304,20 @@ func (in *Intake) queued(d Decision, ev *workflowJobEvent) Decision {
 	job, repo := ev.WorkflowJob, ev.Repository
 	cfg := Match(in.configs, job.Labels)
 	if cfg == nil {
-		d.Status, d.Reason = http.StatusAccepted, "not accepted: no runner config matches labels ["+strings.Join(job.Labels, ", ")+"]"
+		d.Status, d.Reason = http.StatusAccepted, "not accepted: no runner config matches labels "+briefList(job.Labels)
 		return d
 	}
 	level, owner := queue.LevelRepo, repo.FullName
 	if cfg.Level == queue.LevelOrg && repo.Owner.Type == "Organization" {
 		level, owner = queue.LevelOrg, repo.Owner.Login
+		// The allow-list admitted full_name, but an org runner registers under owner.login:
+		// the entry must cover that account too, or a payload naming an admitted
+		// repository under another owner would put a runner into an org no entry covers.
+		_, name, _ := strings.Cut(repo.FullName, "/")
+		if !in.allow.Allows(owner + "/" + name) {
+			d.Status, d.Reason = http.StatusAccepted, "not accepted: runner owner "+brief(owner)+" is not in the allow-list"
+			return d
+		}
 	}
 	queuedAt := job.CreatedAt
 	if queuedAt.IsZero() {
@@ -300,7 +331,7 @@ func (in *Intake) queued(d Decision, ev *workflowJobEvent) Decision {
 	if err != nil {
 		return d.reject(http.StatusInternalServerError, "encode message: "+err.Error())
 	}
-	d.Status, d.Reason, d.Owner = http.StatusAccepted, "accepted", owner
+	d.Status, d.Reason, d.Owner = http.StatusAccepted, "accepted", brief(owner)
 	d.RunnerConfig, d.QueueURL, d.Message = cfg.Key, cfg.QueueURL, msg
 	return d
 }
@@ -311,6 +342,12 @@ func (in *Intake) lifecycle(d Decision, ev *workflowJobEvent) Decision {
 		return d
 	}
 	job, repo := ev.WorkflowJob, ev.Repository
+	// Only our runners' finished jobs need clean-up: GitHub-hosted and other tools' jobs
+	// would only cost a queue message and an invocation each.
+	if _, ours := tags.InstanceIDFromRunnerName(in.runnerPrefix, job.RunnerName); !ours {
+		d.Status, d.Reason = http.StatusAccepted, "action completed acknowledged; not this deployment's runner"
+		return d
+	}
 	msg, err := json.Marshal(&queue.Lifecycle{
 		V: queue.Version, Action: ev.Action, JobID: job.ID, RunID: job.RunID, Repo: repo.FullName,
 		Owner: repo.Owner.Login, OwnerType: repo.Owner.Type, InstallationID: ev.installationID(),

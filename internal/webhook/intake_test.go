@@ -89,7 +89,7 @@ func readPayload(t testing.TB, name string) []byte {
 
 func newIntake(t testing.TB, s Sender, mutate ...func(*Options)) *Intake {
 	t.Helper()
-	o := Options{Secret: []byte(testSecret), RunnerConfigs: testConfigs(t), Sender: s, LifecycleQueueURL: "q-life",
+	o := Options{Secret: []byte(testSecret), RunnerConfigs: testConfigs(t), Sender: s, LifecycleQueueURL: "q-life", RunnerNamePrefix: testRunnerPrefix,
 		Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }}
 	for _, m := range mutate {
 		m(&o)
@@ -125,9 +125,10 @@ func TestHandleStatusCodes(t *testing.T) {
 		{name: "queued no match", req: func() Request { return request("workflow_job", queued) }, status: 202, bodyMatch: "no runner config matches labels [ubuntu-latest]",
 			allow: nil},
 		{name: "queued matches exact k8s (user-owned repo)", req: func() Request { return request("workflow_job", selfHosted) }, status: 202, queue: "q-k8s", bodyMatch: `"runner_config":"k8s"`},
-		{name: "in_progress to lifecycle", req: func() Request { return request("workflow_job", readPayload(t, "workflow_job_in_progress.json")) }, status: 202, queue: "q-life"},
-		{name: "completed to lifecycle", req: func() Request { return request("workflow_job", readPayload(t, "workflow_job_completed.json")) }, status: 202, queue: "q-life"},
-		{name: "completed without lifecycle queue", noLife: true, req: func() Request { return request("workflow_job", readPayload(t, "workflow_job_completed.json")) }, status: 202, bodyMatch: "no lifecycle queue"},
+		{name: "in_progress needs no clean-up", req: func() Request { return request("workflow_job", readPayload(t, "workflow_job_in_progress.json")) }, status: 202, bodyMatch: "action in_progress acknowledged"},
+		{name: "completed on our runner to lifecycle", req: func() Request { return request("workflow_job", ourCompleted(t)) }, status: 202, queue: "q-life"},
+		{name: "completed on a GitHub-hosted runner", req: func() Request { return request("workflow_job", readPayload(t, "workflow_job_completed.json")) }, status: 202, bodyMatch: "not this deployment's runner"},
+		{name: "completed without lifecycle queue", noLife: true, req: func() Request { return request("workflow_job", ourCompleted(t)) }, status: 202, bodyMatch: "no lifecycle queue"},
 		{name: "waiting ignored", req: func() Request { return request("workflow_job", readPayload(t, "workflow_job_waiting.json")) }, status: 202, bodyMatch: "action waiting ignored"},
 		{name: "other event", req: func() Request { return request("push", []byte(`{"ref":"x"}`)) }, status: 202, bodyMatch: "event push ignored"},
 		{name: "repository not allowed", allow: []string{"other/repo"}, req: func() Request { return request("workflow_job", selfHosted) }, status: 202, bodyMatch: "allow-list"},
@@ -294,12 +295,12 @@ func TestOrgLevelOwner(t *testing.T) {
 func TestLifecycleMessage(t *testing.T) {
 	s := &recordingSender{}
 	in := newIntake(t, s)
-	in.Handle(context.Background(), request("workflow_job", readPayload(t, "workflow_job_in_progress.json")))
+	in.Handle(context.Background(), request("workflow_job", ourCompleted(t)))
 	l, err := queue.DecodeLifecycle(s.sent["q-life"][0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Action != queue.ActionInProgress || l.RunnerName == "" || l.JobID == 0 || l.DeliveryID != "deliv-1" {
+	if l.Action != queue.ActionCompleted || l.RunnerName == "" || l.JobID == 0 || l.DeliveryID != "deliv-1" {
 		t.Fatalf("lifecycle = %+v", l)
 	}
 }

@@ -56,11 +56,11 @@ func TestIntakeToSQS(t *testing.T) {
 		signed bool
 		want   int
 	}{
-		{"workflow_job", queued, false, 401},                                       // forged: nothing
-		{"workflow_job", readPayload(t, "workflow_job_queued.json"), true, 202},    // no match: nothing
-		{"push", []byte(`{}`), true, 202},                                          // ignored: nothing
-		{"workflow_job", queued, true, 202},                                        // → k8s
-		{"workflow_job", readPayload(t, "workflow_job_completed.json"), true, 202}, // → lifecycle
+		{"workflow_job", queued, false, 401},                                    // forged: nothing
+		{"workflow_job", readPayload(t, "workflow_job_queued.json"), true, 202}, // no match: nothing
+		{"push", []byte(`{}`), true, 202},                                       // ignored: nothing
+		{"workflow_job", queued, true, 202},                                     // → k8s
+		{"workflow_job", ourCompleted(t), true, 202},                            // → lifecycle
 	} {
 		if got := send(c.event, c.body, c.signed); got != c.want {
 			t.Fatalf("%s: status %d, want %d", c.event, got, c.want)

@@ -42,8 +42,8 @@ func hmacHex(newHash func() hash.Hash, key string, body []byte) string {
 // logger at debug level: none may enqueue anything, every one is logged as rejected, and no
 // log line or answer carries the webhook secret or a genuine signature.
 func TestHostileWebhooksEnqueueNothingAndLeakNothing(t *testing.T) {
-	queued := readPayload(t, "workflow_job_queued_user.json")  // matches config k8s when signed
-	completed := readPayload(t, "workflow_job_completed.json") // would reach clean-up, which terminates instances
+	queued := readPayload(t, "workflow_job_queued_user.json") // matches config k8s when signed
+	completed := ourCompleted(t)                              // would reach clean-up, which terminates instances
 	tampered := bytes.Replace(queued, []byte(`"k8s"`), []byte(`"K8S"`), 1)
 	if bytes.Equal(tampered, queued) {
 		t.Fatal("payload changed: the tampered body is the genuine one")
@@ -115,8 +115,7 @@ func TestHostileWebhooksEnqueueNothingAndLeakNothing(t *testing.T) {
 func TestHostileWebhookControl(t *testing.T) {
 	s := &recordingSender{}
 	in := newIntake(t, s)
-	for _, name := range []string{"workflow_job_queued_user.json", "workflow_job_completed.json"} {
-		body := readPayload(t, name)
+	for name, body := range map[string][]byte{"queued": readPayload(t, "workflow_job_queued_user.json"), "completed": ourCompleted(t)} {
 		if resp := invokeLambda(t, in, attack{body: body, sig: sign(body)}); resp.StatusCode != 202 {
 			t.Fatalf("%s: status %d: %s", name, resp.StatusCode, resp.Body)
 		}
