@@ -224,3 +224,21 @@ resource "terraform_data" "function_zips" {
     }
   }
 }
+
+module "alarms" {
+  source = "./modules/alarms"
+
+  prefix   = var.prefix
+  settings = var.alarms
+  function_names = merge(
+    { for k, f in module.webhook.functions : k => f.name },
+    { for k, f in module.runners.functions : k => f.name },
+  )
+  build_queues = { for k, q in module.runners.build_queues : k => q.arn }
+  dead_letter_queues = merge(
+    { for k, q in module.runners.build_queues : k => q.dlq_arn },
+    module.runners.lifecycle_queue == null ? {} : { lifecycle = module.runners.lifecycle_queue.dlq_arn },
+  )
+  api_id = module.webhook.api_id
+  tags   = var.tags
+}

@@ -79,3 +79,18 @@ output "github_pacing" {
     over_budget = local.github_spend > var.github_points_per_minute
   }
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify (created, or alarms.sns_topic_arn); null when alarms are off. Subscribe on-call to it."
+  value       = module.alarms.sns_topic_arn
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarms created, by kind."
+  value       = module.alarms.alarm_names
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the deployment, or null."
+  value       = module.alarms.dashboard_name
+}

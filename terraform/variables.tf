@@ -601,3 +601,46 @@ variable "dist_bucket" {
     error_message = "dist_bucket.noncurrent_version_days must be at least 1."
   }
 }
+
+variable "alarms" {
+  description = <<-EOT
+    CloudWatch alarms, their SNS topic and the dashboard (docs/alarms.md). Each alarm is switched
+    by its own attribute: a bool, or a threshold where 0 turns it off. `sns_topic_arn` brings your
+    own topic; null creates one (output `alarm_topic_arn`). `enabled = false` creates no alarm
+    and no topic.
+  EOT
+  type = object({
+    enabled                     = optional(bool, true)
+    sns_topic_arn               = optional(string)
+    dashboard                   = optional(bool, true)
+    dlq_messages                = optional(bool, true)
+    queue_age_minutes           = optional(number, 15)
+    function_errors             = optional(bool, true)
+    function_throttles          = optional(bool, true)
+    webhook_4xx_percent         = optional(number, 10)
+    webhook_5xx_percent         = optional(number, 1)
+    github_quota_remaining      = optional(number, 500)
+    spot_interruptions_per_hour = optional(number, 20)
+    deferrals_minutes           = optional(number, 15)
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = var.alarms.sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256}$", var.alarms.sns_topic_arn))
+    error_message = "alarms.sns_topic_arn must be an SNS topic ARN."
+  }
+  validation {
+    condition = alltrue([for v in [var.alarms.queue_age_minutes, var.alarms.webhook_4xx_percent, var.alarms.webhook_5xx_percent,
+    var.alarms.github_quota_remaining, var.alarms.spot_interruptions_per_hour, var.alarms.deferrals_minutes] : v >= 0])
+    error_message = "alarm thresholds are 0 (off) or positive."
+  }
+  validation {
+    condition     = var.alarms.webhook_4xx_percent <= 100 && var.alarms.webhook_5xx_percent <= 100
+    error_message = "webhook alarm thresholds are percentages (0-100)."
+  }
+  validation {
+    # CloudWatch evaluates at most a day of periods; at one-minute periods that is 1440.
+    condition     = var.alarms.deferrals_minutes <= 1440 && var.alarms.queue_age_minutes <= 20160
+    error_message = "alarms.deferrals_minutes is at most 1440; alarms.queue_age_minutes at most 20160 (SQS' longest retention)."
+  }
+}

@@ -25,8 +25,8 @@ output "build_queues" {
 }
 
 output "lifecycle_queue" {
-  description = "The lifecycle queue (url, arn), or null when no config is ephemeral."
-  value       = local.any_ephemeral ? { url = aws_sqs_queue.lifecycle[0].url, arn = aws_sqs_queue.lifecycle[0].arn } : null
+  description = "The lifecycle queue (url, arn, and its dead-letter queue's dlq_arn), or null when no config is ephemeral."
+  value       = local.any_ephemeral ? { url = aws_sqs_queue.lifecycle[0].url, arn = aws_sqs_queue.lifecycle[0].arn, dlq_arn = aws_sqs_queue.lifecycle_dlq[0].arn } : null
 }
 
 output "launch_templates" {

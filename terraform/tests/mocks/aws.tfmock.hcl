@@ -89,3 +89,9 @@ mock_resource "aws_apigatewayv2_stage" {
     invoke_url = "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/"
   }
 }
+
+mock_resource "aws_sns_topic" {
+  defaults = {
+    arn = "arn:aws:sns:eu-west-1:123456789012:ghr-test-alarms"
+  }
+}
