@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
-	"maps"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaledown"
@@ -26,37 +26,39 @@ const prefix = "ghr-"
 
 var octo = scaledown.Owner{Level: tags.TypeOrg, Name: "octo"}
 
-// memFleet is an in-memory EC2 side with switchable failures.
+// fakeEnvironment is the deployment the test instances belong to.
+const fakeEnvironment = "ghr"
+
+// memFleet is the deployment's Fleet as shipped (EC2) on the in-memory EC2 fake.
 type memFleet struct {
-	instances                   map[string]scaledown.Instance
-	describes, terminates       int
-	failDescribe, failTerminate bool
+	EC2
+	fake *ec2fleettest.Fake
 }
 
-func (f *memFleet) Describe(_ context.Context, ids []string) ([]scaledown.Instance, error) {
-	f.describes++
-	if f.failDescribe {
-		return nil, errors.New("describe: throttled")
+var _ EC2API = (*ec2fleettest.Fake)(nil)
+
+// put starts in with the tags scale-up (and an operator, for ghr:protect) would have set.
+func (f *memFleet) put(in scaledown.Instance) {
+	var extra map[string]string
+	if in.Protected {
+		extra = map[string]string{tags.Protect: "true"}
 	}
-	var out []scaledown.Instance
-	for _, id := range ids {
-		if in, ok := f.instances[id]; ok {
-			out = append(out, in)
-		}
-	}
-	return out, nil
+	f.fake.PutRunner(ec2fleettest.Runner{ID: in.ID, Environment: fakeEnvironment, Config: in.RunnerConfig, Level: in.Owner.Level,
+		Owner: in.Owner.Name, RunnerID: in.RunnerID, LaunchTime: in.LaunchTime, Extra: extra})
 }
 
-func (f *memFleet) Terminate(_ context.Context, ids []string) error {
-	f.terminates++
-	if f.failTerminate {
-		return errors.New("terminate: throttled")
+// alive lists the instances not terminated, sorted.
+func (f *memFleet) alive() []string {
+	var out []string
+	for _, i := range f.fake.Instances("running") {
+		out = append(out, i.ID)
 	}
-	for _, id := range ids {
-		delete(f.instances, id)
-	}
-	return nil
+	return slices.Sorted(slices.Values(out))
 }
+
+func (f *memFleet) isAlive(id string) bool { return slices.Contains(f.alive(), id) }
+
+func (f *memFleet) calls(op string) int { return f.fake.Calls()[op] }
 
 func completed(jobID int64, runnerName string, runnerID int64) string {
 	b, _ := json.Marshal(queue.Lifecycle{V: queue.Version, Action: queue.ActionCompleted, JobID: jobID, Repo: "octo/app", Owner: "octo",
@@ -86,10 +88,13 @@ func setup(t *testing.T) (*Cleaner, *memFleet, *ghfake.Server) {
 	inst := func(id, cfg string, protected bool) scaledown.Instance {
 		return scaledown.Instance{ID: id, RunnerConfig: cfg, Owner: octo, LaunchTime: time.Now().Add(-time.Minute), Protected: protected}
 	}
-	fleet := &memFleet{instances: map[string]scaledown.Instance{
-		"i-0e000001": inst("i-0e000001", "eph", false), "i-0e000002": inst("i-0e000002", "eph", false),
-		"i-0b000001": inst("i-0b000001", "pers", false), "i-0c000001": inst("i-0c000001", "eph", true),
-	}}
+	fleet := &memFleet{fake: ec2fleettest.NewFake()}
+	fleet.EC2 = EC2{API: fleet.fake, Prefix: fakeEnvironment}
+	for _, in := range []scaledown.Instance{
+		inst("i-0e000001", "eph", false), inst("i-0e000002", "eph", false), inst("i-0b000001", "pers", false), inst("i-0c000001", "eph", true),
+	} {
+		fleet.put(in)
+	}
 	c := &Cleaner{
 		Fleet: fleet, GitHub: &scaledown.GitHub{App: gh.App(t)}, RunnerNamePrefix: prefix,
 		Configs: []config.RunnerConfig{{Key: "eph", Ephemeral: true}, {Key: "pers"}},
@@ -100,9 +105,12 @@ func setup(t *testing.T) (*Cleaner, *memFleet, *ghfake.Server) {
 
 // registered records runner id on the instance as scale-up's ghr:registered call does.
 func (f *memFleet) registered(id string, runnerID int64) {
-	in := f.instances[id]
-	in.RunnerID = runnerID
-	f.instances[id] = in
+	i, _ := f.fake.Instance(id)
+	delete(i.Tags, tags.RunnerIDKey(id))
+	if runnerID != 0 {
+		i.Tags[tags.RunnerIDKey(id)] = strconv.FormatInt(runnerID, 10)
+	}
+	f.fake.Put(i)
 }
 
 func TestCleanupTerminatesFinishedEphemeralRunners(t *testing.T) {
@@ -130,12 +138,12 @@ func TestCleanupTerminatesFinishedEphemeralRunners(t *testing.T) {
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp = %v, %v", failed(resp), err)
 	}
-	alive := slices.Sorted(maps.Keys(fleet.instances))
+	alive := fleet.alive()
 	if want := []string{"i-0b000001", "i-0c000001"}; !slices.Equal(alive, want) {
 		t.Errorf("alive = %v, want %v", alive, want)
 	}
-	if fleet.describes != 1 || fleet.terminates != 1 {
-		t.Errorf("describe calls %d, terminate calls %d; want one each per batch", fleet.describes, fleet.terminates)
+	if describes, terminates := fleet.calls("DescribeInstances"), fleet.calls("TerminateInstances"); describes != 1 || terminates != 1 {
+		t.Errorf("describe calls %d, terminate calls %d; want one each per batch", describes, terminates)
 	}
 	left := gh.Runners("orgs/octo")
 	if len(left) != 1 || left[0].ID != persRunner {
@@ -154,12 +162,12 @@ func TestCleanupTerminatesFinishedEphemeralRunners(t *testing.T) {
 func TestCleanupRetriesOnlyFailedAWSCalls(t *testing.T) {
 	c, fleet, _ := setup(t)
 	fleet.registered("i-0e000001", 1)
-	fleet.failTerminate = true
+	fleet.fake.FailNext("TerminateInstances", "RequestLimitExceeded")
 	resp, _ := c.HandleSQS(context.Background(), batch(completed(1, prefix+"i-0e000001", 1), completed(2, prefix+"i-0b000001", 2), "not json"))
 	if got := failed(resp); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("terminate failure: retried %v, want [a]", got)
 	}
-	fleet.failTerminate, fleet.failDescribe = false, true
+	fleet.fake.FailNext("DescribeInstances", "RequestLimitExceeded")
 	resp, _ = c.HandleSQS(context.Background(), batch(completed(1, prefix+"i-0e000001", 1), completed(2, prefix+"i-0b000001", 2), completed(3, "other", 3)))
 	if got := failed(resp); !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("describe failure: retried %v, want [a b]", got)
@@ -191,8 +199,8 @@ func TestCleanupIgnoresImpostorRunners(t *testing.T) {
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp = %v, %v", failed(resp), err)
 	}
-	if _, alive := fleet.instances["i-0e000001"]; !alive || fleet.terminates != 0 {
-		t.Fatalf("victim terminated by an impostor's event (terminate calls %d)", fleet.terminates)
+	if n := fleet.calls("TerminateInstances"); !fleet.isAlive("i-0e000001") || n != 0 {
+		t.Fatalf("victim terminated by an impostor's event (terminate calls %d)", n)
 	}
 	if got := gh.Runners("orgs/octo"); len(got) != 1 || got[0].ID != victim {
 		t.Errorf("victim's registration touched: %+v", got)
@@ -200,7 +208,7 @@ func TestCleanupIgnoresImpostorRunners(t *testing.T) {
 	// An instance whose runner id is unknown is left to reconcile, even for its own event.
 	fleet.registered("i-0e000001", 0)
 	c.HandleSQS(context.Background(), batch(event(6, "octo/app", "octo", victim)))
-	if _, alive := fleet.instances["i-0e000001"]; !alive {
+	if !fleet.isAlive("i-0e000001") {
 		t.Error("an instance without a stored runner id was terminated on a name alone")
 	}
 }
@@ -209,18 +217,16 @@ func TestCleanupIgnoresImpostorRunners(t *testing.T) {
 func TestCleanupRepoLevelOwner(t *testing.T) {
 	c, fleet, gh := setup(t)
 	gh.AddInstallation(9, "octo/app", "Organization")
-	in := fleet.instances["i-0e000001"]
-	in.Owner = scaledown.Owner{Level: tags.TypeRepo, Name: "octo/app"}
-	fleet.instances["i-0e000001"] = in
+	fleet.put(scaledown.Instance{ID: "i-0e000001", RunnerConfig: "eph", Owner: scaledown.Owner{Level: tags.TypeRepo, Name: "octo/app"}, LaunchTime: time.Now().Add(-time.Minute)})
 	fleet.registered("i-0e000001", 41)
 	b, _ := json.Marshal(queue.Lifecycle{V: queue.Version, Action: queue.ActionCompleted, JobID: 1, Repo: "octo/other", Owner: "octo",
 		RunnerID: 41, RunnerName: prefix + "i-0e000001", DeliveryID: "d", At: time.Now()})
 	c.HandleSQS(context.Background(), batch(string(b)))
-	if _, alive := fleet.instances["i-0e000001"]; !alive {
+	if !fleet.isAlive("i-0e000001") {
 		t.Fatal("a job of another repository terminated a repo-level runner")
 	}
 	c.HandleSQS(context.Background(), batch(completed(2, prefix+"i-0e000001", 41)))
-	if _, alive := fleet.instances["i-0e000001"]; alive {
+	if fleet.isAlive("i-0e000001") {
 		t.Fatal("the runner's own completed job did not terminate it")
 	}
 }
