@@ -58,6 +58,8 @@ type Proxy struct {
 	limited  map[string]int
 	rng      *rand.Rand
 	ssm      *ssmRules
+	roles    map[string]string // access key id → role ARN (Credentials)
+	doomed   map[string]string // instance id → state reason code, for launches AWS would fail
 }
 
 // New proxies to target (the emulator's URL). seed makes fault injection reproducible.
@@ -74,7 +76,7 @@ func New(target string, seed uint64) (*Proxy, error) {
 		target: u, rp: rp,
 		calls: map[string]int{}, injected: map[string]int{}, faults: map[string]Fault{}, limited: map[string]int{},
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		ssm: newSSMRules(SSMLimits{}, time.Now),
+		ssm: newSSMRules(SSMLimits{}, time.Now), roles: map[string]string{}, doomed: map[string]string{},
 	}, nil
 }
 
@@ -144,7 +146,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, action, f)
 		return
 	}
-	if !strings.HasPrefix(action, "ssm:") {
+	switch role, region := p.caller(r); {
+	case role != "" && (action == "ec2:CreateFleet" || action == "ec2:RunInstances"):
+		p.launch(w, r, body, role, region)
+		return
+	case action == "ec2:DescribeInstances" && p.anyDoomed():
+		p.describeInstances(w, r)
+		return
+	case !strings.HasPrefix(action, "ssm:"):
 		p.rp.ServeHTTP(w, r)
 		return
 	}
@@ -161,6 +170,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sw.status == http.StatusOK {
 		rules.wrote(action, body, tier)
 	}
+}
+
+func (p *Proxy) anyDoomed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.doomed) > 0
 }
 
 // statusWriter remembers the emulator's status so a limit counts only calls that succeeded.
