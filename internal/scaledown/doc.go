@@ -19,7 +19,9 @@
 //   - Orphans (an instance with no registration after boot_minutes) are removed in two
 //     phases: the first pass tags ghr:orphan with the time, a later pass terminates it if it
 //     is still unregistered, so a slow boot gets one more pass. A registration that appears
-//     clears the tag.
+//     clears the tag. Before terminating, the second phase asks GitHub for the registration
+//     itself, by the runner id scale-up recorded or else by ?name= (one call per orphan):
+//     a page-numbered list can skip a runner that registers while it is read.
 //   - Ghosts (a registration named like ours, offline, not busy, whose instance is not
 //     running) are deleted. The executor lists instances again before deciding when there is
 //     a ghost candidate, so an instance launched during the pass is not mistaken for gone.

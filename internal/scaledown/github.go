@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -156,4 +157,49 @@ func (g *GitHub) RemoveRunner(ctx context.Context, owner Owner, runnerID int64) 
 		return NotFound, nil
 	}
 	return 0, fmt.Errorf("remove runner %d of %s: %w", runnerID, owner, err)
+}
+
+// FindRunner looks one registration up in owner, exactly: by id when scale-up recorded it
+// (GET …/runners/{id}), else by name (GET …/runners?name=). Unlike a page-numbered list, which
+// can skip a runner that registers while it is read, the answer is a runner or GitHub's 404.
+func (g *GitHub) FindRunner(ctx context.Context, owner Owner, runnerID int64, name string) (Runner, bool, error) {
+	c, err := g.client(ctx, owner)
+	if err != nil {
+		return Runner{}, false, err
+	}
+	org, repo, _ := strings.Cut(owner.Name, "/")
+	if runnerID > 0 {
+		var r *github.Runner
+		if owner.Level == tags.TypeOrg {
+			r, _, err = c.Actions.GetOrganizationRunner(ctx, org, runnerID)
+		} else {
+			r, _, err = c.Actions.GetRunner(ctx, org, repo, runnerID)
+		}
+		var er *github.ErrorResponse
+		switch {
+		case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound:
+			return Runner{}, false, nil
+		case err != nil:
+			return Runner{}, false, fmt.Errorf("get runner %d of %s: %w", runnerID, owner, err)
+		}
+		return Runner{ID: r.GetID(), Name: r.GetName(), Online: r.GetStatus() == "online", Busy: r.GetBusy()}, r.GetName() == name, nil
+	}
+	path := "orgs/" + org + "/actions/runners"
+	if owner.Level == tags.TypeRepo {
+		path = "repos/" + org + "/" + repo + "/actions/runners"
+	}
+	req, err := c.NewRequest(http.MethodGet, path+"?name="+url.QueryEscape(name), nil)
+	if err != nil {
+		return Runner{}, false, err
+	}
+	var rs github.Runners
+	if _, err := c.Do(ctx, req, &rs); err != nil {
+		return Runner{}, false, fmt.Errorf("find runner %s of %s: %w", name, owner, err)
+	}
+	for _, r := range rs.Runners {
+		if r.GetName() == name {
+			return Runner{ID: r.GetID(), Name: r.GetName(), Online: r.GetStatus() == "online", Busy: r.GetBusy()}, true, nil
+		}
+	}
+	return Runner{}, false, nil
 }

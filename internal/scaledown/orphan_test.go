@@ -1,11 +1,13 @@
 package scaledown
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
@@ -92,5 +94,50 @@ func TestDecideGhostsAndTokens(t *testing.T) {
 	s.Tokens = nil
 	if p := Decide(s); len(p.DeleteTokens) != 0 {
 		t.Errorf("tokens not listed, yet deleted %v", p.DeleteTokens)
+	}
+}
+
+// shiftedGitHub drops one runner from every list, as a page-numbered list does when another
+// runner registers while it is read and pushes this one from page 1 to the page already read.
+type shiftedGitHub struct {
+	*GitHub
+	skip string
+}
+
+func (g *shiftedGitHub) ListRunners(ctx context.Context, o Owner) ([]Runner, error) {
+	rs, err := g.GitHub.ListRunners(ctx, o)
+	return slices.DeleteFunc(rs, func(r Runner) bool { return r.Name == g.skip }), err
+}
+
+// The second orphan phase used to terminate on absence from the list alone: a registered,
+// busy runner the list skipped twice lost its instance and its job.
+func TestOrphanConfirmedByIDBeforeTermination(t *testing.T) {
+	ctx := context.Background()
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	old := t0.Add(-time.Hour)
+	markedAt := t0.Add(-5 * time.Minute).Format(time.RFC3339)
+	byID := gh.AddRunner("orgs/octo", "ghr-i-a0000021", true, true)
+	gh.AddRunner("orgs/octo", "ghr-i-a0000022", true, true)
+	fleet := newMemFleet(
+		Instance{ID: "i-a0000021", RunnerConfig: "small", Owner: octo, LaunchTime: old, OrphanTag: markedAt, RunnerID: byID},
+		Instance{ID: "i-a0000022", RunnerConfig: "small", Owner: octo, LaunchTime: old, OrphanTag: markedAt}, // no recorded id: by name
+		Instance{ID: "i-a0000023", RunnerConfig: "small", Owner: octo, LaunchTime: old, OrphanTag: markedAt}, // really gone
+	)
+	for _, skip := range []string{"ghr-i-a0000021", "ghr-i-a0000022"} {
+		r := &Reconciler{
+			Fleet: fleet, GitHub: &shiftedGitHub{GitHub: &GitHub{App: gh.App(t)}, skip: skip},
+			Configs:          []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 10, BootMinutes: 5}},
+			RunnerNamePrefix: prefix, Log: quietLog(), Now: func() time.Time { return t0 }, RelistDelay: time.Millisecond,
+		}
+		if _, err := r.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !fleet.has(skip[len(prefix):]) {
+			t.Fatalf("%s: a registered busy runner's instance was terminated as an orphan", skip)
+		}
+	}
+	if fleet.has("i-a0000023") {
+		t.Fatal("the confirmed orphan is still running")
 	}
 }

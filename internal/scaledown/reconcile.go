@@ -41,6 +41,9 @@ type Registrations interface {
 	OrgOwners(ctx context.Context) ([]Owner, error)
 	ListRunners(ctx context.Context, owner Owner) ([]Runner, error)
 	RemoveRunner(ctx context.Context, owner Owner, runnerID int64) (RemoveResult, error)
+	// FindRunner looks one registration up by id (runnerID > 0) or by name; found is false
+	// only on GitHub's answer that it does not exist.
+	FindRunner(ctx context.Context, owner Owner, runnerID int64, name string) (r Runner, found bool, err error)
 }
 
 // Tokens is the SSM side of a pass: runner token parameters.
@@ -180,8 +183,9 @@ func (r *Reconciler) execute(ctx context.Context, s State, p Plan, res *Result) 
 		}
 	}
 
-	terminate := slices.Clone(p.Terminate)
-	for _, id := range p.Terminate {
+	orphans := r.confirmOrphans(ctx, s, p.Terminate, res)
+	terminate := slices.Clone(orphans)
+	for _, id := range orphans {
 		r.Log.Info("orphan terminating", logging.KeyInstanceID, id, logging.KeyDecision, ReasonOrphan)
 	}
 	terminate = append(terminate, r.removeRegistrations(ctx, p.Removals, res)...)
@@ -300,4 +304,40 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// confirmOrphans asks GitHub about each second-phase orphan by its runner id (or name) before
+// it is terminated: absence from a page-numbered list alone is not proof, since a runner that
+// registers while the list is read can fall between two pages. A registration found clears
+// the orphan mark; a failed look-up keeps the mark for a later pass. An instance without owner
+// tags can have no registration and needs no call.
+func (r *Reconciler) confirmOrphans(ctx context.Context, s State, ids []string, res *Result) []string {
+	byID := make(map[string]Instance, len(s.Instances))
+	for _, in := range s.Instances {
+		byID[in.ID] = in
+	}
+	var confirmed, found []string
+	for _, id := range ids {
+		in := byID[id]
+		if !in.Owner.Valid() {
+			confirmed = append(confirmed, id)
+			continue
+		}
+		_, ok, err := r.GitHub.FindRunner(ctx, in.Owner, in.RunnerID, tags.RunnerName(s.RunnerNamePrefix, id))
+		switch {
+		case err != nil:
+			r.Log.Warn("orphan not confirmed; kept for a later pass", logging.KeyInstanceID, id, logging.KeyOwner, in.Owner.Name, logging.KeyError, err.Error())
+		case ok:
+			r.Log.Info("orphan is registered after all; mark cleared", logging.KeyInstanceID, id, logging.KeyOwner, in.Owner.Name)
+			found = append(found, id)
+		default:
+			confirmed = append(confirmed, id)
+		}
+	}
+	if len(found) > 0 {
+		if err := r.Fleet.Untag(ctx, found, tags.Orphan); err == nil {
+			res.ClearedMarks += len(found)
+		}
+	}
+	return confirmed
 }

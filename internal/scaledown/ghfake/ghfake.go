@@ -1,6 +1,7 @@
 // Package ghfake is a small stateful GitHub for tests of the runner reconcile, clean-up and
 // pool: installations, installation tokens, runner lists (paged with Link headers, the
-// real JSON shapes) and runner DELETE with GitHub's answers (204, 422 busy, 404).
+// real JSON shapes, ?name= filter), runner GET by id and runner DELETE with GitHub's answers
+// (204, 422 busy, 404).
 package ghfake
 
 import (
@@ -186,10 +187,22 @@ func (s *Server) runnersEndpoint(w http.ResponseWriter, r *http.Request, segs []
 	}
 	switch {
 	case len(rest) == 1 && r.Method == http.MethodGet:
+		all := s.runners[owner]
+		if name := r.URL.Query().Get("name"); name != "" {
+			all = slices.DeleteFunc(slices.Clone(all), func(x Runner) bool { return x.Name != name })
+		}
 		page, per := s.paging(r)
-		items, next := pageOf(s.runners[owner], page, per)
+		items, next := pageOf(all, page, per)
 		s.link(w, r, next, per)
-		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(s.runners[owner]), "runners": items})
+		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(all), "runners": items})
+	case len(rest) == 2 && r.Method == http.MethodGet:
+		id, _ := strconv.ParseInt(rest[1], 10, 64)
+		i := slices.IndexFunc(s.runners[owner], func(x Runner) bool { return x.ID == id })
+		if i < 0 {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest/actions/self-hosted-runners#get-a-self-hosted-runner-for-an-organization"})
+			return
+		}
+		writeJSON(w, http.StatusOK, s.runners[owner][i])
 	case len(rest) == 2 && r.Method == http.MethodDelete:
 		id, _ := strconv.ParseInt(rest[1], 10, 64)
 		i := slices.IndexFunc(s.runners[owner], func(x Runner) bool { return x.ID == id })
