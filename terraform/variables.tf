@@ -32,7 +32,7 @@ variable "subnet_ids" {
 
 variable "runner_configs" {
   description = <<-EOT
-    Kinds of runner, keyed by a short name (`^[a-z0-9][a-z0-9-]{0,31}$`). Each gets its own build queue and launch template and is rendered into the RUNNER_CONFIGS document (internal/config/runners.go). Fields: `labels` (job labels it takes), `match` (`exact`, `subset`, `any`), `priority` (lower first), `level` (`org` or `repo` runners), `ephemeral` (one job per instance), `runner_group`, `use_job_labels`, `architecture` (`x64`, `arm64`), `instance_types`, `capacity_type` (`spot`, `on-demand`), `allocation_strategy`, `on_demand_failover_errors`, `max_runners` (-1 unlimited), `minimum_running_minutes`, `boot_minutes`, `idle_config` (cron windows keeping idle runners), `idle_eviction`, `pool_size` and `pool_owner` (warm pool), `subnet_ids`, `security_group_ids`, `ami` (`id`, or `name` pattern and `owners`; default Amazon Linux 2023), `runner_user` (the non-root user jobs run as), `runner_dir`, `root_volume_size`, `root_volume_type`, `metadata_hop_limit`, `token_wait_timeout_seconds`, `cloudwatch_config_parameter`, `pre_install_script`, `post_install_script`.
+    Kinds of runner, keyed by a short name (`^[a-z0-9][a-z0-9-]{0,31}$`). Each gets its own build queue and launch template and is rendered into the RUNNER_CONFIGS document (internal/config/runners.go). Fields: `labels` (job labels it takes), `match` (`exact`, `subset`, `any`), `priority` (lower first), `level` (`org` or `repo` runners), `ephemeral` (one job per instance), `runner_group`, `use_job_labels`, `architecture` (`x64`, `arm64`), `instance_types`, `capacity_type` (`spot`, `on-demand`), `allocation_strategy`, `on_demand_failover_errors`, `max_runners` (-1 unlimited), `minimum_running_minutes`, `boot_minutes`, `idle_config` (cron windows keeping idle runners), `idle_eviction`, `pool_size` and `pool_owner` (warm pool), `subnet_ids`, `security_group_ids`, `ami` (`id`, or `name` pattern and `owners`; default Amazon Linux 2023), `runner_user` (the non-root user jobs run as), `runner_dir`, `root_volume_size`, `root_volume_type`, `metadata_hop_limit`, `token_wait_timeout_seconds`, `cloudwatch_config_parameter`, `install_software` (what the boot installs when the image lacks it: any of `docker` (started, runner user in the `docker` group), `git`, `jq`, `amazon-cloudwatch-agent`; default all four; `[]` for a prebuilt image), `pre_install_script`, `post_install_script`.
   EOT
   type = map(object({
     labels                    = list(string)
@@ -72,9 +72,15 @@ variable "runner_configs" {
     metadata_hop_limit          = optional(number, 1)
     token_wait_timeout_seconds  = optional(number, 300)
     cloudwatch_config_parameter = optional(string, "")
+    install_software            = optional(list(string), ["docker", "git", "jq", "amazon-cloudwatch-agent"])
     pre_install_script          = optional(string, "")
     post_install_script         = optional(string, "")
   }))
+
+  validation {
+    condition     = alltrue([for c in values(var.runner_configs) : alltrue([for p in c.install_software : contains(["docker", "git", "jq", "amazon-cloudwatch-agent"], p)])])
+    error_message = "runner_configs: install_software may list only docker, git, jq and amazon-cloudwatch-agent."
+  }
 
   validation {
     condition     = length(var.runner_configs) >= 1 && length(var.runner_configs) <= 100

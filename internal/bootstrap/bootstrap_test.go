@@ -393,6 +393,41 @@ func TestTokenDeleteFailureOnlyWarns(t *testing.T) {
 	mustOne(t, h, "run.sh")
 }
 
+// The default runner gets Docker, git, jq and the CloudWatch agent, installed only when the
+// image lacks them, and Docker started for the runner user.
+func TestInstallsMissingSoftware(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	h.Record(t, "dnf", "systemctl", "usermod", "id", "git", "jq", "docker") // the image has git, jq and docker
+	h.Vars["install_software"] = "docker git jq amazon-cloudwatch-agent"
+	h.PutParameter(t, tokenPath, jitConfig)
+	if r := run(t, h); r.ExitCode != 0 {
+		t.Fatalf("exit %d:\n%s", r.ExitCode, r.Log)
+	}
+	if got := strings.Join(mustOne(t, h, "dnf").Args, " "); got != "install -y amazon-cloudwatch-agent" {
+		t.Errorf("dnf %s, want install -y amazon-cloudwatch-agent (only what the image lacks)", got)
+	}
+	if got := strings.Join(mustOne(t, h, "systemctl").Args, " "); got != "enable --now docker" {
+		t.Errorf("systemctl %s, want enable --now docker", got)
+	}
+	if got := strings.Join(mustOne(t, h, "usermod").Args, " "); got != "-aG docker "+bt.RunnerUser {
+		t.Errorf("usermod %s, want -aG docker %s", got, bt.RunnerUser)
+	}
+	assertDeletedBefore(t, h, "run.sh")
+}
+
+func TestUnknownSoftwareFailsTheBoot(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	h.Vars["install_software"] = "emacs"
+	h.PutParameter(t, tokenPath, jitConfig)
+	r := run(t, h)
+	if r.ExitCode == 0 || !strings.Contains(r.Log, "GHR_INSTALL_SOFTWARE: unknown package emacs") {
+		t.Fatalf("exit %d, log:\n%s", r.ExitCode, r.Log)
+	}
+	assertPoweredOff(t, h)
+}
+
 func TestMetadataTagsDisabledUsesTemplateValues(t *testing.T) {
 	t.Parallel()
 	h := bt.NewWithTags(t, false, nil)

@@ -95,6 +95,7 @@ func NewWithTags(tb testing.TB, cloudWatchAgent bool, tags map[string]string) *H
 		"token_wait_timeout_seconds":  "5",
 		"shutdown_delay_seconds":      "0",
 		"cloudwatch_config_parameter": "",
+		"install_software":            "",
 		"pre_install_script":          "",
 		"post_install_script":         "",
 		"start_runner_script":         string(start),
@@ -313,5 +314,13 @@ func must(tb testing.TB, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// Record installs commands that only record their calls (dnf, systemctl, usermod, id...).
+func (h *Host) Record(tb testing.TB, names ...string) {
+	tb.Helper()
+	for _, n := range names {
+		h.writeExec(tb, filepath.Join(h.Bin, n), recorderStub)
 	}
 }

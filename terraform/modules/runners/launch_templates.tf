@@ -97,6 +97,7 @@ resource "aws_launch_template" "runner" {
     token_wait_timeout_seconds  = each.value.token_wait_timeout_seconds
     shutdown_delay_seconds      = 10
     cloudwatch_config_parameter = each.value.cloudwatch_config_parameter
+    install_software            = join(" ", each.value.install_software)
     pre_install_script          = each.value.pre_install_script
     post_install_script         = each.value.post_install_script
     start_runner_script         = file("${path.module}/templates/start-runner.sh")

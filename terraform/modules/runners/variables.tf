@@ -40,6 +40,7 @@ variable "runner_configs" {
     metadata_hop_limit          = number
     token_wait_timeout_seconds  = number
     cloudwatch_config_parameter = string
+    install_software            = list(string)
     pre_install_script          = string
     post_install_script         = string
   }))

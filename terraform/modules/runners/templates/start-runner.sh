@@ -1,37 +1,8 @@
 #!/usr/bin/env bash
-# ghr instance bootstrap: from boot to a running GitHub Actions runner.
-#
-# user-data.sh.tftpl writes this file to /opt/ghr/start-runner.sh and runs it as root with the
-# GHR_* variables below exported. It is plain bash (no Terraform interpolation) so shellcheck
-# and the tests in internal/bootstrap run it as it is.
-#
-# Steps: CloudWatch agent (optional) → IMDSv2: instance id, region, tags → pre-install hook →
-# runner from the AMI (prebuilt) or the S3 dist bucket → post-install hook → wait for the
-# runner token in SSM (bounded) → delete it → run the runner as a non-root user. An ephemeral
-# runner's exit, and any error at any step, power the instance off; the launch template's
-# shutdown behaviour (terminate) turns that into termination. Only a persistent runner that
-# was installed as a service keeps the instance.
-#
-# Token formats (docs/runner-token.md): a base64 JIT config (ephemeral: run.sh --jitconfig), or
-# a "ghr-registration-v1" document of config.sh arguments (persistent, or ephemeral via
-# config.sh --ephemeral). The token is never written to disk or to a log.
-#
-# Needs on the image: bash 4.4+, curl, aws CLI v2, tar, gzip, getent, runuser, useradd.
-#
-# Environment (all set by user-data.sh.tftpl):
-#   GHR_METADATA_URL          IMDS base URL (http://169.254.169.254)
-#   GHR_ENVIRONMENT           expected ghr:environment tag (the deployment prefix)
-#   GHR_RUNNER_CONFIG         expected ghr:runner-config tag (the runner config key)
-#   GHR_DIST_BUCKET           S3 bucket holding actions-runner-linux-<x64|arm64>.tar.gz
-#   GHR_RUNNER_USER           user the runner runs as; must not be root
-#   GHR_RUNNER_DIR            where the runner lives; a prebuilt image installs it here
-#   GHR_TOKEN_WAIT_TIMEOUT    seconds to wait for the token before giving up
-#   GHR_SHUTDOWN_DELAY        seconds between the decision to power off and doing it
-#   GHR_CLOUDWATCH_CONFIG_PARAMETER  SSM parameter with a CloudWatch agent config ("" = none)
-#   GHR_HOOK_DIR              directory holding pre-install.sh / post-install.sh, if any
-#   GHR_T0                    $EPOCHREALTIME when user data started, for the overhead figure
-#   GHR_ROOT                  prefix of every absolute path the script writes; empty on
-#                             instances, a temporary directory in tests
+# ghr instance bootstrap: from boot to a running GitHub Actions runner. user-data.sh.tftpl
+# writes it to /opt/ghr/start-runner.sh and runs it as root with GHR_* exported. Steps,
+# environment, token formats and image needs: docs/runner-boot.md (kept out of here: EC2
+# caps user data at 16 KiB).
 set -euo pipefail
 umask 022
 
@@ -52,6 +23,7 @@ runner_dir=$root${GHR_RUNNER_DIR:?}
 token_wait_timeout=${GHR_TOKEN_WAIT_TIMEOUT:?}
 shutdown_delay=${GHR_SHUTDOWN_DELAY:-0}
 cloudwatch_parameter=${GHR_CLOUDWATCH_CONFIG_PARAMETER:-}
+install_software=${GHR_INSTALL_SOFTWARE:-}
 hook_dir=${GHR_HOOK_DIR:-$root/opt/ghr}
 t0=${GHR_T0:-$EPOCHREALTIME}
 
@@ -72,8 +44,7 @@ elapsed_ms() {
 	echo $(((now - then) / 1000))
 }
 
-# phase logs a boot milestone with the time since user data started: the sandbox's demo
-# report reads these lines (and the runner's "Listening for Jobs") as the boot's phases.
+# phase lines are the boot phases of the sandbox's demo report.
 phase() {
 	log "boot phase $1 at $(elapsed_ms "$t0")ms${2:+ ($2)}"
 }
@@ -110,6 +81,45 @@ start_cloudwatch_agent() {
 		return 0
 	fi
 	amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c "ssm:$cloudwatch_parameter"
+}
+
+# install_packages installs what jobs expect, only what the image lacks (docs/prebuilt-ami.md).
+install_packages() {
+	local pkg cmd missing=()
+	for pkg in $install_software; do
+		case $pkg in
+		docker | git | jq) cmd=$pkg ;;
+		amazon-cloudwatch-agent) cmd=amazon-cloudwatch-agent-ctl ;;
+		*) die "GHR_INSTALL_SOFTWARE: unknown package $pkg" ;;
+		esac
+		command -v "$cmd" >/dev/null || missing+=("$pkg")
+	done
+	((${#missing[@]} > 0)) || return 0
+	log "installing ${missing[*]}"
+	if command -v dnf >/dev/null; then
+		dnf install -y "${missing[@]}" || die "dnf could not install ${missing[*]}"
+		return 0
+	fi
+	command -v apt-get >/dev/null || die "no dnf or apt-get to install ${missing[*]}"
+	local apt=()
+	for pkg in "${missing[@]}"; do
+		case $pkg in
+		docker) apt+=(docker.io) ;;
+		amazon-cloudwatch-agent) log "warning: amazon-cloudwatch-agent is not in apt: use a prebuilt image to ship logs" ;;
+		*) apt+=("$pkg") ;;
+		esac
+	done
+	((${#apt[@]} == 0)) || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${apt[@]}"; } ||
+		die "apt-get could not install ${apt[*]}"
+}
+
+# enable_docker starts Docker and lets the runner user use it (jobs run as that user).
+enable_docker() {
+	[[ " $install_software " == *" docker "* ]] || return 0
+	systemctl enable --now docker || die "docker did not start"
+	if ! id -nG "$runner_user" | tr ' ' '\n' | grep -qx docker; then
+		usermod -aG docker "$runner_user" || die "could not add $runner_user to the docker group"
+	fi
 }
 
 # metadata_keys are read in one curl run over one connection: a process start per key would
@@ -298,13 +308,15 @@ start_runner() {
 }
 
 scratch=$(mktemp -d)
-start_cloudwatch_agent
 read_metadata
 phase imds "user data started at ${t0/,/.}"
+install_packages
+start_cloudwatch_agent
 run_hook pre-install
 install_runner
 phase download
 ensure_user
+enable_docker
 run_hook post-install
 wait_for_token
 phase token
