@@ -30,7 +30,8 @@ type FunctionSpec struct {
 	Env          map[string]string
 	Timeout      time.Duration
 	MemoryMB     int
-	Concurrency  int // reserved concurrency; 0 when unset
+	Concurrency  int    // reserved concurrency; 0 when unset
+	Role         string // execution role ARN: the function runs with its credentials
 }
 
 // MappingSpec is an SQS event source mapping.
@@ -111,7 +112,7 @@ func discoverFunctions(ctx context.Context, lc *lambda.Client, prefix string, d 
 			spec := FunctionSpec{
 				Name: name, ARN: aws.ToString(c.FunctionArn), CodeSha256: aws.ToString(c.CodeSha256),
 				Timeout: time.Duration(aws.ToInt32(c.Timeout)) * time.Second, MemoryMB: int(aws.ToInt32(c.MemorySize)),
-				Architecture: "x86_64", Env: map[string]string{},
+				Architecture: "x86_64", Env: map[string]string{}, Role: aws.ToString(c.Role),
 			}
 			if len(c.Architectures) > 0 {
 				spec.Architecture = string(c.Architectures[0])

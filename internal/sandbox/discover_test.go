@@ -141,9 +141,18 @@ func TestDiscoverAndWire(t *testing.T) {
 		t.Fatalf("routes = %+v", d.Routes)
 	}
 
-	w, err := Wire(d, WireOptions{DistDir: dist, WorkDir: t.TempDir(), Endpoint: moto.URL, Speedup: 1, SQS: sc, Logs: io.Discard})
+	// Each function runs as its own execution role.
+	assumed := map[string]string{}
+	creds := func(_ context.Context, roleARN, session string) (aws.Credentials, error) {
+		assumed[session] = roleARN
+		return aws.Credentials{AccessKeyID: "ASIA" + session, SecretAccessKey: "s", SessionToken: "t"}, nil
+	}
+	w, err := Wire(d, WireOptions{DistDir: dist, WorkDir: t.TempDir(), Endpoint: moto.URL, Speedup: 1, SQS: sc, Logs: io.Discard, Credentials: creds})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(assumed) != 3 || assumed["ghr-scale-up"] != aws.ToString(role.Role.Arn) {
+		t.Fatalf("assumed roles %v, want each function's own role %s", assumed, aws.ToString(role.Role.Arn))
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	if err := w.Start(runCtx); err != nil {

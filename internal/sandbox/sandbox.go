@@ -141,6 +141,7 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	s.Wiring, err = Wire(s.Deployment, WireOptions{
 		DistDir: o.DistDir, WorkDir: filepath.Join(o.WorkDir, "functions"), Endpoint: s.ProxyURL,
 		Speedup: o.Speedup, SQS: sqs.NewFromConfig(motoproc.AWSConfig(s.Moto)), Logs: logs, Log: o.Log,
+		Credentials: s.Proxy.Credentials,
 	})
 	if err != nil {
 		return nil, err

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/ghr-dev/ghr/internal/lambdahost"
 	"github.com/ghr-dev/ghr/internal/motoproc"
 )
@@ -42,6 +44,9 @@ type WireOptions struct {
 	Log      *slog.Logger
 	// Env adds or overrides variables per function name (e.g. the simulator's URL).
 	Env map[string]map[string]string
+	// Credentials, when set, gives each function its own execution role's credentials (as
+	// Lambda does) instead of the harness's: awsproxy.Proxy.Credentials.
+	Credentials func(ctx context.Context, roleARN, session string) (aws.Credentials, error)
 	// CrashRate kills this share of invocations mid-way (fault injection; see lambdahost).
 	CrashRate float64
 	Seed      uint64
@@ -83,6 +88,13 @@ func Wire(d *Deployment, o WireOptions) (*Wiring, error) {
 		}
 		for k, v := range motoproc.Env(o.Endpoint) {
 			env[k] = v
+		}
+		if o.Credentials != nil && spec.Role != "" {
+			c, err := o.Credentials(context.Background(), spec.Role, name)
+			if err != nil {
+				return nil, fmt.Errorf("function %s: %w", name, err)
+			}
+			env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"] = c.AccessKeyID, c.SecretAccessKey, c.SessionToken
 		}
 		for k, v := range o.Env[name] {
 			env[k] = v
