@@ -1,7 +1,6 @@
 variable "aws_region" {
-  description = "AWS region to deploy in."
+  description = "AWS region to deploy in (required: no default, so nothing lands in a region by accident)."
   type        = string
-  default     = "eu-west-1"
 }
 
 variable "prefix" {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -58,12 +59,15 @@ func fetchedZips(t *testing.T, zips string) string {
 	return out
 }
 
+// artifactsDeadline: ~20 resources apply in under a minute, but CI machines are shared.
+const artifactsDeadline = 15 * time.Minute
+
 // TestApplyFromEachArtifactSource deploys one function from a directory's zip, one from a
 // fetched release and one from a versioned S3 object, and checks each runs the code it was
 // given (Lambda's CodeSha256 is the zip's SHA-256).
 func TestApplyFromEachArtifactSource(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), applyDeadline)
+	ctx, cancel := context.WithTimeout(context.Background(), artifactsDeadline)
 	defer cancel()
 	moto := motoserver.Start(t)
 	cfg := moto.AWSConfig()
