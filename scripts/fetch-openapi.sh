@@ -21,6 +21,8 @@ const doc = JSON.parse(fs.readFileSync(src, "utf8"));
 
 // "METHOD path" of every operation the simulator serves.
 const operations = [
+  "GET /app",
+  "POST /app-manifests/{code}/conversions",
   "GET /app/installations",
   "POST /app/installations/{installation_id}/access_tokens",
   "GET /orgs/{org}/installation",

@@ -174,6 +174,11 @@ func TestContractREST(t *testing.T) {
 	c.check("GET /repos/{owner}/{repo}/releases/tags/{tag}", "GET", "/repos/actions/runner/releases/tags/v0", "", nil, 404)
 	c.check("GET /rate_limit", "GET", "/rate_limit", octo, nil, 200)
 
+	code := manifestCode(t, srv, "/settings/apps/new", testManifest(srv))
+	c.check("POST /app-manifests/{code}/conversions", "POST", "/app-manifests/"+code+"/conversions", "", nil, 201)
+	c.check("POST /app-manifests/{code}/conversions", "POST", "/app-manifests/"+code+"/conversions", "", nil, 404)
+	c.check("GET /app", "GET", "/app", jwt, nil, 200)
+
 	for _, op := range slices.Sorted(maps.Keys(doc.Operations)) {
 		if !c.covered[op] {
 			t.Errorf("operation %s is in the extract but no contract call covers it", op)

@@ -58,6 +58,10 @@ type Options struct {
 
 	WebhookURL    string
 	WebhookSecret string
+	// AppPermissions and AppEvents are what GET /app reports until a manifest is converted;
+	// nil means DefaultAppPermissions and workflow_job (a doctor test narrows them).
+	AppPermissions map[string]string
+	AppEvents      []string
 	// WebhookWorkers is how many deliveries are in flight at once (default 4).
 	WebhookWorkers int
 	// WebhookClient sends deliveries; nil uses a client with GitHub's 10 s timeout.
@@ -120,6 +124,12 @@ func (o *Options) applyDefaults() {
 	}
 	if o.RunnerReleases == nil {
 		o.RunnerReleases = []Release{DefaultRunnerRelease()}
+	}
+	if o.AppPermissions == nil {
+		o.AppPermissions = DefaultAppPermissions
+	}
+	if o.AppEvents == nil {
+		o.AppEvents = []string{"workflow_job"}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -20,6 +20,8 @@ type route struct {
 func (s *Sim) routes() *http.ServeMux {
 	org, repo := s.scopeOf(LevelOrg), s.scopeOf(LevelRepo)
 	table := []route{
+		{"GET /app", authApp, false, s.getApp},
+		{"POST /app-manifests/{code}/conversions", authAny, false, s.convertManifest},
 		{"GET /app/installations", authApp, false, s.listInstallations},
 		{"POST /app/installations/{id}/access_tokens", authApp, false, s.createToken},
 		{"GET /orgs/{org}/installation", authApp, false, s.findInstallation(TypeOrganization)},
@@ -53,6 +55,9 @@ func (s *Sim) routes() *http.ServeMux {
 	}
 	// Release downloads live on github.com, not the API: no auth, no API limits.
 	mux.HandleFunc("GET /{owner}/{repo}/releases/download/{tag}/{name}", s.download)
+	// So does the App manifest form (manifests.go).
+	mux.HandleFunc("POST /settings/apps/new", s.newManifest)
+	mux.HandleFunc("POST /organizations/{org}/settings/apps/new", s.newManifest)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.stats.add(func(st *Stats) map[string]int { return st.Requests }, githubapp.Endpoint(r.Method, r.URL.Path, ""))
 		writeError(w, http.StatusNotFound, msgNotFound, docAuth)

@@ -36,6 +36,8 @@ type Sim struct {
 
 	baseURL atomic.Value // string
 
+	manifests manifestState // the App manifest flow (manifests.go)
+
 	mu       sync.Mutex
 	nextID   int64 // accounts, repositories, installations, groups
 	minted   int64 // installation tokens issued: alternates their shape
