@@ -57,6 +57,7 @@ type Options struct {
 	Out       string   // output directory (created; must be empty or absent)
 	Functions []string // default: every directory under lambdas/
 	NoCLI     bool     // skip the CLI binaries (tests)
+	Arches    []string // default Arches
 	SBOM      string   // path of cyclonedx-gomod; "" writes no SBOM
 	Log       io.Writer
 }
@@ -83,7 +84,11 @@ func Build(ctx context.Context, o Options) ([]string, error) {
 		}
 	}
 	ldflags := "-s -w -buildid= -X github.com/ghr-dev/ghr/internal/version.Version=" + o.Version
-	for _, arch := range Arches {
+	arches := o.Arches
+	if arches == nil {
+		arches = Arches
+	}
+	for _, arch := range arches {
 		for _, fn := range fns {
 			fmt.Fprintf(o.Log, "release: %s for linux/%s\n", fn, arch)
 			if err := distbuild.BuildWith(ctx, distbuild.Spec{Root: o.Root, GOARCH: arch, Package: "./lambdas/" + fn, LDFlags: ldflags},

@@ -56,26 +56,26 @@ func copyModule(t *testing.T, root string) string {
 	return dst
 }
 
-// TestReleaseIsReproducible builds one function's release assets twice, from two checkouts in
+// TestReleaseIsReproducible builds one function's release asset twice, from two checkouts in
 // different places, and wants identical bytes and SHA256SUMS that verify them.
 func TestReleaseIsReproducible(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds for two architectures twice")
+		t.Skip("builds a function twice")
 	}
 	root := repoRoot(t)
 	build := func(src string) string {
 		out := filepath.Join(t.TempDir(), "out")
-		names, err := Build(context.Background(), Options{Root: src, Version: "1.2.3", Out: out, Functions: []string{"webhook"}, NoCLI: true})
+		names, err := Build(context.Background(), Options{Root: src, Version: "1.2.3", Out: out, Functions: []string{"webhook"}, Arches: []string{"arm64"}, NoCLI: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{"webhook_linux_amd64.zip", "webhook_linux_arm64.zip"}; strings.Join(names, ",") != strings.Join(want, ",") {
+		if want := []string{"webhook_linux_arm64.zip"}; strings.Join(names, ",") != strings.Join(want, ",") {
 			t.Fatalf("assets %v, want %v", names, want)
 		}
 		return out
 	}
 	a, b := build(root), build(copyModule(t, root))
-	for _, name := range []string{SumsFile, "webhook_linux_amd64.zip", "webhook_linux_arm64.zip"} {
+	for _, name := range []string{SumsFile, "webhook_linux_arm64.zip"} {
 		x, err := os.ReadFile(filepath.Join(a, name))
 		if err != nil {
 			t.Fatal(err)
