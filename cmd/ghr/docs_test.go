@@ -43,9 +43,6 @@ func TestGettingStartedCommands(t *testing.T) {
 		t.Fatalf("found only %d ghr commands in getting-started.md", len(cmds))
 	}
 	for _, args := range cmds {
-		if args[0] == "app" && args[1] == "convert" {
-			args = append([]string{"app", "convert", "-h"}, args[2:]...) // CODE comes first; -h alone shows its flags
-		}
 		var out strings.Builder
 		if err := run(context.Background(), append(args, "-h"), &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage") {
 			t.Errorf("ghr %s (from getting-started.md): %v", strings.Join(args, " "), err)
