@@ -11,14 +11,16 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/doctor"
 )
 
 func init() {
@@ -52,19 +54,14 @@ type hookAttributes struct {
 	Active bool   `json:"active"`
 }
 
-// appPermissions are exactly what the chosen runner levels need (docs/getting-started.md):
-// org runners need organization self-hosted runners; repo runners, and jobs of user-owned
-// repositories (no organization to register in), need repository administration; every
-// level reads job status (actions) and metadata.
+// appPermissions are exactly what the chosen runner levels need; doctor.NeededPermissions is
+// the one place that rule lives.
 func appPermissions(levels []string, userRepos bool) map[string]string {
-	p := map[string]string{"actions": "read", "metadata": "read"}
-	if slices.Contains(levels, "org") {
-		p["organization_self_hosted_runners"] = "write"
+	var cfgs []config.RunnerConfig
+	for _, l := range levels {
+		cfgs = append(cfgs, config.RunnerConfig{Level: l})
 	}
-	if slices.Contains(levels, "repo") || userRepos {
-		p["administration"] = "write"
-	}
-	return p
+	return doctor.NeededPermissions(cfgs, userRepos)
 }
 
 func buildManifest(name string, levels []string, userRepos bool, redirect string) appManifest {
@@ -198,7 +195,7 @@ func runAppConvert(ctx context.Context, args []string, stdout, _ io.Writer) erro
 	if *f.region == "" {
 		return usageError{"-region: required (the deployment's region; no default)"}
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(*f.region))
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(*f.region))
 	if err != nil {
 		return fmt.Errorf("aws config: %w", err)
 	}
