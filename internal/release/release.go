@@ -119,8 +119,7 @@ func Build(ctx context.Context, o Options) ([]string, error) {
 // timestamp so it is as reproducible as the binaries.
 func sbom(ctx context.Context, o Options) error {
 	fmt.Fprintf(o.Log, "release: SBOM\n")
-	cmd := exec.CommandContext(ctx, o.SBOM, "mod", "-json", "-licenses=false", "-test=false", "-noserial", "-output", filepath.Join(o.Out, "sbom.cdx.json"), o.Root)
-	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=0")
+	cmd := exec.CommandContext(ctx, o.SBOM, "mod", "-json", "-licenses=false", "-test=false", "-noserial", "-notimestamp", "-output", filepath.Join(o.Out, "sbom.cdx.json"), o.Root)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("sbom: %w\n%s", err, out)
 	}
