@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
 	bt "github.com/ghr-dev/ghr/internal/bootstrap/bootstraptest"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/syncer"
 )
 
@@ -171,7 +171,7 @@ func TestEphemeralRunnerFailureStillPowersOff(t *testing.T) {
 func TestPersistentRegistration(t *testing.T) {
 	t.Parallel()
 	h := newHost(t)
-	reg := bootstrap.Registration{
+	reg := runnertoken.Registration{
 		URL: "https://github.com/octo-org", Token: "AABBCCREGTOKEN", Name: "ghr-" + bt.InstanceID,
 		Labels: []string{"self-hosted", "linux", "gpu large"}, RunnerGroup: "Build Farm",
 	}
@@ -214,7 +214,7 @@ func TestPersistentRegistration(t *testing.T) {
 func TestRegistrationEphemeral(t *testing.T) {
 	t.Parallel()
 	h := newHost(t)
-	doc, err := bootstrap.Registration{URL: "https://ghes.example/octo", Token: "TOKEN123456", Name: "n", Ephemeral: true}.Encode()
+	doc, err := runnertoken.Registration{URL: "https://ghes.example/octo", Token: "TOKEN123456", Name: "n", Ephemeral: true}.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestFailures(t *testing.T) {
 			h.PutParameter(t, tokenPath, "ghr-registration-v1\nurl=u\ntoken=t\nname=n\nreplace=true\n")
 		}, "unknown key replace on line 5", true},
 		{"config.sh fails", func(t *testing.T, h *bt.Host) {
-			doc, _ := bootstrap.Registration{URL: "u", Token: "t", Name: "n"}.Encode()
+			doc, _ := runnertoken.Registration{URL: "u", Token: "t", Name: "n"}.Encode()
 			h.PutParameter(t, tokenPath, doc)
 			h.Fail(t, "config.sh")
 		}, "config.sh failed", true},

@@ -19,11 +19,11 @@ const module = "github.com/ghr-dev/ghr/"
 
 // harnessDirs are the local world's packages: the GitHub simulator, the sandbox and what runs
 // it (Lambda host, AWS proxy, emulator process), build and module tooling, log and cold-start
-// checks, and test utilities. A name matches as any element of the path, so the check holds
-// when they move (e.g. under internal/harness/).
+// checks, the boot scripts' tests and test utilities. A name matches as any element of the
+// path, so the check holds when they move (e.g. under internal/harness/).
 var harnessDirs = []string{
 	"ghsim", "sandbox", "lambdahost", "awsproxy", "motoproc", "distbuild", "tfmodule",
-	"logscan", "coldstart", "testutil", "harness",
+	"logscan", "coldstart", "testutil", "harness", "bootstrap",
 }
 
 // harnessPackage reports whether a package (import path) belongs to the local harness, not
@@ -59,7 +59,8 @@ func TestHarnessPackage(t *testing.T) {
 		module + "cmd/ghr":                          true,
 		module + "internal/scaleup":                 false,
 		module + "internal/ec2fleet":                false,
-		module + "internal/bootstrap":               false,
+		module + "internal/bootstrap":               true,
+		module + "internal/runnertoken":             false,
 		module + "lambdas/scale-up":                 false,
 		"github.com/aws/aws-sdk-go-v2/service/ec2":  false,
 		"github.com/other/module/internal/testutil": false,

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 )
 
 // ConnectJIT starts a runner with an encoded_jit_config, as `run.sh --jitconfig` does: the
@@ -107,12 +107,12 @@ func (s *Sim) register(token, name string, labels []string, ephemeral bool, url,
 }
 
 // ConnectToken starts a runner from the value the scale-up function stored for an instance,
-// read as start-runner.sh reads it (bootstrap.ParseToken): a JIT config, or a registration
+// read as start-runner.sh reads it (runnertoken.ParseToken): a JIT config, or a registration
 // document whose url, name, labels, group and ephemeral flag configure the runner. Like the
 // script, which passes --no-default-labels with --labels, a document with labels gives the
 // runner exactly those; one without keeps config.sh's defaults.
 func (s *Sim) ConnectToken(value string) (*RunnerConn, error) {
-	jit, reg, err := bootstrap.ParseToken(value)
+	jit, reg, err := runnertoken.ParseToken(value)
 	if err != nil {
 		return nil, fmt.Errorf("ghsim: %w", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 )
 
 func TestConnectToken(t *testing.T) {
@@ -17,7 +17,7 @@ func TestConnectToken(t *testing.T) {
 	}
 	orgTok, _ := srv.NewRegistrationToken("octo")
 	repoTok, _ := srv.NewRegistrationToken("octo/app")
-	doc := func(r bootstrap.Registration) string {
+	doc := func(r runnertoken.Registration) string {
 		s, err := r.Encode()
 		if err != nil {
 			t.Fatal(err)
@@ -30,18 +30,18 @@ func TestConnectToken(t *testing.T) {
 		wantErr string
 		check   func(Runner) bool
 	}{
-		{"org runner in a group", doc(bootstrap.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "a", Labels: []string{"gpu"}, RunnerGroup: "big", Ephemeral: true}), "",
+		{"org runner in a group", doc(runnertoken.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "a", Labels: []string{"gpu"}, RunnerGroup: "big", Ephemeral: true}), "",
 			func(r Runner) bool {
 				return r.Level == LevelOrg && r.GroupID != 1 && r.Ephemeral && strings.Join(r.Labels, ",") == "gpu"
 			}},
-		{"labels are exactly the document's", doc(bootstrap.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "e", Labels: []string{"self-hosted", "linux", "persistent", "Linux"}}), "",
+		{"labels are exactly the document's", doc(runnertoken.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "e", Labels: []string{"self-hosted", "linux", "persistent", "Linux"}}), "",
 			func(r Runner) bool { return strings.Join(r.Labels, ",") == "self-hosted,linux,persistent" }},
-		{"repo runner without labels keeps the defaults", doc(bootstrap.Registration{URL: "https://github.com/octo/app", Token: repoTok, Name: "b"}), "",
+		{"repo runner without labels keeps the defaults", doc(runnertoken.Registration{URL: "https://github.com/octo/app", Token: repoTok, Name: "b"}), "",
 			func(r Runner) bool {
 				return r.Level == LevelRepo && r.Owner == "octo/app" && !r.Ephemeral && r.GroupID == 1 && strings.Join(r.Labels, ",") == "self-hosted,Linux,X64"
 			}},
-		{"url of another scope", doc(bootstrap.Registration{URL: "https://github.com/octo/lib", Token: repoTok, Name: "c"}), "does not name", nil},
-		{"unknown group", doc(bootstrap.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "d", RunnerGroup: "nope"}), "not found", nil},
+		{"url of another scope", doc(runnertoken.Registration{URL: "https://github.com/octo/lib", Token: repoTok, Name: "c"}), "does not name", nil},
+		{"unknown group", doc(runnertoken.Registration{URL: "https://github.com/octo", Token: orgTok, Name: "d", RunnerGroup: "nope"}), "not found", nil},
 		{"not a token", "ghr-registration-v9\n", "unknown format", nil},
 	}
 	for _, tt := range tests {
@@ -79,7 +79,7 @@ func TestTokenLabelsAreExact(t *testing.T) {
 	srv := start(t, Options{})
 	seed(t, srv.Sim)
 	tok, _ := srv.NewRegistrationToken("octo")
-	doc, err := bootstrap.Registration{URL: "https://github.com/octo", Token: tok, Name: "p", Labels: []string{"self-hosted", "linux", "persistent"}}.Encode()
+	doc, err := runnertoken.Registration{URL: "https://github.com/octo", Token: tok, Name: "p", Labels: []string{"self-hosted", "linux", "persistent"}}.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}

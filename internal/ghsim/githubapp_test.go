@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 )
 
 // These tests drive the simulator with ghr's own GitHub client (githubapp over go-github
@@ -38,7 +38,7 @@ func TestGitHubAppJITLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bootstrap.ValidateJIT(cfg.GetEncodedJITConfig()); err != nil {
+	if err := runnertoken.ValidateJIT(cfg.GetEncodedJITConfig()); err != nil {
 		t.Fatalf("the bootstrap would reject the JIT config: %v", err)
 	}
 	if r := cfg.GetRunner(); r.GetStatus() != "offline" || r.GetBusy() || len(r.Labels) != 3 {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 )
 
 // jitMinSize is the smallest encoded_jit_config github.com has answered since mid-2025; an
@@ -30,10 +30,10 @@ func TestJITConfigHasGitHubsSizeAndShape(t *testing.T) {
 	if len(enc) < jitMinSize {
 		t.Fatalf("encoded_jit_config is %d characters, want >= %d as on github.com", len(enc), jitMinSize)
 	}
-	if err := bootstrap.ValidateJIT(enc); err != nil {
+	if err := runnertoken.ValidateJIT(enc); err != nil {
 		t.Fatal(err)
 	}
-	if jit, reg, err := bootstrap.ParseToken(enc); err != nil || jit != enc || reg != nil {
+	if jit, reg, err := runnertoken.ParseToken(enc); err != nil || jit != enc || reg != nil {
 		t.Fatalf("ParseToken = %q, %v, %v; want the JIT config back", jit[:min(len(jit), 20)], reg, err)
 	}
 	runnerFile, cred, keyFile, err := DecodeJIT(enc)

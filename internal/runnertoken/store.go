@@ -1,7 +1,7 @@
 // Package runnertoken stores what a runner instance needs to register with GitHub, where the
 // instance's bootstrap reads it: an SSM SecureString at
 // /<prefix>/runners/<config>/tokens/<instance-id>, encrypted with the deployment's KMS key and
-// tagged ghr:instance-id. The value's formats are docs/runner-token.md (internal/bootstrap).
+// tagged ghr:instance-id. The value's formats are docs/runner-token.md (format.go).
 // The instance deletes the parameter after reading it; scale-down deletes the ones whose
 // instance is gone.
 package runnertoken

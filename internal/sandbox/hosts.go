@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
 	"github.com/ghr-dev/ghr/internal/ghsim"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
@@ -164,7 +164,7 @@ func (h *Hosts) boot(ctx context.Context, x *host) {
 		}
 		return
 	}
-	jit, reg, err := bootstrap.ParseToken(value)
+	jit, reg, err := runnertoken.ParseToken(value)
 	if err != nil {
 		log.Warn("simulated host: bad token; powering off", "error", err.Error())
 		h.count(func(s *HostStats) { s.BadTokens++ })

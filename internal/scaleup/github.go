@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
 	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 )
 
 // GitHub registration lifetimes.
@@ -160,7 +160,7 @@ func (g *AppGitHub) Register(ctx context.Context, r Registration) (string, int64
 	if err != nil {
 		return "", 0, fmt.Errorf("generate jit config for %s: %w", r.Name, err)
 	}
-	if err := bootstrap.ValidateJIT(jit.GetEncodedJITConfig()); err != nil {
+	if err := runnertoken.ValidateJIT(jit.GetEncodedJITConfig()); err != nil {
 		return "", 0, fmt.Errorf("generate jit config for %s: %w", r.Name, err)
 	}
 	if jit.GetRunner().GetID() <= 0 {
@@ -177,7 +177,7 @@ func (g *AppGitHub) registrationArgs(ctx context.Context, c *github.Client, r Re
 	if err != nil {
 		return "", err
 	}
-	doc := bootstrap.Registration{URL: g.webURL + "/" + r.Owner.Name, Token: tok, Name: r.Name, Labels: r.Labels, Ephemeral: r.Ephemeral}
+	doc := runnertoken.Registration{URL: g.webURL + "/" + r.Owner.Name, Token: tok, Name: r.Name, Labels: r.Labels, Ephemeral: r.Ephemeral}
 	if r.Owner.Level == queue.LevelOrg && groupID != defaultRunnerGroupID {
 		doc.RunnerGroup = r.RunnerGroup
 	}

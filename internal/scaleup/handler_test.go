@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
@@ -343,8 +342,8 @@ func TestPersistentRunners(t *testing.T) {
 	params := w.ssm.snapshot()
 	for _, i := range live {
 		v := params[runnertoken.Path("ghr", "persistent", i.ID)].value
-		_, reg, err := bootstrap.ParseToken(v)
-		want := bootstrap.Registration{URL: "https://github.com/octo", Token: "AREG1", Name: "ghr-" + i.ID, Labels: []string{"self-hosted", "big"}, RunnerGroup: "ci"}
+		_, reg, err := runnertoken.ParseToken(v)
+		want := runnertoken.Registration{URL: "https://github.com/octo", Token: "AREG1", Name: "ghr-" + i.ID, Labels: []string{"self-hosted", "big"}, RunnerGroup: "ci"}
 		if err != nil || !reflect.DeepEqual(*reg, want) {
 			t.Fatalf("registration document %q (%v), want %+v", v, err, want)
 		}

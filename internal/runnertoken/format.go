@@ -1,8 +1,9 @@
-// Package bootstrap is the Go side of the contract between ghr's Lambdas and the instance
-// bootstrap scripts in terraform/modules/runners/templates: the runner-token formats the
-// scale-up Lambda writes to SSM and start-runner.sh reads (docs/runner-token.md). Its tests
-// run the real scripts against a fake instance (package bootstraptest).
-package bootstrap
+package runnertoken
+
+// The token formats, docs/runner-token.md: what scale-up writes to the parameter and
+// start-runner.sh (terraform/modules/runners/templates) reads. ParseToken is the script's
+// reading in Go: it pins the format in round-trip tests, and the sandbox's simulated hosts and
+// the GitHub simulator read a token with it exactly as a real host does.
 
 import (
 	"errors"
@@ -70,7 +71,7 @@ func (r Registration) Encode() (string, error) {
 }
 
 // ParseToken reads a token parameter the way start-runner.sh does: a JIT config (jit is set)
-// or a registration document (reg is set). Simulated runner hosts use it.
+// or a registration document (reg is set).
 func ParseToken(value string) (jit string, reg *Registration, err error) {
 	if jitPattern.MatchString(value) {
 		return value, nil, nil
