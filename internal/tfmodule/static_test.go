@@ -255,6 +255,7 @@ func badInputs() map[string]any {
 		"kms_key_arn":                     "alias/mine",
 		"kms_deletion_window_days":        3,
 		"lambda_zip_paths":                map[string]string{"bogus": "x.zip"},
+		"lambda_s3":                       map[string]any{"bucket": "Bad_Bucket", "keys": map[string]string{"bogus": "x.zip"}},
 		"lambda_architecture":             "amd64",
 		"function_settings":               map[string]any{"bogus": map[string]any{}, "webhook": map[string]any{"memory_size": 64}},
 		"log_level":                       "verbose",
