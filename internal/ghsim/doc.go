@@ -31,9 +31,13 @@
 //     job. Offline runners disappear after a day (ephemeral) or 14 days, as on GitHub.
 //   - A runner that vanishes mid-job (Interrupt, Disconnect) goes offline; after
 //     Options.LostRunnerTimeout (GitHub: about ten minutes; default 0) its job completes with
-//     conclusion failure, as GitHub does. With Options.RetryLostJobs the job is then re-run
-//     the way a user's "Re-run failed jobs" does it: a new job id, same run id, run_attempt+1,
-//     a new `queued` event. The offline registration stays until deleted.
+//     conclusion failure, as GitHub does, and nothing re-runs it. POST
+//     /repos/{o}/{r}/actions/jobs/{id}/rerun (or RerunJob) re-runs it under GitHub's rules —
+//     only a completed job, of a run with no job still queued or running, within 30 days of
+//     the run, up to 50 attempts, once per attempt — as a new job id, same run id,
+//     run_attempt+1, with a new `queued` event. Options.RetryLostJobs re-runs a lost job at
+//     once, which GitHub never does: only for harness tests that predate the re-run API.
+//     The offline registration stays until deleted.
 //   - Token scope: an installation token on another org's runners answers 403 "Resource not
 //     accessible by integration"; on a repository outside the installation, 404. An App JWT
 //     on installation endpoints answers 403, an installation token on App endpoints 401.

@@ -136,7 +136,7 @@ func (s *Sim) installationJSON(in *installation) map[string]any {
 
 // appPermissions are what ghr's App asks for.
 var appPermissions = map[string]string{
-	"actions": "read", "administration": "write", "metadata": "read", "organization_self_hosted_runners": "write",
+	"actions": "write", "administration": "write", "metadata": "read", "organization_self_hosted_runners": "write",
 }
 
 // hexOf derives a stable fake hash (head_sha, client ids) from a seed.

@@ -43,6 +43,7 @@ func (s *Sim) routes() *http.ServeMux {
 		{"POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig", authInstallation, false, s.generateJIT(repo)},
 		{"POST /repos/{owner}/{repo}/actions/runners/registration-token", authInstallation, false, s.registrationToken(repo)},
 		{"GET /repos/{owner}/{repo}/actions/jobs/{id}", authInstallation, false, s.getJob},
+		{"POST /repos/{owner}/{repo}/actions/jobs/{id}/rerun", authInstallation, false, s.rerunJob},
 
 		{"GET /repos/{owner}/{repo}/releases/latest", authAny, false, s.latestRelease},
 		{"GET /repos/{owner}/{repo}/releases/tags/{tag}", authAny, false, s.releaseByTag},

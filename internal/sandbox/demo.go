@@ -146,6 +146,12 @@ func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Re
 	return r, nil
 }
 
+// succeeded reports whether a job's final attempt ran to success. A job that failed — its
+// runner lost mid-job and never re-run — was not served, whatever else it did.
+func succeeded(j ghsim.Job) bool {
+	return j.Status == ghsim.StatusCompleted && j.Conclusion == ghsim.ConclusionSuccess && !j.StartedAt.IsZero()
+}
+
 // final follows re-runs to the attempt that settled the job.
 func (s *Sandbox) final(id int64) ghsim.Job {
 	j, _ := s.Sim.Job(id)
@@ -251,7 +257,7 @@ func (s *Sandbox) report(ids []int64, left Leftovers, start time.Time, ghBefore,
 		if j.ID != id {
 			r.Retried++
 		}
-		if j.Status != ghsim.StatusCompleted || j.StartedAt.IsZero() {
+		if !succeeded(j) {
 			r.NeverRan = append(r.NeverRan, id)
 			continue
 		}
