@@ -12,10 +12,9 @@ const MaxJobsPerTag = 256 / 20
 // The ghr:job-id tag. CreateFleet puts the same tags on every instance it starts, so one fleet
 // launched for several jobs cannot give each instance its own job id without a CreateTags call
 // per instance. Instead every instance of the fleet carries the fleet's job ids, ascending and
-// comma-separated (at most MaxJobsPerTag of them), and the launcher keeps this invariant: when
-// c instances carrying a value are alive, the first c jobs of the value have a runner (runners
-// of one fleet are interchangeable: same config, owner and labels). A fleet launched for one
-// job carries just that id, as the design sketch describes.
+// comma-separated (at most MaxJobsPerTag of them); a fleet launched for one job carries just
+// that id. What a value means for which jobs have a runner is scale-up's rule, written once in
+// its package comment ("One runner per job").
 
 // FormatJobIDs renders ascending job ids as a ghr:job-id tag value.
 func FormatJobIDs(ids []int64) string {

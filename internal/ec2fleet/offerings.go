@@ -5,11 +5,6 @@ import (
 	"time"
 )
 
-// DefaultOfferingTTL is how long a pool that answered "no capacity" is skipped: spot
-// capacity returns within minutes, and a short memory keeps us from retrying a dry pool on
-// every batch while not shunning it for long.
-const DefaultOfferingTTL = 3 * time.Minute
-
 // Offering is one capacity pool. A subnet stands for its availability zone (a subnet lives in
 // exactly one zone), which saves a DescribeSubnets call to learn the zone.
 type Offering struct {
