@@ -40,6 +40,10 @@ type RunnerService struct {
 	stop     chan struct{}
 	once     sync.Once
 	mux      *http.ServeMux
+
+	// OnConnect, when set before serving, is told of every session opened (r is the
+	// runner's request, for the caller's own context values).
+	OnConnect func(r *http.Request, agentName string)
 }
 
 type session struct {
@@ -134,6 +138,9 @@ func (rs *RunnerService) open(w http.ResponseWriter, r *http.Request) {
 	rs.mu.Lock()
 	rs.sessions[id] = &session{conn: conn, ephemeral: ephemeral, seen: time.Now()}
 	rs.mu.Unlock()
+	if rs.OnConnect != nil {
+		rs.OnConnect(r, conn.Name())
+	}
 	writeJSON(w, http.StatusCreated, simrunner.SessionInfo{SessionID: id, AgentID: conn.ID(), AgentName: conn.Name(), Ephemeral: ephemeral})
 }
 

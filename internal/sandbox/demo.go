@@ -111,7 +111,9 @@ type Report struct {
 	RateLimited       int            `json:"github_rate_limited"`
 	Leftovers         Leftovers      `json:"leftovers"`
 	Instances         int            `json:"instances_launched"`
-	WallSeconds       float64        `json:"wall_s"`
+	// Boots are the real boots of the hosts that ran the scenario's jobs (Options.RealBoots).
+	Boots       []JobBoot `json:"boots,omitempty"`
+	WallSeconds float64   `json:"wall_s"`
 }
 
 // OK is the demo's verdict: every job ran and nothing leaked.
@@ -143,6 +145,7 @@ func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Re
 	left := s.awaitQuiescence(ctx, progress)
 	r := s.report(ids, left, start, ghBefore, awsBefore)
 	r.Instances = s.Hosts.Stats().Booted - booted
+	r.Boots = s.jobBoots(ids)
 	return r, nil
 }
 
@@ -322,6 +325,9 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "Leftovers: %d instances, %d runner registrations, %d SSM tokens\n", r.Leftovers.Instances, r.Leftovers.Runners, r.Leftovers.Tokens)
 	if len(r.NeverRan) > 0 {
 		fmt.Fprintf(&b, "\nJobs that never ran: %v\n", r.NeverRan)
+	}
+	if len(r.Boots) > 0 {
+		b.WriteString(bootTable(r.Boots))
 	}
 	return b.String()
 }

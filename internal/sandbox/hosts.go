@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
+	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +54,13 @@ type Hosts struct {
 	Prefix    string // deployment prefix: ghr:environment and the SSM root
 	BootDelay time.Duration
 	Log       *slog.Logger
+	// Boot, when set, boots RealShare of the instances for real (BootEnv); the others,
+	// chosen by Rand, are Go fakes.
+	Boot      *BootEnv
+	RealShare float64
+	Rand      *rand.Rand
+
+	boots []BootStat
 
 	mu     sync.Mutex
 	hosts  map[string]*host
@@ -62,6 +72,8 @@ type Hosts struct {
 // HostStats counts what the hosts did.
 type HostStats struct {
 	Booted, Connected, JobsRun, TokenTimeouts, BadTokens, Interrupted, Removed int
+	// RealBoots counts instances that ran the real user data (BootEnv).
+	RealBoots int
 	// BusyKilled counts instances terminated by someone else while their runner ran a job:
 	// the autoscaler must never do that (injected interruptions are not counted).
 	BusyKilled int
@@ -74,6 +86,13 @@ type host struct {
 	conn        *ghsim.RunnerConn
 	launched    time.Time
 	interrupted bool // by Interrupt: an injected spot interruption
+
+	// Real boots only.
+	real       bool
+	ns         func() // kills every process of the host
+	connected  func() // its runner opened a session
+	runner     string // the runner's name once connected
+	poweredOff bool
 }
 
 // Run watches for instances until ctx ends.
@@ -136,6 +155,12 @@ func (h *Hosts) scan(ctx context.Context) {
 		x := &host{id: id, config: tagValue(in.Tags, tags.RunnerConfig), cancel: cancel, launched: aws.ToTime(in.LaunchTime)}
 		h.hosts[id] = x
 		h.stats.Booted++
+		if h.Boot != nil && (h.RealShare >= 1 || h.Rand.Float64() < h.RealShare) {
+			x.real = true
+			h.stats.RealBoots++
+			go h.bootReal(hctx, x, in)
+			continue
+		}
 		go h.boot(hctx, x)
 	}
 	for id, x := range h.hosts {
@@ -144,6 +169,10 @@ func (h *Hosts) scan(ctx context.Context) {
 			x.cancel()
 			x.cancel = nil
 			h.stats.Removed++
+			if x.real && x.runner != "" && !x.interrupted && !x.poweredOff && h.runnerBusy(x.runner) {
+				h.stats.BusyKilled++
+				h.Log.Error("host: instance terminated under a busy runner", "instance_id", x.id, "runner", x.runner)
+			}
 		}
 	}
 }
@@ -230,14 +259,19 @@ func (h *Hosts) Interrupt(id string) bool {
 	h.mu.Lock()
 	x, ok := h.hosts[id]
 	var conn *ghsim.RunnerConn
+	var kill func()
 	if ok {
-		x.interrupted, conn = true, x.conn
+		x.interrupted, conn, kill = true, x.conn, x.ns
 	}
 	h.mu.Unlock()
-	if conn == nil {
+	switch {
+	case conn != nil:
+		conn.Interrupt()
+	case kill != nil && x.runner != "":
+		kill() // the runner process dies without a word, as on a reclaimed spot instance
+	default:
 		return false
 	}
-	conn.Interrupt()
 	h.count(func(s *HostStats) { s.Interrupted++ })
 	h.powerOff(x)
 	return true
@@ -249,7 +283,7 @@ func (h *Hosts) Busy() []string {
 	defer h.mu.Unlock()
 	var ids []string
 	for id, x := range h.hosts {
-		if x.conn != nil && x.cancel != nil {
+		if (x.conn != nil || x.runner != "") && x.cancel != nil {
 			ids = append(ids, id)
 		}
 	}
@@ -334,4 +368,54 @@ func tagValue(ts []ec2types.Tag, key string) string {
 		}
 	}
 	return ""
+}
+
+// bootReal runs x's real boot (BootEnv) until the instance is gone.
+func (h *Hosts) bootReal(ctx context.Context, x *host, in ec2types.Instance) {
+	err := h.Boot.realBoot(ctx, x, in, &h.mu, func(st BootStat) {
+		h.mu.Lock()
+		h.boots = append(h.boots, st)
+		x.poweredOff = st.PoweredOff
+		h.mu.Unlock()
+		if st.PoweredOff {
+			h.powerOff(x)
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		h.Log.Warn("host: real boot could not start; powering off", "instance_id", x.id, "error", err.Error())
+		h.powerOff(x)
+	}
+}
+
+// runnerConnected is the runner service's OnConnect: a real host's runner opened a session.
+func (h *Hosts) runnerConnected(r *http.Request, name string) {
+	x, ok := r.Context().Value(hostKey{}).(*host)
+	if !ok {
+		return
+	}
+	h.mu.Lock()
+	x.runner = name
+	h.online[name] = time.Now()
+	h.stats.Connected++
+	if x.connected != nil {
+		x.connected()
+	}
+	h.mu.Unlock()
+}
+
+// runnerBusy reports whether the simulator has runner name running a job. Caller holds mu.
+func (h *Hosts) runnerBusy(name string) bool {
+	for _, r := range h.Sim.Runners() {
+		if r.Name == name {
+			return r.Busy
+		}
+	}
+	return false
+}
+
+// BootStats returns every finished real boot.
+func (h *Hosts) BootStats() []BootStat {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.boots)
 }

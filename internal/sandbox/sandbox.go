@@ -52,6 +52,9 @@ type Options struct {
 	Vars map[string]any
 	// Progress, when set, hears one line per phase of Up (emulator, apply, functions).
 	Progress func(line string)
+	// RealBoots is the share of instances (0..1, chosen with Seed) that run the real user data
+	// and start-runner.sh with the simulated runner (BootEnv); the rest are Go fakes.
+	RealBoots float64
 }
 
 // Sandbox is a running deployment.
@@ -74,6 +77,8 @@ type Sandbox struct {
 	Resources     int              // resources in the applied Terraform state
 
 	moto         *motoproc.Proc
+	runners      *ghsim.RunnerService
+	bootDir      string
 	lastProgress string
 	proxy        *http.Server
 	cancel       context.CancelFunc
@@ -116,7 +121,13 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	if err := s.startProxy(); err != nil {
 		return nil, err
 	}
-	if err := s.startSim(ctx); err != nil {
+	var release *ghsim.Release
+	if o.RealBoots > 0 {
+		if release, err = simRunnerRelease(ctx, o.Root, o.WorkDir); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.startSim(ctx, release); err != nil {
 		return nil, err
 	}
 	o.Log.Info("applying Terraform", "example", o.Example)
@@ -155,6 +166,11 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	s.phase("functions: %d started, webhook at %s", len(s.Deployment.Functions), s.WebhookURL)
 	s.Sim.SetWebhook(s.WebhookURL, s.WebhookSecret)
 	s.Hosts = &Hosts{EC2: ec2.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg), Sim: s.Sim.Sim, Prefix: o.Prefix, BootDelay: o.BootDelay, Log: o.Log}
+	if o.RealBoots > 0 {
+		if err := s.startBoots(ctx, awsCfg); err != nil {
+			return nil, err
+		}
+	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.Hosts.Run(runCtx) }()
 	return s, nil
@@ -215,11 +231,14 @@ var (
 	simRepos = []string{"octo-org/app", "octo-org/api", "octocat/dotfiles"}
 )
 
-func (s *Sandbox) startSim(ctx context.Context) error {
+func (s *Sandbox) startSim(ctx context.Context, release *ghsim.Release) error {
 	secret := make([]byte, 20)
 	_, _ = rand.Read(secret)
 	s.WebhookSecret = hex.EncodeToString(secret)
 	opts := ghsim.Options{WebhookSecret: s.WebhookSecret, Seed: s.Opts.Seed, RetryLostJobs: true}
+	if release != nil {
+		opts.RunnerReleases = []ghsim.Release{*release}
+	}
 	if s.Opts.Sim != nil {
 		s.Opts.Sim(&opts)
 	}
@@ -285,6 +304,12 @@ func (s *Sandbox) Close() {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.runners != nil {
+		s.runners.Close()
+	}
+	if s.bootDir != "" {
+		_ = os.RemoveAll(s.bootDir)
+	}
 	if s.Wiring != nil {
 		s.Wiring.Stop()
 	}
