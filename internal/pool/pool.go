@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/drain"
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/scaledown"
@@ -47,6 +49,7 @@ type Pool struct {
 	Log              *slog.Logger
 	Now              func() time.Time  // nil means time.Now
 	Metrics          *metrics.Recorder // nil records nothing
+	Drain            *drain.Switch     // operators' drain switch: drained pools are not topped up
 }
 
 // Run tops up every pool once. Lists are shared: one instance list per pass and one runner
@@ -58,6 +61,11 @@ func (p *Pool) Run(ctx context.Context) ([]Count, error) {
 			pools = append(pools, c)
 		}
 	}
+	drained, err := p.Drain.Get(ctx)
+	if err != nil {
+		p.Log.Warn("drain switch unreadable; last value kept", logging.KeyError, err.Error())
+	}
+	pools = slices.DeleteFunc(pools, func(c *config.RunnerConfig) bool { return drained.Drained(c.Key) })
 	if len(pools) == 0 {
 		return nil, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/drain"
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
@@ -35,6 +36,7 @@ type Handler struct {
 	MaxReceives int
 	Logger      *slog.Logger
 	Metrics     *metrics.Recorder // nil records nothing
+	Drain       *drain.Switch     // operators' drain switch; nil drains nothing
 }
 
 // Handle processes one SQS batch and reports the messages to retry. It never fails the whole
@@ -43,6 +45,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	verdicts := make(map[string]Verdict, len(ev.Records))
 	msgs := h.decode(ev.Records, verdicts)
 	keep := Triage(msgs, h.Configs, verdicts)
+	drained := h.drained(ctx)
+	keep = DeferDrained(keep, drained, verdicts)
 
 	runners, listErrs := h.runners(ctx, keep)
 	var listed []Message
@@ -63,7 +67,33 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	groups := Allocate(keep, h.Configs, live, verdicts)
 	h.launch(ctx, groups, verdicts)
 	h.requeue(ctx, msgs, verdicts)
-	return h.respond(ctx, msgs, ev.Records, verdicts), nil
+	return h.respond(msgs, ev.Records, verdicts, drained), nil
+}
+
+// drained reads the operators' drain switch; unreadable, it drains what it drained before.
+func (h *Handler) drained(ctx context.Context) drain.Set {
+	set, err := h.Drain.Get(ctx)
+	if err != nil {
+		h.Logger.Warn("drain switch unreadable; last value kept", logging.KeyError, err.Error())
+	}
+	return set
+}
+
+// DeferDrained defers the jobs of drained configs (they return to the queue and expire as
+// deferred jobs do) and returns the others.
+func DeferDrained(msgs []Message, drained drain.Set, verdicts map[string]Verdict) []Message {
+	if drained.Empty() {
+		return msgs
+	}
+	var keep []Message
+	for _, m := range msgs {
+		if drained.Drained(m.Job.RunnerConfig) {
+			verdicts[m.ID] = Deferred
+			continue
+		}
+		keep = append(keep, m)
+	}
+	return keep
 }
 
 func (h *Handler) decode(records []events.SQSMessage, verdicts map[string]Verdict) []Message {
@@ -215,7 +245,7 @@ func ClientToken(g Group) string {
 	return hex.EncodeToString(h.Sum(nil))[:clientTokenLen]
 }
 
-func (h *Handler) respond(ctx context.Context, msgs []Message, records []events.SQSMessage, verdicts map[string]Verdict) events.SQSEventResponse {
+func (h *Handler) respond(msgs []Message, records []events.SQSMessage, verdicts map[string]Verdict, drained drain.Set) events.SQSEventResponse {
 	var resp events.SQSEventResponse
 	jobs := make(map[string]Message, len(msgs))
 	for _, m := range msgs {
@@ -224,7 +254,7 @@ func (h *Handler) respond(ctx context.Context, msgs []Message, records []events.
 	for _, r := range records {
 		v := verdicts[r.MessageId]
 		m, ok := jobs[r.MessageId]
-		h.record(m.Job, v)
+		h.record(m.Job, v, drained)
 		if ok {
 			h.Logger.Info("job", logging.KeyJobID, m.Job.JobID, logging.KeyDeliveryID, m.Job.DeliveryID,
 				logging.KeyRunnerConfig, m.Job.RunnerConfig, logging.KeyOwner, m.Job.Owner, logging.KeyDecision, v.String())
@@ -242,7 +272,7 @@ func (h *Handler) respond(ctx context.Context, msgs []Message, records []events.
 }
 
 // record counts a message's fate. Failures are counted where their error is known (launch).
-func (h *Handler) record(job queue.Job, v Verdict) {
+func (h *Handler) record(job queue.Job, v Verdict, drained drain.Set) {
 	cfg := job.RunnerConfig
 	switch v {
 	case Launched:
@@ -251,7 +281,11 @@ func (h *Handler) record(job queue.Job, v Verdict) {
 			h.Metrics.Duration(metrics.LaunchLatency, h.Launcher.now().Sub(job.QueuedAt), cfg)
 		}
 	case OverCap, Deferred, Requeued, Launch:
-		h.Metrics.Add(metrics.JobsDeferred, 1, cfg, v.String())
+		reason := v.String()
+		if drained.Drained(cfg) {
+			reason = "drained"
+		}
+		h.Metrics.Add(metrics.JobsDeferred, 1, cfg, reason)
 	case Expired:
 		h.Metrics.Add(metrics.JobsExpired, 1, cfg)
 	case Invalid, UnknownConfig, Duplicate, Served, NotQueued:

@@ -14,6 +14,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/drain"
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/githubapp"
@@ -505,5 +506,27 @@ func TestTooLittleTimeLaunchesNothing(t *testing.T) {
 	resp, err := w.h.Handle(ctx, ev)
 	if err != nil || len(resp.BatchItemFailures) != 1 || w.ec2.Calls()["CreateFleet"] != 0 {
 		t.Fatalf("resp %+v err %v CreateFleet %d: want the job back and no launch", resp, err, w.ec2.Calls()["CreateFleet"])
+	}
+}
+
+type drainParam string
+
+func (d drainParam) Parameter(context.Context, string) (string, error) { return string(d), nil }
+
+// A drained config launches nothing: its jobs go back (deferred), other configs launch.
+func TestDrainedConfigDefersItsJobs(t *testing.T) {
+	w := newWorld(t, 0, config.CheckQueuedAuto)
+	w.h.Drain = &drain.Switch{Params: drainParam("linux"), Name: drain.Path("ghr")}
+	ev := sqsEvent(t, job(1, "linux", "octo"), job(2, "persistent", "octo"))
+	if retried := w.handle(ev); !sameSet(retried, msgIDs(ev, 0)) {
+		t.Fatalf("retried %v, want the drained config's job only", retried)
+	}
+	for _, i := range w.live() {
+		if i.Tags[tags.RunnerConfig] == "linux" {
+			t.Fatalf("launched %s for a drained config", i.ID)
+		}
+	}
+	if n := w.metric("JobsDeferred", map[string]string{"config": "linux", "reason": "drained"}); n != 1 {
+		t.Errorf("JobsDeferred{linux, drained} = %v, want 1", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/drain"
 	"github.com/ghr-dev/ghr/internal/lambdaboot"
 	"github.com/ghr-dev/ghr/internal/pool"
 	"github.com/ghr-dev/ghr/internal/scaledown"
@@ -28,6 +29,7 @@ func main() {
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
 		Metrics:          b.Metrics,
+		Drain:            &drain.Switch{Params: b.Params, Name: drain.Path(cfg.Prefix)},
 	}
 	lambda.Start(lambdaboot.Scheduled(b, p.Handle))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/drain"
 	"github.com/ghr-dev/ghr/internal/lambdaboot"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaleup"
@@ -22,6 +23,7 @@ func main() {
 	h := &scaleup.Handler{
 		Launcher: launcher, Configs: config.ByKey(b.RunnerConfigs(cfg.RunnerConfigs)), CheckJobQueued: cfg.CheckJobQueued,
 		Requeue: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, MaxReceives: cfg.MaxReceiveCount, Logger: b.Log, Metrics: b.Metrics,
+		Drain: &drain.Switch{Params: b.Params, Name: drain.Path(cfg.Prefix)},
 	}
 	lambda.Start(lambdaboot.Handle(b, h.Handle))
 }

@@ -9,9 +9,10 @@ locals {
 
   read_app_statements = [
     {
-      sid        = "ReadAppCredentials"
-      actions    = ["ssm:GetParameter"]
-      resources  = concat([var.app_parameter_arns["id"], var.app_parameter_arns["key"]], local.configs_read_arns)
+      sid     = "ReadAppCredentials"
+      actions = ["ssm:GetParameter"]
+      # ${prefix}/drain: the operators' drain switch (internal/drain), read by scale-up and the pool.
+      resources  = concat([var.app_parameter_arns["id"], var.app_parameter_arns["key"], local.drain_parameter_arn], local.configs_read_arns)
       conditions = []
     },
     {

@@ -23,9 +23,10 @@ locals {
   any_ephemeral = anytrue([for c in values(var.runner_configs) : c.ephemeral])
   any_pool      = anytrue([for c in values(var.runner_configs) : c.pool_size > 0])
 
-  token_path_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${var.prefix}/runners/*/tokens/*"
-  instance_arn   = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/*"
-  volume_arn     = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:volume/*"
+  drain_parameter_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${var.prefix}/drain"
+  token_path_arn      = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${var.prefix}/runners/*/tokens/*"
+  instance_arn        = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/*"
+  volume_arn          = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:volume/*"
 
   # The runner-configs document. Optional fields are left out rather than sent as null, so the
   # JSON reads exactly like the schema's examples; unknown fields would be rejected by the
