@@ -1,0 +1,163 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/ghr-dev/ghr/internal/tags"
+	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+)
+
+const prefix = "ghr-t"
+
+// world is a deployment's queues and instances in the emulator, made the way the module and
+// scale-up make them.
+type world struct {
+	t   *testing.T
+	d   *Deployment
+	ec2 *ec2.Client
+	sqs *sqs.Client
+}
+
+func newWorld(t *testing.T) *world {
+	moto := motoserver.Start(t)
+	cfg := moto.AWSConfig()
+	w := &world{t: t, ec2: ec2.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
+	w.d = &Deployment{Prefix: prefix, EC2: w.ec2, SQS: w.sqs, SSM: ssm.NewFromConfig(cfg)}
+	return w
+}
+
+func (w *world) queue(name string, messages int) {
+	ctx := context.Background()
+	q, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for range messages {
+		if _, err := w.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(`{"v":1}`)}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// instance launches one instance from launch template lt, tagged kv.
+func (w *world) instance(lt string, kv map[string]string) string {
+	ctx := context.Background()
+	var ts []ec2types.Tag
+	for k, v := range kv {
+		ts = append(ts, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	out, err := w.ec2.RunInstances(ctx, &ec2.RunInstancesInput{
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		LaunchTemplate:    &ec2types.LaunchTemplateSpecification{LaunchTemplateName: aws.String(lt)},
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: ts}},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return aws.ToString(out.Instances[0].InstanceId)
+}
+
+func (w *world) template(name string) {
+	imgs, err := w.ec2.DescribeImages(context.Background(), &ec2.DescribeImagesInput{})
+	if err != nil || len(imgs.Images) == 0 {
+		w.t.Fatalf("no image in the emulator: %v", err)
+	}
+	_, err = w.ec2.CreateLaunchTemplate(context.Background(), &ec2.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String(name),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: imgs.Images[0].ImageId, InstanceType: ec2types.InstanceTypeM5Large},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func TestOperatorCommands(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.queue(prefix+"-build-small", 2)
+	w.queue(prefix+"-build-small-dlq", 1)
+	w.queue(prefix+"-lifecycle", 0)
+	w.queue(prefix+"-lifecycle-dlq", 0)
+	w.queue("other-build-small", 5) // another deployment's
+	w.template(prefix + "-small")
+	w.template("other-small")
+	mine := w.instance(prefix+"-small", map[string]string{tags.Environment: prefix, tags.RunnerConfig: "small", tags.Owner: "octo", tags.JobID: "7", tags.Registered: "2026-12-01T00:00:00Z"})
+	w.instance(prefix+"-small", map[string]string{tags.Environment: prefix, tags.RunnerConfig: "small", tags.Owner: "octo"})
+	foreign := w.instance("other-small", map[string]string{tags.Environment: "other", tags.RunnerConfig: "small"})
+	// Tagged as ours but launched from another template: a tag alone proves nothing.
+	forged := w.instance("other-small", map[string]string{tags.Environment: prefix, tags.RunnerConfig: "small"})
+
+	t.Run("status", func(t *testing.T) {
+		st, err := w.d.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Queues) != 4 || st.Waiting != 2 || st.DeadLetters != 1 || st.Drain != "" {
+			t.Fatalf("status = %+v", st)
+		}
+		if len(st.Runners) != 1 || st.Runners[0].Config != "small" || st.Runners[0].Registered != 1 || st.Runners[0].Pending+st.Runners[0].Running != 3 {
+			t.Fatalf("runners = %+v", st.Runners)
+		}
+	})
+	t.Run("runners", func(t *testing.T) {
+		rs, err := w.d.Runners(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 3 {
+			t.Fatalf("%d runners, want this deployment's 3: %+v", len(rs), rs)
+		}
+		for _, r := range rs {
+			if r.InstanceID == mine && (!r.Registered || r.Jobs != "7" || r.Owner != "octo") {
+				t.Errorf("runner %+v", r)
+			}
+		}
+	})
+	t.Run("drain and undrain", func(t *testing.T) {
+		if s, err := w.d.Drain(ctx, "small", "large"); err != nil || s.String() != "large,small" {
+			t.Fatalf("drain: %v, %v", s, err)
+		}
+		if s, err := w.d.Undrain(ctx, "large"); err != nil || s.String() != "small" {
+			t.Fatalf("undrain: %v, %v", s, err)
+		}
+		st, _ := w.d.Status(ctx)
+		if st.Drain != "small" || !st.Runners[0].Drained {
+			t.Fatalf("status after drain: %+v", st)
+		}
+		if s, err := w.d.Undrain(ctx, "*"); err != nil || !s.Empty() {
+			t.Fatalf("undrain all: %v, %v", s, err)
+		}
+		if s, err := w.d.Drained(ctx); err != nil || !s.Empty() {
+			t.Fatalf("after undrain all: %v, %v", s, err)
+		}
+	})
+	t.Run("protect", func(t *testing.T) {
+		if err := w.d.Protect(ctx, mine, true); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := w.d.Status(ctx)
+		if st.Runners[0].Protected != 1 {
+			t.Fatalf("protected = %d after protect", st.Runners[0].Protected)
+		}
+		if err := w.d.Protect(ctx, mine, false); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ = w.d.Status(ctx); st.Runners[0].Protected != 0 {
+			t.Fatalf("protected = %d after unprotect", st.Runners[0].Protected)
+		}
+		if err := w.d.Protect(ctx, foreign, true); !errors.Is(err, ErrNotOurs) {
+			t.Errorf("protect another deployment's instance: %v, want ErrNotOurs", err)
+		}
+		if err := w.d.Protect(ctx, forged, true); !errors.Is(err, ErrNotOurs) {
+			t.Errorf("protect an instance tagged ours but launched from another template: %v, want ErrNotOurs", err)
+		}
+	})
+}
