@@ -24,9 +24,9 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/ghr-dev/ghr/internal/bootstrap"
 	"github.com/ghr-dev/ghr/internal/bootstrap/bootstraptest"
 	"github.com/ghr-dev/ghr/internal/ghsim"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/syncer"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
@@ -191,7 +191,7 @@ func (w *realWorld) putToken(t *testing.T, id string, labels ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := bootstrap.Registration{URL: "https://github.com/octo-org", Token: reg, Name: "ghr-rh-" + id, Labels: labels, Ephemeral: true}.Encode()
+	doc, err := runnertoken.Registration{URL: "https://github.com/octo-org", Token: reg, Name: "ghr-rh-" + id, Labels: labels, Ephemeral: true}.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
