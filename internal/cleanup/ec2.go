@@ -48,6 +48,7 @@ func (e EC2) Describe(ctx context.Context, ids []string) ([]scaledown.Instance, 
 			{Name: aws.String("instance-id"), Values: chunk},
 			{Name: aws.String("instance-state-name"), Values: ec2fleet.LiveStates},
 			{Name: aws.String("tag:" + tags.Environment), Values: []string{e.Prefix}},
+			ec2fleet.OwnLaunchFilter,
 		}}
 		for {
 			page, err := e.API.DescribeInstances(ctx, in)

@@ -31,6 +31,7 @@ func run(t *testing.T, api *ec2.Client, env, cfg string) string {
 			{Key: aws.String(tags.RunnerConfig), Value: aws.String(cfg)},
 			{Key: aws.String(tags.Type), Value: aws.String(tags.TypeOrg)},
 			{Key: aws.String(tags.Owner), Value: aws.String("octo")},
+			{Key: aws.String(tags.CreatedBy), Value: aws.String(tags.CreatedByScaleUp)},
 		}}},
 	})
 	if err != nil {

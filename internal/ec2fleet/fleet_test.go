@@ -19,7 +19,7 @@ func spec(count int) ec2fleet.Spec {
 		LaunchTemplate: "runner", InstanceTypes: []string{"m7g.large", "c7g.large"}, SubnetIDs: []string{"subnet-a", "subnet-b"},
 		CapacityType: config.CapacitySpot, AllocationStrategy: "price-capacity-optimized",
 		FailoverErrors: config.DefaultFailoverErrors, Count: count,
-		Tags: map[string]string{tags.Environment: "ghr", tags.JobID: "1,2,3"}, ClientToken: "tok",
+		Tags: map[string]string{tags.Environment: "ghr", tags.CreatedBy: tags.CreatedByScaleUp, tags.JobID: "1,2,3"}, ClientToken: "tok",
 	}
 }
 

@@ -25,6 +25,10 @@ const (
 // LiveStates are the instance states that count as a runner: booting or up.
 var LiveStates = []string{string(types.InstanceStateNamePending), string(types.InstanceStateNameRunning)}
 
+// OwnLaunchFilter keeps what ghr launched (tags.CreatedByValues): every listing of a
+// deployment's instances carries it next to the environment tag.
+var OwnLaunchFilter = types.Filter{Name: aws.String("tag:" + tags.CreatedBy), Values: tags.CreatedByValues}
+
 // DescribeAPI lists instances.
 type DescribeAPI interface {
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
@@ -71,6 +75,7 @@ func (f Filter) ec2Filters() ([]types.Filter, error) {
 	fs := []types.Filter{
 		{Name: aws.String("instance-state-name"), Values: states},
 		tagFilter(tags.Environment, f.Environment),
+		OwnLaunchFilter,
 	}
 	if f.RunnerConfig != "" {
 		fs = append(fs, tagFilter(tags.RunnerConfig, f.RunnerConfig))

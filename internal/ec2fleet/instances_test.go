@@ -54,8 +54,8 @@ func TestListTagTerminate(t *testing.T) {
 	api := ec2.NewFromConfig(motoserver.Start(t).AWSConfig())
 	w := ec2fleettest.Setup(t, api)
 
-	a := runTagged(t, api, w, 3, map[string]string{tags.Environment: "ghr", tags.RunnerConfig: "linux", tags.Owner: "octo"})
-	b := runTagged(t, api, w, 2, map[string]string{tags.Environment: "ghr", tags.RunnerConfig: "arm", tags.Owner: "octo/app"})
+	a := runTagged(t, api, w, 3, map[string]string{tags.Environment: "ghr", tags.CreatedBy: tags.CreatedByScaleUp, tags.RunnerConfig: "linux", tags.Owner: "octo"})
+	b := runTagged(t, api, w, 2, map[string]string{tags.Environment: "ghr", tags.CreatedBy: tags.CreatedByPool, tags.RunnerConfig: "arm", tags.Owner: "octo/app"})
 	runTagged(t, api, w, 2, map[string]string{tags.Environment: "other", tags.RunnerConfig: "linux", tags.Owner: "octo"})
 
 	all, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr"})

@@ -127,3 +127,47 @@ func TestReconcileOnMoto(t *testing.T) {
 		t.Errorf("tokens left = %v, %v", left, err)
 	}
 }
+
+// TestTerraformAwsGithubRunnerNeighbour: terraform-aws-github-runner in the same account with
+// the same prefix tags its runners ghr:environment=<prefix> too, with its own keys
+// (ghr:Application, ghr:created_by, ghr:Type, ghr:Owner). Today's main marked such an instance
+// an orphan on the first pass and terminated it on the second; ghr must not touch its
+// instances or registrations, while still reconciling its own.
+func TestTerraformAwsGithubRunnerNeighbour(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
+	ctx := context.Background()
+	ec2api := ec2.NewFromConfig(motoserver.Start(t).AWSConfig())
+	tgr := runInstance(t, ec2api, map[string]string{ // as its scale-up lambda and launch template tag them
+		"ghr:environment": "ghr", "ghr:Application": "github-action-runner", "ghr:created_by": "scale-up-lambda",
+		"ghr:Type": "Org", "ghr:Owner": "octo", "ghr:ssm_config_path": "/github-action-runners/ghr/runners/config",
+		"ghr:runner_name_prefix": prefix,
+	})
+	mine := runInstance(t, ec2api, map[string]string{tags.Environment: "ghr", tags.RunnerConfig: "small", tags.Type: tags.TypeOrg,
+		tags.Owner: "octo", tags.CreatedBy: tags.CreatedByScaleUp})
+
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	tgrRunner := gh.AddRunner("orgs/octo", prefix+tgr, true, false) // idle, waiting for its jobs
+	gh.AddRunner("orgs/octo", prefix+mine, true, false)
+	now := time.Now().Add(time.Hour)
+	r := &Reconciler{
+		Fleet: EC2{API: ec2api, Prefix: "ghr"}, GitHub: &GitHub{App: gh.App(t)},
+		Configs:          []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 10, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}},
+		RunnerNamePrefix: prefix, Log: quietLog(), Now: func() time.Time { return now }, RelistDelay: time.Millisecond,
+	}
+	for pass := range 2 {
+		if _, err := r.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if st, kv := describe(t, ec2api, tgr); st != "running" || kv[tags.Orphan] != "" {
+			t.Fatalf("pass %d: the neighbour's instance is %s, tags %v", pass+1, st, kv)
+		}
+		now = now.Add(5 * time.Minute)
+	}
+	if got := gh.Runners("orgs/octo"); len(got) != 1 || got[0].ID != tgrRunner {
+		t.Errorf("registrations left %+v, want only the neighbour's", got)
+	}
+	if st, _ := describe(t, ec2api, mine); st == "running" {
+		t.Errorf("ghr's own idle runner is still %s: the neighbour test proves nothing", st)
+	}
+}

@@ -58,6 +58,13 @@ const (
 	CreatedByPool    = "pool"
 )
 
+// CreatedByValues are every value ghr's launches put in CreatedBy. Every listing requires
+// one of them besides Environment: terraform-aws-github-runner tags its instances
+// ghr:environment=<prefix> too (with ghr:created_by, ghr:Type, ghr:Owner: other keys), so
+// with the same prefix in one account the environment tag alone would hand ghr that tool's
+// instances.
+var CreatedByValues = []string{CreatedByScaleUp, CreatedByPool}
+
 // RunnerName is the GitHub runner name of an instance: every part maps a runner to its
 // instance by this rule instead of an extra lookup.
 func RunnerName(prefix, instanceID string) string { return prefix + instanceID }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestCleanupFunction(t *testing.T) {
 		ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{
 			{Key: aws.String(tags.Environment), Value: aws.String("ghr")}, {Key: aws.String(tags.RunnerConfig), Value: aws.String("eph")},
-			{Key: aws.String(tags.Type), Value: aws.String(tags.TypeOrg)}, {Key: aws.String(tags.Owner), Value: aws.String("octo")},
+			{Key: aws.String(tags.Type), Value: aws.String(tags.TypeOrg)}, {Key: aws.String(tags.Owner), Value: aws.String("octo")}, {Key: aws.String(tags.CreatedBy), Value: aws.String(tags.CreatedByScaleUp)},
 		}}},
 	})
 	if err != nil {
@@ -46,6 +47,12 @@ func TestCleanupFunction(t *testing.T) {
 	gh := ghfake.New(t)
 	gh.AddInstallation(7, "octo", "Organization")
 	rid := gh.AddRunner("orgs/octo", "ghr-"+id, true, false)
+	// scale-up's ghr:registered call records the runner id clean-up matches on
+	if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{
+		{Key: aws.String(tags.RunnerIDKey(id)), Value: aws.String(strconv.FormatInt(rid, 10))},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 
 	env := map[string]string{"PREFIX": "ghr", "LOG_LEVEL": "warn",
 		"GITHUB_APP_ID": "1", "GITHUB_APP_KEY": string(ghfake.TestKey(t)), "GITHUB_API_URL": gh.URL,

@@ -38,7 +38,7 @@ func TestScaleDownFunction(t *testing.T) {
 			ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{
 				{Key: aws.String(tags.Environment), Value: aws.String("ghr")}, {Key: aws.String(tags.RunnerConfig), Value: aws.String("small")},
-				{Key: aws.String(tags.Type), Value: aws.String(tags.TypeOrg)}, {Key: aws.String(tags.Owner), Value: aws.String("octo")},
+				{Key: aws.String(tags.Type), Value: aws.String(tags.TypeOrg)}, {Key: aws.String(tags.Owner), Value: aws.String("octo")}, {Key: aws.String(tags.CreatedBy), Value: aws.String(tags.CreatedByScaleUp)},
 			}}},
 		})
 		if err != nil {

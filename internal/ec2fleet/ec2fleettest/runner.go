@@ -1,6 +1,7 @@
 package ec2fleettest
 
 import (
+	"cmp"
 	"maps"
 	"strconv"
 	"time"
@@ -28,9 +29,7 @@ func (f *Fake) PutRunner(r Runner) {
 	if r.Level != "" {
 		kv[tags.Type], kv[tags.Owner] = r.Level, r.Owner
 	}
-	if r.CreatedBy != "" {
-		kv[tags.CreatedBy] = r.CreatedBy
-	}
+	kv[tags.CreatedBy] = cmp.Or(r.CreatedBy, tags.CreatedByScaleUp) // every ghr launch sets it
 	if r.RunnerID != 0 {
 		kv[tags.RunnerIDKey(r.ID)] = strconv.FormatInt(r.RunnerID, 10)
 	}
