@@ -333,13 +333,6 @@ func (h *Hosts) OnlineAt(name string) (time.Time, bool) {
 	return t, ok
 }
 
-// Online returns a copy of every runner's online time.
-func (h *Hosts) Online() map[string]time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return maps.Clone(h.online)
-}
-
 // Peak returns the most live (pending or running) instances seen at once, by runner config.
 // Sampled every hostPoll: the cap checks in the E2E tests rely on it.
 func (h *Hosts) Peak() map[string]int {

@@ -106,20 +106,6 @@ func (t *Terraform) Resources() (int, error) {
 	return n, nil
 }
 
-// Outputs returns the applied configuration's outputs.
-func (t *Terraform) Outputs(ctx context.Context) (map[string]json.RawMessage, error) {
-	//nolint:staticcheck // see Apply
-	out, err := t.tf.Output(ctx, tfexec.State(t.state))
-	if err != nil {
-		return nil, fmt.Errorf("terraform output: %w", err)
-	}
-	m := make(map[string]json.RawMessage, len(out))
-	for k, v := range out {
-		m[k] = v.Value
-	}
-	return m, nil
-}
-
 // Destroy removes everything Apply created.
 func (t *Terraform) Destroy(ctx context.Context) error {
 	//nolint:staticcheck // see Apply

@@ -57,6 +57,3 @@ func (s *Server) Env() []string {
 	}
 	return out
 }
-
-// Reset wipes all emulator state between subtests.
-func (s *Server) Reset(ctx context.Context) error { return motoproc.Reset(ctx, s.URL) }
