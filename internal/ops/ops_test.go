@@ -2,8 +2,10 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
@@ -79,6 +82,28 @@ func (w *world) template(name string) {
 	}
 }
 
+func (w *world) url(name string) string {
+	out, err := w.sqs.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return aws.ToString(out.QueueUrl)
+}
+
+func (w *world) depth(name string) int {
+	qs, err := w.d.Queues(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.Name == name {
+			return q.Visible + q.InFlight
+		}
+	}
+	w.t.Fatalf("no queue %s", name)
+	return 0
+}
+
 func TestOperatorCommands(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -137,6 +162,41 @@ func TestOperatorCommands(t *testing.T) {
 		}
 		if s, err := w.d.Drained(ctx); err != nil || !s.Empty() {
 			t.Fatalf("after undrain all: %v, %v", s, err)
+		}
+	})
+	t.Run("redrive", func(t *testing.T) {
+		dlq := w.url(prefix + "-build-small-dlq")
+		for _, id := range []int64{1, 2} {
+			body, _ := json.Marshal(queue.Job{V: queue.Version, JobID: id, RunID: 9, Repo: "octo/app", Owner: "octo", OwnerType: "Organization",
+				Level: queue.LevelOrg, InstallationID: 42, Labels: []string{"self-hosted"}, DeliveryID: "d", QueuedAt: time.Now().UTC(), RunnerConfig: "small"})
+			if _, err := w.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(dlq), MessageBody: aws.String(string(body))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stillQueued := func(_ context.Context, j queue.Job) (bool, error) { return j.JobID == 1, nil }
+		dry, err := w.d.Redrive(ctx, true, stillQueued)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := map[string]int{}
+		for _, r := range dry {
+			actions[r.Action]++
+		}
+		if actions["moved"] != 1 || actions["dropped"] != 1 || actions["kept"] != 1 {
+			t.Fatalf("dry run: %+v", dry)
+		}
+		if n := w.depth(prefix + "-build-small"); n != 2 {
+			t.Fatalf("dry run changed the build queue: %d messages", n)
+		}
+		real, err := w.d.Redrive(ctx, false, stillQueued)
+		if err != nil || len(real) != 3 {
+			t.Fatalf("redrive: %+v, %v", real, err)
+		}
+		if n := w.depth(prefix + "-build-small"); n != 3 {
+			t.Fatalf("build queue holds %d messages, want 2 + the one job still queued", n)
+		}
+		if n := w.depth(prefix + "-build-small-dlq"); n != 1 {
+			t.Fatalf("DLQ holds %d messages, want the undecodable one", n)
 		}
 	})
 	t.Run("protect", func(t *testing.T) {
