@@ -13,6 +13,7 @@ provider "aws" {
 
   endpoints {
     apigatewayv2   = var.aws_endpoint
+    cloudwatch     = var.aws_endpoint
     cloudwatchlogs = var.aws_endpoint
     ec2            = var.aws_endpoint
     events         = var.aws_endpoint
@@ -21,6 +22,7 @@ provider "aws" {
     lambda         = var.aws_endpoint
     s3             = var.aws_endpoint
     scheduler      = var.aws_endpoint
+    sns            = var.aws_endpoint
     sqs            = var.aws_endpoint
     ssm            = var.aws_endpoint
     sts            = var.aws_endpoint

@@ -276,7 +276,9 @@ func badInputs() map[string]any {
 		"repository_allowlist":   []string{"just-a-repo"},
 		"webhook_max_body_bytes": 100,
 		"api_throttling":         map[string]any{"rate_limit": 0},
-		"redeliver":              map[string]any{"schedule": "hourly", "lookback": "2d", "max_per_pass": 0},
+		"alarms": map[string]any{"sns_topic_arn": "oncall", "queue_age_minutes": -1, "webhook_4xx_percent": 101,
+			"deferrals_minutes": 2000},
+		"redeliver": map[string]any{"schedule": "hourly", "lookback": "2d", "max_per_pass": 0},
 		"syncer": map[string]any{
 			"runner_version": "2.3", "runner_targets": []string{"linux-s390x"}, "runner_repository": "runner",
 			"credentials": "token", "schedule": "hourly",
