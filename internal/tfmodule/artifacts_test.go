@@ -59,8 +59,9 @@ func fetchedZips(t *testing.T, zips string) string {
 	return out
 }
 
-// artifactsDeadline: ~20 resources apply in under a minute, but CI machines are shared.
-const artifactsDeadline = 15 * time.Minute
+// artifactsDeadline guards against a hung provider: ~20 resources apply and destroy in about a
+// minute, but on a machine shared by many builds this took over 15.
+const artifactsDeadline = 30 * time.Minute
 
 // TestApplyFromEachArtifactSource deploys one function from a directory's zip, one from a
 // fetched release and one from a versioned S3 object, and checks each runs the code it was
