@@ -50,7 +50,7 @@ func TestMaxRunnersHoldsUnderConcurrentPollers(t *testing.T) {
 		if n := len(w.live()); n+len(q.sent) != 4 || len(retried[0])+len(retried[1]) != 0 {
 			t.Fatalf("round %d: %d live, %d requeued, retried %v: every job must be served or requeued", round, n, len(q.sent), retried)
 		}
-		if n := len(w.gh.jitCalls()); n != len(w.live()) {
+		if n := len(w.gh.JITConfigs()); n != len(w.live()) {
 			t.Fatalf("round %d: %d JIT configs for %d runners: excess hosts are given back before registration", round, n, len(w.live()))
 		}
 	}

@@ -41,11 +41,11 @@ func TestTransientFailuresDeferInsteadOfSpendingReceives(t *testing.T) {
 		{"EC2 throttling", func(w *world) { w.ec2.FailNext("CreateFleet", "RequestLimitExceeded") }, false},
 		{"EC2 5xx", func(w *world) { w.ec2.FailNext("CreateFleet", "InternalError") }, false},
 		{"DescribeInstances error", func(w *world) { w.ec2.FailNext("DescribeInstances", "Unavailable") }, false},
-		{"GitHub 5xx on JIT", func(w *world) { w.gh.failJIT[""] = 502 }, false},
+		{"GitHub 5xx on JIT", func(w *world) { w.gh.FailJIT("", 502) }, false},
 		{"SSM throttling", func(w *world) {
 			w.ssm.fail["PutParameter"] = &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
 		}, false},
-		{"GitHub refuses the request (422)", func(w *world) { w.gh.failJIT[""] = 422 }, true},
+		{"GitHub refuses the request (422)", func(w *world) { w.gh.FailJIT("", 422) }, true},
 		{"invalid launch template", func(w *world) { w.ec2.FailNext("CreateFleet", "InvalidLaunchTemplateName.NotFoundException") }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

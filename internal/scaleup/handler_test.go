@@ -22,6 +22,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/pool"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
+	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -41,7 +42,7 @@ type world struct {
 	t   testing.TB
 	ec2 *ec2fleettest.Fake
 	ssm *fakeSSM
-	gh  *fakeGitHub
+	gh  *ghfake.Server
 	app *githubapp.App
 	h   *scaleup.Handler
 	log *bytes.Buffer
@@ -53,9 +54,9 @@ func newWorld(t testing.TB, latency time.Duration, checkQueued string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, ec2: ec2fleettest.NewFake(), ssm: newFakeSSM(latency), gh: newFakeGitHub(t, latency), log: &bytes.Buffer{}, emf: &bytes.Buffer{}}
+	w := &world{t: t, ec2: ec2fleettest.NewFake(), ssm: newFakeSSM(latency), gh: newGitHub(t, latency), log: &bytes.Buffer{}, emf: &bytes.Buffer{}}
 	w.ec2.Latency = latency
-	w.app = w.gh.app(t)
+	w.app = w.gh.App(t)
 	logger := slog.New(slog.NewJSONHandler(w.log, nil))
 	if latency > 0 {
 		logger = discardLogger()
@@ -114,7 +115,7 @@ func TestLaunchRegistersEveryRunner(t *testing.T) {
 		t.Errorf("JobsLaunched = %v, want 3", n)
 	}
 	params := w.ssm.snapshot()
-	jits := w.gh.jitCalls()
+	jits := w.gh.JITConfigs()
 	for _, i := range live {
 		want := map[string]string{
 			tags.Environment: "ghr", tags.RunnerConfig: "linux", tags.Type: "org", tags.Owner: "octo",
@@ -132,7 +133,7 @@ func TestLaunchRegistersEveryRunner(t *testing.T) {
 		if !strings.Contains(decodeJIT(t, p.value), "ghr-"+i.ID) {
 			t.Errorf("token of %s does not hold its JIT config", i.ID)
 		}
-		if !slices.ContainsFunc(jits, func(c jitCall) bool {
+		if !slices.ContainsFunc(jits, func(c ghfake.JITConfig) bool {
 			return c.Name == "ghr-"+i.ID && c.Path == "/orgs/octo/actions/runners/generate-jitconfig" &&
 				slices.Equal(c.Labels, []string{"self-hosted", "linux"}) && c.Group == 1
 		}) {
@@ -145,7 +146,7 @@ func TestLaunchRegistersEveryRunner(t *testing.T) {
 		}
 		// The runner id GitHub returned for this host's JIT config, by this host's key.
 		id := tags.RunnerIDOf(i.ID, i.Tags)
-		if id <= 0 || !slices.ContainsFunc(w.gh.jitCalls(), func(c jitCall) bool { return c.ID == id && c.Name == "ghr-"+i.ID }) {
+		if id <= 0 || !slices.ContainsFunc(w.gh.JITConfigs(), func(c ghfake.JITConfig) bool { return c.ID == id && c.Name == "ghr-"+i.ID }) {
 			t.Errorf("instance %s: runner id tag %d names no registration of its runner", i.ID, id)
 		}
 	}
@@ -153,7 +154,7 @@ func TestLaunchRegistersEveryRunner(t *testing.T) {
 	if calls["DescribeInstances"] != 1 || calls["CreateFleet"] != 1 || calls["CreateTags"] != 1 || len(calls) != 3 {
 		t.Fatalf("EC2 calls %v, want one DescribeInstances, one CreateFleet and one CreateTags", calls)
 	}
-	if n := w.gh.tokensMinted; n != 1 || len(jits) != 3 {
+	if n := w.gh.TokensMinted(); n != 1 || len(jits) != 3 {
 		t.Fatalf("GitHub: %d tokens minted, %d JIT configs; want 1 and 3", n, len(jits))
 	}
 }
@@ -248,7 +249,7 @@ func TestThrottledLaunchIsRetried(t *testing.T) {
 
 func TestRegistrationFailureTerminatesAndRetries(t *testing.T) {
 	w := newWorld(t, 0, config.CheckQueuedAuto)
-	w.gh.failJIT["0000000000000002"] = 500 // the second instance's JIT config fails
+	w.gh.FailJIT("0000000000000002", 500) // the second instance's JIT config fails
 	ev := sqsEvent(t, job(30, "linux", "octo"), job(10, "linux", "octo"), job(20, "linux", "octo"))
 	retried := w.handle(ev)
 	// Two runners registered: jobs 10 and 20 are theirs, job 30 comes back.
@@ -278,7 +279,7 @@ func TestRegistrationFailureTerminatesAndRetries(t *testing.T) {
 
 func TestRateLimitPausesLaunches(t *testing.T) {
 	w := newWorld(t, 0, config.CheckQueuedAuto)
-	w.gh.limitJIT = 100
+	w.gh.LimitJIT(100)
 	ev := sqsEvent(t, job(1, "linux", "octo"), job(2, "linux", "octo"))
 	if retried := w.handle(ev); !sameSet(retried, msgIDs(ev, 0, 1)) {
 		t.Fatalf("retried %v, want both", retried)
@@ -287,11 +288,11 @@ func TestRateLimitPausesLaunches(t *testing.T) {
 		t.Fatalf("%d unregistered instances left running", n)
 	}
 	// While the Retry-After runs, no instance is launched and GitHub is not called.
-	fleets, jitAttempts := w.ec2.Calls()["CreateFleet"], w.gh.limitJIT
+	fleets, jitAttempts := w.ec2.Calls()["CreateFleet"], w.gh.JITLimitLeft()
 	if retried := w.handle(ev); !sameSet(retried, msgIDs(ev, 0, 1)) {
 		t.Fatalf("paused: retried %v, want both", retried)
 	}
-	if w.ec2.Calls()["CreateFleet"] != fleets || w.gh.limitJIT != jitAttempts {
+	if w.ec2.Calls()["CreateFleet"] != fleets || w.gh.JITLimitLeft() != jitAttempts {
 		t.Fatal("launched or called GitHub during a rate-limit pause")
 	}
 }
@@ -331,7 +332,7 @@ func (w *world) metric(name string, match map[string]string) float64 {
 
 func TestPersistentRunners(t *testing.T) {
 	w := newWorld(t, 0, config.CheckQueuedAuto)
-	w.gh.jobStatus[3] = "completed"
+	w.gh.SetJobStatus(3, "completed")
 	ev := sqsEvent(t, job(1, "persistent", "octo"), job(2, "persistent", "octo"), job(3, "persistent", "octo"))
 	if retried := w.handle(ev); len(retried) != 0 {
 		t.Fatalf("retried %v", retried)
@@ -349,8 +350,8 @@ func TestPersistentRunners(t *testing.T) {
 			t.Fatalf("registration document %q (%v), want %+v", v, err, want)
 		}
 	}
-	if w.gh.regTokens != 1 || len(w.gh.jitCalls()) != 0 {
-		t.Fatalf("%d registration tokens and %d JIT configs; want one shared token", w.gh.regTokens, len(w.gh.jitCalls()))
+	if w.gh.RegistrationTokens() != 1 || len(w.gh.JITConfigs()) != 0 {
+		t.Fatalf("%d registration tokens and %d JIT configs; want one shared token", w.gh.RegistrationTokens(), len(w.gh.JITConfigs()))
 	}
 }
 
@@ -367,7 +368,7 @@ func TestJobLabelsSplitLaunches(t *testing.T) {
 		t.Fatalf("CreateFleet calls = %d, want one per label set and owner", c)
 	}
 	var got []string
-	for _, c := range w.gh.jitCalls() {
+	for _, c := range w.gh.JITConfigs() {
 		got = append(got, c.Path+" "+strings.Join(c.Labels, ","))
 	}
 	slices.Sort(got)
@@ -487,8 +488,8 @@ func TestPartialFleetKeepsWhatLaunched(t *testing.T) {
 
 func TestJobStatusErrorCountsAsQueued(t *testing.T) {
 	w := newWorld(t, 0, config.CheckQueuedAlways)
-	w.gh.jobStatus[2] = "error"
-	w.gh.jobStatus[3] = "in_progress"
+	w.gh.SetJobStatus(2, "error")
+	w.gh.SetJobStatus(3, "in_progress")
 	ev := sqsEvent(t, job(1, "linux", "octo"), job(2, "linux", "octo"), job(3, "linux", "octo"))
 	if retried := w.handle(ev); len(retried) != 0 {
 		t.Fatalf("retried %v", retried)

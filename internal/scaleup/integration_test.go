@@ -19,6 +19,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
+	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
 	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
@@ -36,7 +37,7 @@ func TestIntegration(t *testing.T) {
 	ec2c, ssmc := ec2.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg)
 	world := ec2fleettest.Setup(t, ec2c)
 
-	gh, err := ghsim.Start(ctx, ghsim.Options{PrivateKeyPEM: testKey()})
+	gh, err := ghsim.Start(ctx, ghsim.Options{PrivateKeyPEM: ghfake.TestKey(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

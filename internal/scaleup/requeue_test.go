@@ -176,7 +176,7 @@ func TestJobsDeferredByARateLimitAreRequeued(t *testing.T) {
 	w := newWorld(t, 0, config.CheckQueuedAuto)
 	q := &fakeQueue{}
 	w.h.Requeue = q
-	w.gh.limitJIT = 100
+	w.gh.LimitJIT(100)
 	ev := sqsEvent(t, recent(1, "linux"))
 	if retried := w.handle(ev); len(retried) != 0 || len(q.sent) != 1 {
 		t.Fatalf("registration rate-limited: retried %v sent %v, want it requeued (no receive spent)", retried, q.sent)

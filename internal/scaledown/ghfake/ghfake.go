@@ -1,16 +1,22 @@
-// Package ghfake is a small stateful GitHub for tests of the runner reconcile, clean-up and
-// pool: installations, installation tokens, runner lists (paged with Link headers, the
-// real JSON shapes, ?name= filter), runner GET by id and runner DELETE with GitHub's answers
-// (204, 422 busy, 404).
+// Package ghfake is the small stateful GitHub of the unit tests (scale-up, scale-down,
+// clean-up, pool): installations, installation tokens, runner lists (paged with Link headers,
+// the real JSON shapes, ?name= filter), runner GET by id and runner DELETE with GitHub's
+// answers (204, 422 busy, 404), JIT configs and registration tokens, runner groups and job
+// status, with failures on demand. The end-to-end world uses the GitHub simulator
+// (internal/ghsim) instead.
 package ghfake
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -47,11 +53,29 @@ type Server struct {
 	runners       map[string][]Runner
 	nextID        int64
 	pageSize      int // the most runners per page this fake returns, to force paging
+	latency       time.Duration
+
+	tokensMinted int
+	jit          []JITConfig
+	failJIT      map[string]int // runner name suffix → status to answer
+	limitJIT     int            // JIT calls still to answer with a secondary rate limit
+	regTokens    int
+	groups       map[string]int64 // runner group name → id
+	jobStatus    map[int64]string // job id → status; default queued; "error" answers 502
+}
+
+// JITConfig is one generate-jitconfig call the fake answered.
+type JITConfig struct {
+	Path   string
+	Name   string
+	Labels []string
+	Group  int64
+	ID     int64 // the runner id answered
 }
 
 // New starts a fake with default page size 100; it is closed when the test ends.
 func New(tb testing.TB) *Server {
-	s := &Server{runners: map[string][]Runner{}, pageSize: 100}
+	s := &Server{runners: map[string][]Runner{}, pageSize: 100, failJIT: map[string]int{}, groups: map[string]int64{}, jobStatus: map[int64]string{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.Close)
 	return s
@@ -59,6 +83,50 @@ func New(tb testing.TB) *Server {
 
 // SetPageSize caps page sizes below what clients ask, to exercise paging.
 func (s *Server) SetPageSize(n int) { s.mu.Lock(); s.pageSize = n; s.mu.Unlock() }
+
+// SetLatency delays every answer by d.
+func (s *Server) SetLatency(d time.Duration) { s.mu.Lock(); s.latency = d; s.mu.Unlock() }
+
+// AddRunnerGroup creates an organization runner group (the Default group, id 1, always exists).
+func (s *Server) AddRunnerGroup(name string, id int64) {
+	s.mu.Lock()
+	s.groups[name] = id
+	s.mu.Unlock()
+}
+
+// SetJobStatus sets what GET .../actions/jobs/{id} answers: "queued" (the default),
+// "in_progress", "completed", or "error" for a 502.
+func (s *Server) SetJobStatus(id int64, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jobStatus[id] = status
+}
+
+// FailJIT answers status to JIT config requests for runner names ending in suffix.
+func (s *Server) FailJIT(suffix string, status int) {
+	s.mu.Lock()
+	s.failJIT[suffix] = status
+	s.mu.Unlock()
+}
+
+// LimitJIT answers the next n JIT config requests with a secondary rate limit.
+func (s *Server) LimitJIT(n int) { s.mu.Lock(); s.limitJIT = n; s.mu.Unlock() }
+
+// JITLimitLeft is how many of LimitJIT's answers are still to come.
+func (s *Server) JITLimitLeft() int { s.mu.Lock(); defer s.mu.Unlock(); return s.limitJIT }
+
+// JITConfigs returns every JIT config handed out, in order.
+func (s *Server) JITConfigs() []JITConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.jit)
+}
+
+// RegistrationTokens is how many registration tokens were handed out.
+func (s *Server) RegistrationTokens() int { s.mu.Lock(); defer s.mu.Unlock(); return s.regTokens }
+
+// TokensMinted is how many installation tokens were minted.
+func (s *Server) TokensMinted() int { s.mu.Lock(); defer s.mu.Unlock(); return s.tokensMinted }
 
 // AddInstallation installs the App in an account.
 func (s *Server) AddInstallation(id int64, account, typ string) {
@@ -132,12 +200,40 @@ func TestKey(tb testing.TB) []byte {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 {
+		time.Sleep(latency)
+	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case r.Method == http.MethodPost && len(segs) == 4 && segs[0] == "app" && segs[1] == "installations" && segs[3] == "access_tokens":
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "A JSON web token could not be decoded"})
+			return
+		}
+		s.tokensMinted++
 		writeJSON(w, http.StatusCreated, map[string]any{"token": "ghs_fake" + segs[2], "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/actions/runners/generate-jitconfig"):
+		if s.authed(w, r) {
+			s.jitConfig(w, r, segs)
+		}
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/actions/runners/registration-token"):
+		if s.authed(w, r) {
+			s.regTokens++
+			writeJSON(w, http.StatusCreated, map[string]any{"token": "AREG" + strconv.Itoa(s.regTokens), "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+		}
+	case r.Method == http.MethodGet && len(segs) == 4 && segs[0] == "orgs" && segs[3] == "runner-groups":
+		groups := []map[string]any{{"id": 1, "name": "Default", "default": true}}
+		for _, name := range slices.Sorted(maps.Keys(s.groups)) {
+			groups = append(groups, map[string]any{"id": s.groups[name], "name": name})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(groups), "runner_groups": groups})
+	case r.Method == http.MethodGet && len(segs) == 6 && segs[0] == "repos" && segs[3] == "actions" && segs[4] == "jobs":
+		s.job(w, segs[5])
 	case r.Method == http.MethodGet && r.URL.Path == "/app/installations":
 		s.listInstallations(w, r)
 	case r.Method == http.MethodGet && len(segs) == 3 && segs[0] == "orgs" && segs[2] == "installation":
@@ -148,6 +244,58 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.runnersEndpoint(w, r, segs)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+	}
+}
+
+func (s *Server) authed(w http.ResponseWriter, r *http.Request) bool {
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "token ghs_") {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
+		return false
+	}
+	return true
+}
+
+// jitConfig answers generate-jitconfig as GitHub does: the runner is registered (offline) and
+// its id returned with the encoded config.
+func (s *Server) jitConfig(w http.ResponseWriter, r *http.Request, segs []string) {
+	var req struct {
+		Name          string   `json:"name"`
+		RunnerGroupID int64    `json:"runner_group_id"`
+		Labels        []string `json:"labels"`
+		WorkFolder    string   `json:"work_folder"`
+	}
+	body, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(body, &req); err != nil || req.Name == "" || req.RunnerGroupID == 0 || len(req.Labels) == 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Invalid request: " + string(body)})
+		return
+	}
+	if s.limitJIT > 0 {
+		s.limitJIT--
+		w.Header().Set("Retry-After", "30")
+		writeJSON(w, http.StatusForbidden, map[string]string{"message": "You have exceeded a secondary rate limit."})
+		return
+	}
+	for suffix, status := range s.failJIT {
+		if strings.HasSuffix(req.Name, suffix) {
+			writeJSON(w, status, map[string]string{"message": "Server Error"})
+			return
+		}
+	}
+	owner := strings.Join(segs[:len(segs)-3], "/") // orgs/<org> or repos/<owner>/<repo>
+	s.nextID++
+	s.runners[owner] = append(s.runners[owner], Runner{ID: s.nextID, Name: req.Name, OS: "linux", Status: "offline"})
+	s.jit = append(s.jit, JITConfig{Path: r.URL.Path, Name: req.Name, Labels: req.Labels, Group: req.RunnerGroupID, ID: s.nextID})
+	enc := base64.StdEncoding.EncodeToString([]byte(`{".runner":"` + req.Name + `"}`))
+	writeJSON(w, http.StatusCreated, map[string]any{"runner": map[string]any{"id": s.nextID, "name": req.Name, "status": "offline"}, "encoded_jit_config": enc})
+}
+
+func (s *Server) job(w http.ResponseWriter, idText string) {
+	id, _ := strconv.ParseInt(idText, 10, 64)
+	switch status := cmp.Or(s.jobStatus[id], "queued"); status {
+	case "error":
+		writeJSON(w, http.StatusBadGateway, map[string]string{"message": "Server Error"})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "run_id": 1, "status": status})
 	}
 }
 
