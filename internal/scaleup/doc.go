@@ -51,15 +51,27 @@
 // Acknowledged: launched and registered, duplicate, already served, not queued any more,
 // unknown runner config, invalid (logged at error level and counted in the MessagesInvalid
 // metric). Requeued — sent again as a new message with a delay doubling from requeueBase to
-// requeueMax, and the original acknowledged — when the job could not be tried yet: over
-// max_runners, or a GitHub rate limit in force, or too little time left. Waiting by SQS
-// redelivery instead would spend receive counts, and a backlog longer than max_receive_count
-// visibility timeouts would end in the dead-letter queue with its jobs never run. A job
-// queued longer than GitHub keeps one (24 hours) is dropped with an error log. Retried
-// (batch item failures, which do spend receive counts): launch or registration failed,
-// runner listing failed, or the requeue itself failed. Invalid-configuration errors from
-// EC2 are logged at error level and pause launches for that runner config for
-// invalidConfigPause; the queue's redrive policy bounds retries.
+// requeueMax, and the original acknowledged — when the job could not be served for a reason
+// waiting fixes: over max_runners, or any Transient failure (capacity on spot and
+// on-demand, quotas, throttling and rate limits, EC2/SSM/GitHub 5xx, network errors, a
+// failed runner listing, a launch given back over the cap, too little time left). Waiting by
+// SQS redelivery instead would spend receive counts, and an outage longer than
+// max_receive_count visibility timeouts would end in the dead-letter queue with its jobs
+// never run. A job queued longer than GitHub keeps one (24 hours) is dropped with an error
+// log. Retried (batch item failures, which do spend receive counts): failures waiting does
+// not fix (EC2 invalid configuration, GitHub 4xx, unknown errors), or the requeue itself
+// failed; a message failing on its last receive (MaxReceives) is logged at error level with
+// its job id. Invalid-configuration errors from EC2 are logged at error level and pause
+// launches for that runner config for invalidConfigPause; the queue's redrive policy bounds
+// retries (docs/redrive.md).
+//
+// # Hard cap
+//
+// Allocate launches within max_runners by the listing's count, but concurrent invocations
+// (scale-up pollers, the warm pool) can count the same free slots. So a capped launch lists
+// the config again after CreateFleet and, before registering any host, terminates its own
+// new hosts ranked beyond the cap (Excess): every invocation ranks the same listing alike,
+// so together they keep at most max_runners (docs/decisions.md).
 //
 // # GitHub calls
 //
