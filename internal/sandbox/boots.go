@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/simrunner"
@@ -63,7 +62,7 @@ func (s *Sandbox) startBoots(ctx context.Context, awsCfg aws.Config) error {
 	env.Runners = s.runners
 	env.AWSTarget, env.Region = s.Moto, awsCfg.Region
 	env.EC2, env.IAM = ec2.NewFromConfig(awsCfg), iam.NewFromConfig(awsCfg)
-	env.Credentials = AssumeRole(sts.NewFromConfig(awsCfg))
+	env.Credentials = s.Proxy.Credentials
 	s.Hosts.Boot, s.Hosts.RealShare = env, s.Opts.RealBoots
 	s.Hosts.Rand = rand.New(rand.NewPCG(s.Opts.Seed, 0x686f7374)) // "host": the seeded share of real boots
 	return nil

@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/simrunner"
@@ -39,9 +38,7 @@ const (
 	// maxConcurrentBoots bounds boot scripts running at once (until their runner connects):
 	// each runs three or four AWS CLI processes of ~0.5 s CPU on a 2-core machine.
 	maxConcurrentBoots = 3
-	// roleSessionDuration is the life of the instance role credentials IMDS hands out.
-	roleSessionDuration = time.Hour
-	runnerUser          = "ghr-runner" // the runners module's runner_user
+	runnerUser         = "ghr-runner" // the runners module's runner_user
 )
 
 // al2023OSRelease makes a host look like the module's default image to the boot and to the
@@ -91,8 +88,8 @@ type BootEnv struct {
 	IAM interface {
 		GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, opts ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
 	}
-	// Credentials returns credentials of roleARN. It stands for the emulator's per-role
-	// credentials; assumeRole (STS AssumeRole on the emulator) until that lands.
+	// Credentials returns credentials of roleARN: awsproxy.Proxy.Credentials, which also
+	// makes the proxy know the key as the role's.
 	Credentials func(ctx context.Context, roleARN, session string) (aws.Credentials, error)
 
 	path string
@@ -160,22 +157,6 @@ func awsCLIDir(ctx context.Context) (string, error) {
 		p = strings.TrimSpace(string(out))
 	}
 	return filepath.Dir(p), nil
-}
-
-// AssumeRole is BootEnv.Credentials through the emulator's STS.
-func AssumeRole(client interface {
-	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, opts ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
-}) func(context.Context, string, string) (aws.Credentials, error) {
-	return func(ctx context.Context, roleARN, session string) (aws.Credentials, error) {
-		out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String(session),
-			DurationSeconds: aws.Int32(int32(roleSessionDuration / time.Second))})
-		if err != nil {
-			return aws.Credentials{}, fmt.Errorf("assume %s: %w", roleARN, err)
-		}
-		c := out.Credentials
-		return aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey),
-			SessionToken: aws.ToString(c.SessionToken), CanExpire: true, Expires: aws.ToTime(c.Expiration)}, nil
-	}
 }
 
 // hostKey marks a runner-service request with the host it came from.

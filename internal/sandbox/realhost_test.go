@@ -22,8 +22,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/ghr-dev/ghr/internal/awsproxy"
 	"github.com/ghr-dev/ghr/internal/bootstrap/bootstraptest"
 	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
@@ -114,7 +114,11 @@ func newRealWorld(t *testing.T) *realWorld {
 	rs := ghsim.NewRunnerService(sim.Sim)
 	t.Cleanup(rs.Close)
 	env.Runners, env.AWSTarget, env.Region = rs, moto.URL, w.cfg.Region
-	env.EC2, env.IAM, env.Credentials = ec2.NewFromConfig(w.cfg), ic, AssumeRole(sts.NewFromConfig(w.cfg))
+	proxy, err := awsproxy.New(moto.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.EC2, env.IAM, env.Credentials = ec2.NewFromConfig(w.cfg), ic, proxy.Credentials
 	w.hosts = &Hosts{EC2: ec2.NewFromConfig(w.cfg), SSM: ssm.NewFromConfig(w.cfg), Sim: sim.Sim, Prefix: rhEnv,
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Boot: env, RealShare: 1}
 	rs.OnConnect = w.hosts.runnerConnected
