@@ -393,6 +393,13 @@ variable "runner_name_prefix" {
     condition     = var.runner_name_prefix == null || can(regex("^[A-Za-z0-9_.-]{1,40}$", coalesce(var.runner_name_prefix, "-")))
     error_message = "runner_name_prefix must be 1 to 40 letters, digits, dots, underscores or hyphens."
   }
+  validation {
+    # "ci-" and "ci-i-" overlap: "ci-i-" + "i-0abc…" reads as "ci-" + "i-i-0abc…". ghr parses
+    # names strictly (prefix + ^i-[0-9a-f]{8,17}$), but a prefix whose last word is "i" is
+    # refused so that neither older tools nor people reading runner lists confuse the two.
+    condition     = var.runner_name_prefix == null || !can(regex("(^|[^A-Za-z0-9])i-$", coalesce(var.runner_name_prefix, "-")))
+    error_message = "runner_name_prefix must not end in a word \"i\" followed by \"-\" (like \"ci-i-\"): it would overlap with the deployment whose prefix is its beginning."
+  }
 }
 
 variable "runner_additional_policy_arns" {

@@ -263,7 +263,7 @@ func badInputs() map[string]any {
 		"lambda_vpc":                      map[string]any{"subnet_ids": []string{"subnet-1"}, "security_group_ids": []string{}},
 		"role_path":                       "ghr",
 		"role_permissions_boundary":       "boundary",
-		"runner_name_prefix":              "has space",
+		"runner_name_prefix":              "has space i-", // bad characters, and overlapping ("ci-" and "ci-i-")
 		"runner_configs_storage":          "s3",
 		"runner_configs_inline_max_bytes": 5000,
 		"scale_up": map[string]any{

@@ -70,3 +70,11 @@ run "rejects_a_token_syncer_without_its_token" {
   }
   expect_failures = [var.syncer]
 }
+
+run "rejects_a_runner_name_prefix_that_overlaps_another" {
+  command = plan
+  variables {
+    runner_name_prefix = "ci-i-"
+  }
+  expect_failures = [var.runner_name_prefix]
+}

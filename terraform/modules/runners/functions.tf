@@ -31,10 +31,13 @@ locals {
   }]
 
   terminate_statements = [{
-    sid        = "TerminateOwnInstances"
-    actions    = ["ec2:TerminateInstances"]
-    resources  = [local.instance_arn]
-    conditions = [{ test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] }]
+    sid       = "TerminateOwnInstances"
+    actions   = ["ec2:TerminateInstances"]
+    resources = [local.instance_arn]
+    conditions = [
+      { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] },
+      { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
+    ]
   }]
 
   launch_statements = [
@@ -81,6 +84,7 @@ locals {
       resources = [local.instance_arn]
       conditions = [
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] },
+        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
         { test = "ForAllValues:StringLike", variable = "aws:TagKeys", values = [local.tag_registered, local.tag_runner_id] },
       ]
     },
@@ -140,6 +144,7 @@ locals {
       resources = [local.instance_arn]
       conditions = [
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] },
+        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
         { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_orphan] },
       ]
     },

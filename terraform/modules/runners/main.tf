@@ -18,6 +18,8 @@ locals {
   tag_instance_id   = "ghr:instance-id"
   tag_orphan        = "ghr:orphan"
   tag_registered    = "ghr:registered"
+  tag_created_by    = "ghr:created-by" # tags.CreatedBy: only ghr's launches set it (not terraform-aws-github-runner's ghr:created_by)
+  created_by_values = ["scale-up", "pool"]
   tag_runner_id     = "ghr:runner-id/i-*" # tags.RunnerIDKey: one key per instance id
 
   any_ephemeral = anytrue([for c in values(var.runner_configs) : c.ephemeral])
