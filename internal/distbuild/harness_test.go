@@ -19,11 +19,11 @@ const module = "github.com/ghr-dev/ghr/"
 
 // harnessDirs are the local world's packages: the GitHub simulator, the sandbox and what runs
 // it (Lambda host, AWS proxy, emulator process), build and module tooling, log and cold-start
-// checks, the boot scripts' tests and test utilities. A name matches as any element of the
-// path, so the check holds when they move (e.g. under internal/harness/).
+// checks, the boot scripts' tests, the simulated runner and test utilities. A name matches as
+// any element of the path, so the check holds when they move (e.g. under internal/harness/).
 var harnessDirs = []string{
 	"ghsim", "sandbox", "lambdahost", "awsproxy", "motoproc", "distbuild", "tfmodule",
-	"logscan", "coldstart", "testutil", "harness", "bootstrap",
+	"logscan", "coldstart", "testutil", "harness", "bootstrap", "simrunner",
 }
 
 // harnessPackage reports whether a package (import path) belongs to the local harness, not
