@@ -95,12 +95,15 @@ locals {
 module "secrets" {
   source = "./modules/secrets"
 
-  prefix                   = var.prefix
-  kms_key_arn              = var.kms_key_arn
-  kms_deletion_window_days = var.kms_deletion_window_days
-  github_app               = var.github_app
-  github_app_parameters    = var.github_app_parameters
-  tags                     = var.tags
+  prefix                          = var.prefix
+  kms_key_arn                     = var.kms_key_arn
+  app_kms_key_arn                 = var.app_kms_key_arn
+  runner_role_arn                 = module.runners.runner_role_arn
+  volume_key_service_linked_roles = var.runner_volume_kms_key == "deployment"
+  kms_deletion_window_days        = var.kms_deletion_window_days
+  github_app                      = var.github_app
+  github_app_parameters           = var.github_app_parameters
+  tags                            = var.tags
 }
 
 module "syncer" {
@@ -110,6 +113,7 @@ module "syncer" {
   runner_name_prefix             = local.runner_name_prefix
   function                       = local.functions["syncer"]
   kms_key_arn                    = module.secrets.kms_key_arn
+  app_kms_key_arn                = module.secrets.app_kms_key_arn
   encrypt_logs                   = var.encrypt_log_groups
   bucket_name                    = var.dist_bucket.name
   bucket_force_destroy           = var.dist_bucket.force_destroy
@@ -148,6 +152,9 @@ module "runners" {
   runner_configs_storage          = var.runner_configs_storage
   runner_configs_inline_max_bytes = var.runner_configs_inline_max_bytes
   kms_key_arn                     = module.secrets.kms_key_arn
+  app_kms_key_arn                 = module.secrets.app_kms_key_arn
+  volume_kms_key                  = var.runner_volume_kms_key
+  enable_session_manager          = var.enable_session_manager
   encrypt_logs                    = var.encrypt_log_groups
   app_parameter_arns              = module.secrets.parameter_arns
   app_id_parameter                = module.secrets.app_id_parameter
@@ -191,6 +198,7 @@ module "webhook" {
   github_api_url               = var.github_api_url
   github_points_per_minute     = local.github_points_per_minute["redeliver"]
   kms_key_arn                  = module.secrets.kms_key_arn
+  app_kms_key_arn              = module.secrets.app_kms_key_arn
   encrypt_logs                 = var.encrypt_log_groups
   repository_allowlist         = var.repository_allowlist
   max_body_bytes               = var.webhook_max_body_bytes

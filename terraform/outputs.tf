@@ -14,7 +14,7 @@ output "app_parameters" {
 }
 
 output "kms_key_arn" {
-  description = "KMS key of the deployment's secrets, tokens, volumes, bucket and logs."
+  description = "KMS key of the deployment's runner tokens, bucket and logs (and runner volumes with runner_volume_kms_key = \"deployment\"); App credentials have their own key (kms_keys.app)."
   value       = module.secrets.kms_key_arn
 }
 
@@ -48,11 +48,21 @@ output "iam_policies" {
     { for k, f in module.webhook.functions : k => f.policy_json },
     { for k, f in module.runners.functions : k => f.policy_json },
     { syncer = module.syncer.function.policy_json, runner = module.runners.runner_role.policy_json },
+    var.enable_session_manager ? { runner-session-manager = module.runners.runner_role.session_manager_policy_json } : {},
   )
 }
 
+output "kms_keys" {
+  description = "The deployment's keys: `deployment` (tokens, logs, dist bucket) and `app` (App credentials) with the key policy of a key the module creates (null for yours), and `runner_volumes` (arn, customer_managed)."
+  value = {
+    deployment     = { arn = module.secrets.kms_key_arn, policy_json = module.secrets.key_policies.deployment }
+    app            = { arn = module.secrets.app_kms_key_arn, policy_json = module.secrets.key_policies.app }
+    runner_volumes = module.runners.volume_kms_key
+  }
+}
+
 output "launch_templates" {
-  description = "Per runner config: launch template id and name."
+  description = "Per runner config: launch template id, name and the KMS key of its volumes."
   value       = module.runners.launch_templates
 }
 

@@ -233,12 +233,32 @@ variable "github_points_per_minute" {
 }
 
 variable "kms_key_arn" {
-  description = "KMS key for the App's SecureStrings, runner tokens, runner volumes, the dist bucket and (with `encrypt_log_groups`) the log groups. null creates a key with rotation. A key of yours must let CloudWatch Logs use it when `encrypt_log_groups` is true."
+  description = "KMS key for runner tokens, the dist bucket and (with `encrypt_log_groups`) the log groups, and runner volumes with `runner_volume_kms_key = \"deployment\"`. null creates a key with rotation. A key of yours must let CloudWatch Logs use it when `encrypt_log_groups` is true."
   type        = string
   default     = null
   validation {
     condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", coalesce(var.kms_key_arn, "-")))
     error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "app_kms_key_arn" {
+  description = "KMS key for the App SecureStrings the module creates from `github_app`. null creates a key with rotation whose key policy denies the runner role every use. A key of yours must deny the runner role (`<prefix>-runner`) itself; the runner role's policy also denies decrypting any App parameter whatever its key."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.app_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", coalesce(var.app_kms_key_arn, "-")))
+    error_message = "app_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "runner_volume_kms_key" {
+  description = "KMS key encrypting runner root volumes: `aws/ebs` (the AWS-managed key: works with no grant), `deployment` (the deployment's key, `kms_key_arn`: scale-up and pool get EC2's use of it, and a key the module creates lets the EC2 Fleet and Spot service-linked roles use it) or a key ARN (the same grants; its key policy must allow those service-linked roles)."
+  type        = string
+  default     = "aws/ebs"
+  validation {
+    condition     = contains(["aws/ebs", "deployment"], var.runner_volume_kms_key) || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.runner_volume_kms_key))
+    error_message = "runner_volume_kms_key must be aws/ebs, deployment or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
   }
 }
 
@@ -403,9 +423,15 @@ variable "runner_name_prefix" {
 }
 
 variable "runner_additional_policy_arns" {
-  description = "Managed policies attached to the runner role besides the module's own (e.g. AmazonSSMManagedInstanceCore for Session Manager)."
+  description = "Managed policies attached to the runner role besides the module's own. For Session Manager use `enable_session_manager` rather than AmazonSSMManagedInstanceCore. Whatever they allow, the runner role can never read or decrypt the App credentials."
   type        = list(string)
   default     = []
+}
+
+variable "enable_session_manager" {
+  description = "Let runner instances register with Systems Manager so operators can open Session Manager shells: a policy with only the agent's registration and message channels (no ssm:GetParameter*, unlike AmazonSSMManagedInstanceCore)."
+  type        = bool
+  default     = false
 }
 
 variable "runner_configs_storage" {

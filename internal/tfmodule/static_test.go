@@ -253,6 +253,8 @@ func badInputs() map[string]any {
 		"github_api_url":                  "ftp://ghes.example.com",
 		"github_points_per_minute":        901,
 		"kms_key_arn":                     "alias/mine",
+		"app_kms_key_arn":                 "alias/app",
+		"runner_volume_kms_key":           "alias/aws/ebs",
 		"kms_deletion_window_days":        3,
 		"lambda_zip_paths":                map[string]string{"bogus": "x.zip"},
 		"lambda_s3":                       map[string]any{"bucket": "Bad_Bucket", "keys": map[string]string{"bogus": "x.zip"}},

@@ -73,7 +73,7 @@ run "ephemeral_configs" {
   }
   assert {
     condition = alltrue(flatten([for name, p in output.iam_policies : [for s in jsondecode(p).Statement :
-      !contains(flatten([s.Resource]), "*") || alltrue([for a in flatten([s.Action]) : contains([
+      s.Effect == "Deny" || !contains(flatten([s.Resource]), "*") || alltrue([for a in flatten([s.Action]) : contains([
         "ec2:DescribeInstances", "ec2:CreateFleet", "ssm:DescribeParameters",
         "xray:PutTraceSegments", "xray:PutTelemetryRecords",
       ], a)])

@@ -18,7 +18,7 @@ locals {
     {
       sid        = "DecryptParameters"
       actions    = ["kms:Decrypt"]
-      resources  = [var.kms_key_arn]
+      resources  = distinct([var.kms_key_arn, var.app_kms_key_arn])
       conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] }]
     },
   ]
@@ -40,7 +40,7 @@ locals {
     ]
   }]
 
-  launch_statements = [
+  launch_statements = concat([
     {
       sid        = "CreateFleet"
       actions    = ["ec2:CreateFleet"]
@@ -116,7 +116,28 @@ locals {
       resources  = [var.kms_key_arn]
       conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] }]
     },
-  ]
+  ], local.volume_key_statements)
+
+  # What a principal launching instances with volumes under a customer-managed key needs, as
+  # AWS documents for EBS encryption: EC2 creates the volume's grant and data key with the
+  # launcher's credentials. Only through EC2, and grants only for AWS resources.
+  volume_key_statements = [for st in [
+    {
+      sid        = "VolumeKeyThroughEC2"
+      actions    = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+      resources  = [local.volume_key_arn]
+      conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ec2.${local.region}.amazonaws.com"] }]
+    },
+    {
+      sid       = "VolumeKeyGrantThroughEC2"
+      actions   = ["kms:CreateGrant"]
+      resources = [local.volume_key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["ec2.${local.region}.amazonaws.com"] },
+        { test = "Bool", variable = "kms:GrantIsForAWSResource", values = ["true"] },
+      ]
+    },
+  ] : st if local.volume_key_customer_managed]
 
   consume_statements = {
     for name, arns in {

@@ -5,8 +5,20 @@
 # element keeps the grant to this deployment's token paths as a second fence. The same key and
 # tag serve DeleteParameter, so a job that steals another instance's id still cannot read or
 # delete that instance's token.
+#
+# A runner must never read the GitHub App's credentials (a job could take the App over). Explicit
+# denies in the role's own policy override any allow an operator attaches later (e.g.
+# AmazonSSMManagedInstanceCore, which allows ssm:GetParameter on everything): no reading the App
+# parameters, and no decrypting anything whose SSM encryption context names them, whichever key
+# encrypts them (aws/ssm included). The App key's policy denies this role too (modules/secrets).
 
 locals {
+  app_parameter_path_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${var.prefix}/app"
+  # The App parameters wherever they live, and everything under /<prefix>/app.
+  app_parameter_deny_arns = distinct(concat(
+    [local.app_parameter_path_arn, "${local.app_parameter_path_arn}/*"],
+    [for k in sort(keys(var.app_parameter_arns)) : var.app_parameter_arns[k]],
+  ))
   cloudwatch_config_parameters = distinct(compact([for c in values(var.runner_configs) : c.cloudwatch_config_parameter]))
 }
 
@@ -59,6 +71,25 @@ locals {
         Action   = "s3:GetObject"
         Resource = "${var.dist_bucket_arn}/actions-runner-*"
       },
+      {
+        Sid      = "NeverReadAppCredentials"
+        Effect   = "Deny"
+        Action   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"]
+        Resource = local.app_parameter_deny_arns
+      },
+      {
+        Sid       = "NeverDecryptAppCredentials"
+        Effect    = "Deny"
+        Action    = ["kms:Decrypt", "kms:ReEncryptFrom"]
+        Resource  = "*"
+        Condition = { StringLike = { "kms:EncryptionContext:PARAMETER_ARN" = local.app_parameter_deny_arns } }
+      },
+      {
+        Sid      = "NeverUseAppKey"
+        Effect   = "Deny"
+        Action   = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant"]
+        Resource = var.app_kms_key_arn
+      },
     ],
     length(local.cloudwatch_config_parameters) == 0 ? [] : [{
       Sid    = "CloudWatchAgentConfig"
@@ -77,6 +108,36 @@ resource "aws_iam_role_policy" "runner" {
   name   = "runner"
   role   = aws_iam_role.runner.id
   policy = local.runner_policy_json
+}
+
+# Session Manager shells on runners without AWS's AmazonSSMManagedInstanceCore, which would also
+# allow ssm:GetParameter on every parameter: the agent needs only to register the instance and
+# open its message channels. None of these actions has a resource to scope to (AWS's own
+# minimal Session Manager policy uses "*").
+locals {
+  session_manager_policy_json = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid    = "SessionManagerAgent"
+      Effect = "Allow"
+      Action = [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ]
+      Resource = "*"
+    }]
+  })
+}
+
+#tfsec:ignore:aws-iam-no-policy-wildcards The Systems Manager agent's registration and message channels have no resource-level permissions.
+resource "aws_iam_role_policy" "session_manager" {
+  count  = var.enable_session_manager ? 1 : 0
+  name   = "session-manager"
+  role   = aws_iam_role.runner.id
+  policy = local.session_manager_policy_json
 }
 
 resource "aws_iam_role_policy_attachment" "runner_additional" {

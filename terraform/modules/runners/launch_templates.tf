@@ -1,7 +1,24 @@
 # One launch template per runner config. CreateFleet launches "$Default", so every change
 # becomes the default version at once.
 
+# Runner volumes are encrypted with the AWS-managed aws/ebs key by default: its key policy lets
+# every principal of the account use it through EC2, so launches work with no KMS grant. With
+# a customer-managed key the launching principals need EC2's use of the key (functions.tf) and
+# EC2 Fleet's and Spot's service-linked roles need the key policy (modules/secrets); without
+# them AWS starts the instance and terminates it at once (Client.InternalError).
+# DescribeKey on the alias creates the AWS-managed key in an account that never used it.
+data "aws_kms_key" "aws_ebs" {
+  count  = var.volume_kms_key == "aws/ebs" ? 1 : 0
+  key_id = "alias/aws/ebs"
+}
+
 locals {
+  volume_key_arn = (
+    var.volume_kms_key == "aws/ebs" ? data.aws_kms_key.aws_ebs[0].arn :
+    var.volume_kms_key == "deployment" ? var.kms_key_arn : var.volume_kms_key
+  )
+  volume_key_customer_managed = var.volume_kms_key != "aws/ebs"
+
   ami_architecture = { x64 = "x86_64", arm64 = "arm64" }
   # Amazon Linux 2023, the image the bootstrap is tested against, unless a config names one.
   default_ami_name    = { x64 = "al2023-ami-2023.*-kernel-*-x86_64", arm64 = "al2023-ami-2023.*-kernel-*-arm64" }
@@ -80,7 +97,7 @@ resource "aws_launch_template" "runner" {
       volume_size           = each.value.root_volume_size
       volume_type           = each.value.root_volume_type
       encrypted             = true
-      kms_key_id            = var.kms_key_arn
+      kms_key_id            = local.volume_key_arn
       delete_on_termination = true
     }
   }

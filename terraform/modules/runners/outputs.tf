@@ -30,8 +30,17 @@ output "lifecycle_queue" {
 }
 
 output "launch_templates" {
-  description = "Per runner config: launch template id and name."
-  value       = { for k, lt in aws_launch_template.runner : k => { id = lt.id, name = lt.name } }
+  description = "Per runner config: launch template id, name and the KMS key of its volumes."
+  value = { for k, lt in aws_launch_template.runner : k => {
+    id                 = lt.id
+    name               = lt.name
+    volume_kms_key_arn = one(lt.block_device_mappings[0].ebs[*].kms_key_id)
+  } }
+}
+
+output "volume_kms_key" {
+  description = "The key encrypting runner volumes: arn, and whether it is customer-managed (the launching roles then hold EC2's use of it)."
+  value       = { arn = local.volume_key_arn, customer_managed = local.volume_key_customer_managed }
 }
 
 output "functions" {
@@ -45,6 +54,11 @@ output "functions" {
   }
 }
 
+output "runner_role_arn" {
+  description = "ARN of the runner instances' role (apart from runner_role, whose policy depends on the App key that denies this role)."
+  value       = aws_iam_role.runner.arn
+}
+
 output "runner_role" {
   description = "The runner instances' role (name, arn, policy_json) and instance profile arn."
   value = {
@@ -52,6 +66,8 @@ output "runner_role" {
     arn                  = aws_iam_role.runner.arn
     instance_profile_arn = aws_iam_instance_profile.runner.arn
     policy_json          = local.runner_policy_json
+    # Session Manager's policy, when enable_session_manager is on.
+    session_manager_policy_json = var.enable_session_manager ? local.session_manager_policy_json : null
   }
 }
 

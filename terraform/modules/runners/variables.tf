@@ -62,8 +62,23 @@ variable "runner_configs_inline_max_bytes" {
 }
 
 variable "kms_key_arn" {
-  description = "Key for token SecureStrings, volumes and logs."
+  description = "Key for token SecureStrings and logs (and volumes with volume_kms_key = \"deployment\")."
   type        = string
+}
+
+variable "app_kms_key_arn" {
+  description = "Key of the App SecureStrings: the functions reading App credentials decrypt with it; the runner role never may."
+  type        = string
+}
+
+variable "volume_kms_key" {
+  description = "Key encrypting runner root volumes: \"aws/ebs\" (the AWS-managed key), \"deployment\" (kms_key_arn) or a key ARN. For a customer-managed key the launching functions get EC2's use of it."
+  type        = string
+}
+
+variable "enable_session_manager" {
+  description = "Let runner instances register with Systems Manager for Session Manager shells (no ssm:GetParameter*)."
+  type        = bool
 }
 
 variable "encrypt_logs" {
@@ -161,7 +176,7 @@ variable "permissions_boundary" {
 }
 
 variable "runner_additional_policy_arns" {
-  description = "Managed policies attached to the runner role besides the module's own."
+  description = "Managed policies attached to the runner role besides the module's own (never able to read App credentials: the runner policy denies it)."
   type        = list(string)
 }
 

@@ -1,17 +1,22 @@
-# The deployment's key and the GitHub App's credentials. A credential given as a value becomes
-# a SecureString at /<prefix>/app/{id,key,webhook-secret}; one given as a parameter name is used
-# as it is (and must be encrypted with this key or the AWS-managed aws/ssm key).
+# The deployment's keys and the GitHub App's credentials. A credential given as a value becomes
+# a SecureString at /<prefix>/app/{id,key,webhook-secret} encrypted with the App key; one given
+# as a parameter name is used as it is. The App key is apart from the deployment's key (tokens,
+# logs, archives) so that the runner role, which decrypts tokens, can never decrypt App
+# credentials: its key policy denies the runner role outright, whatever IAM policy an operator
+# attaches to it.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  arn_prefix  = "arn:${data.aws_partition.current.partition}"
-  account_id  = data.aws_caller_identity.current.account_id
-  region      = data.aws_region.current.name
-  create_key  = var.kms_key_arn == null
-  kms_key_arn = local.create_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  arn_prefix      = "arn:${data.aws_partition.current.partition}"
+  account_id      = data.aws_caller_identity.current.account_id
+  region          = data.aws_region.current.name
+  create_key      = var.kms_key_arn == null
+  kms_key_arn     = local.create_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  create_app_key  = var.app_kms_key_arn == null
+  app_kms_key_arn = local.create_app_key ? aws_kms_key.app[0].arn : var.app_kms_key_arn
 
   # Parameter name under /<prefix>/app/ of each credential.
   path_names = { id = "id", key = "key", webhook_secret = "webhook-secret" }
@@ -27,7 +32,7 @@ locals {
   # CloudWatch Logs may use it for this account's log groups only.
   key_policy_json = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid       = "AccountAdministers"
         Effect    = "Allow"
@@ -45,6 +50,62 @@ locals {
           ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "${local.arn_prefix}:logs:${local.region}:${local.account_id}:log-group:*" }
         }
       },
+      ], [for st in [
+        # Runner volumes use this key: EC2 Fleet and Spot launch through their service-linked
+        # roles, which no IAM policy of ours can extend. They are named by aws:PrincipalArn, not
+        # as principals, because a key policy naming a role that does not exist yet (an account
+        # that never launched Spot) is refused.
+        {
+          Sid       = "EC2FleetAndSpotUseVolumeKey"
+          Effect    = "Allow"
+          Principal = { AWS = "*" }
+          Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
+          Resource  = "*"
+          Condition = {
+            StringEquals = { "kms:CallerAccount" = local.account_id }
+            ArnEquals    = { "aws:PrincipalArn" = local.fleet_service_linked_roles }
+          }
+        },
+        {
+          Sid       = "EC2FleetAndSpotGrantVolumeKey"
+          Effect    = "Allow"
+          Principal = { AWS = "*" }
+          Action    = "kms:CreateGrant"
+          Resource  = "*"
+          Condition = {
+            StringEquals = { "kms:CallerAccount" = local.account_id }
+            ArnEquals    = { "aws:PrincipalArn" = local.fleet_service_linked_roles }
+            Bool         = { "kms:GrantIsForAWSResource" = "true" }
+          }
+        },
+    ] : st if var.volume_key_service_linked_roles])
+  })
+
+  fleet_service_linked_roles = [
+    "${local.arn_prefix}:iam::${local.account_id}:role/aws-service-role/ec2fleet.amazonaws.com/AWSServiceRoleForEC2Fleet",
+    "${local.arn_prefix}:iam::${local.account_id}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
+  ]
+
+  # The App key: administered through IAM like the deployment key; the runner role may do
+  # nothing with it. An explicit deny in a key policy overrides every allow in any IAM policy.
+  app_key_policy_json = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministers"
+        Effect    = "Allow"
+        Principal = { AWS = "${local.arn_prefix}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "RunnersNeverUseAppKey"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "kms:*"
+        Resource  = "*"
+        Condition = { ArnEquals = { "aws:PrincipalArn" = [var.runner_role_arn] } }
+      },
     ]
   })
 }
@@ -52,7 +113,7 @@ locals {
 #tfsec:ignore:aws-iam-no-policy-wildcards In a key policy Resource "*" is this key; kms:* is granted to the account root only, as in AWS's default key policy.
 resource "aws_kms_key" "this" {
   count                   = local.create_key ? 1 : 0
-  description             = "ghr ${var.prefix}: GitHub App credentials, runner tokens, logs and runner binaries"
+  description             = "ghr ${var.prefix}: runner tokens, logs and runner binaries (and runner volumes when chosen)"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_days
   policy                  = local.key_policy_json
@@ -65,12 +126,28 @@ resource "aws_kms_alias" "this" {
   target_key_id = aws_kms_key.this[0].key_id
 }
 
+#tfsec:ignore:aws-iam-no-policy-wildcards In a key policy Resource "*" is this key; kms:* is granted to the account root only (and denied to the runner role).
+resource "aws_kms_key" "app" {
+  count                   = local.create_app_key ? 1 : 0
+  description             = "ghr ${var.prefix}: GitHub App credentials (never usable by runners)"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_deletion_window_days
+  policy                  = local.app_key_policy_json
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "app" {
+  count         = local.create_app_key ? 1 : 0
+  name          = "alias/${var.prefix}-app"
+  target_key_id = aws_kms_key.app[0].key_id
+}
+
 resource "aws_ssm_parameter" "app" {
   for_each    = local.given
   name        = "/${var.prefix}/app/${each.value}"
   description = "ghr ${var.prefix}: GitHub App ${each.value}"
   type        = "SecureString"
-  key_id      = local.kms_key_arn
+  key_id      = local.app_kms_key_arn
   value       = var.github_app[each.key]
   tags        = var.tags
 }

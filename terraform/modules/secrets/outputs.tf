@@ -1,6 +1,19 @@
 output "kms_key_arn" {
-  description = "ARN of the key encrypting the deployment's secrets, tokens, logs and dist bucket."
+  description = "ARN of the key encrypting the deployment's runner tokens, logs and dist bucket."
   value       = local.kms_key_arn
+}
+
+output "app_kms_key_arn" {
+  description = "ARN of the key encrypting the App SecureStrings the module creates (never usable by the runner role)."
+  value       = local.app_kms_key_arn
+}
+
+output "key_policies" {
+  description = "Key policy of each key the module creates (deployment, app); null for a key given by ARN."
+  value = {
+    deployment = local.create_key ? local.key_policy_json : null
+    app        = local.create_app_key ? local.app_key_policy_json : null
+  }
 }
 
 output "app_id_parameter" {

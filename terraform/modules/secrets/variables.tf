@@ -4,9 +4,26 @@ variable "prefix" {
 }
 
 variable "kms_key_arn" {
-  description = "Existing KMS key for the SecureStrings, tokens, logs and dist bucket; null creates a key with rotation."
+  description = "Existing KMS key for runner tokens, logs and the dist bucket; null creates a key with rotation."
   type        = string
   default     = null
+}
+
+variable "app_kms_key_arn" {
+  description = "Existing KMS key for the App SecureStrings the module creates; null creates one whose key policy denies runner_role_arn. A key of yours must deny the runner role itself."
+  type        = string
+  default     = null
+}
+
+variable "runner_role_arn" {
+  description = "The runner instances' role: the App key's policy denies it every use."
+  type        = string
+}
+
+variable "volume_key_service_linked_roles" {
+  description = "The deployment key encrypts runner volumes: its key policy lets the EC2 Fleet and Spot service-linked roles use it (only when the module creates the key)."
+  type        = bool
+  default     = false
 }
 
 variable "kms_deletion_window_days" {

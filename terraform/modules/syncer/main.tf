@@ -66,6 +66,12 @@ locals {
       resources  = local.credential_arns
       conditions = []
     }],
+    var.credentials != "app" ? [] : [{
+      sid        = "DecryptAppCredentials"
+      actions    = ["kms:Decrypt"]
+      resources  = [var.app_kms_key_arn]
+      conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] }]
+    }],
   )
 }
 

@@ -24,6 +24,11 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "app_kms_key_arn" {
+  description = "Key of the App SecureStrings, decrypted when the syncer authenticates as the App."
+  type        = string
+}
+
 variable "encrypt_logs" {
   description = "Encrypt the log group with kms_key_arn."
   type        = bool

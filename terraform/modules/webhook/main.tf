@@ -26,7 +26,7 @@ locals {
   decrypt_statement = {
     sid        = "DecryptParameters"
     actions    = ["kms:Decrypt"]
-    resources  = [var.kms_key_arn]
+    resources  = distinct([var.kms_key_arn, var.app_kms_key_arn])
     conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] }]
   }
 

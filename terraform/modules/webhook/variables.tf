@@ -82,6 +82,11 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "app_kms_key_arn" {
+  description = "Key of the App SecureStrings (the webhook secret, App id and key)."
+  type        = string
+}
+
 variable "encrypt_logs" {
   description = "Encrypt log groups with kms_key_arn."
   type        = bool

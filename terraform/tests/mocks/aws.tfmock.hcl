@@ -27,6 +27,13 @@ mock_data "aws_ami" {
   }
 }
 
+# The AWS-managed aws/ebs key (data "aws_kms_key" reads it by alias).
+mock_data "aws_kms_key" {
+  defaults = {
+    arn = "arn:aws:kms:eu-west-1:123456789012:key/eeeeeeee-0000-0000-0000-00000000eb5e"
+  }
+}
+
 mock_resource "aws_kms_key" {
   defaults = {
     arn    = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
