@@ -24,6 +24,7 @@ const operations = [
   "GET /app",
   "POST /app-manifests/{code}/conversions",
   "GET /app/installations",
+  "GET /app/installations/{installation_id}",
   "POST /app/installations/{installation_id}/access_tokens",
   "GET /orgs/{org}/installation",
   "GET /repos/{owner}/{repo}/installation",

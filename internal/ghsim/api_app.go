@@ -26,6 +26,22 @@ func (s *Sim) listInstallations(w http.ResponseWriter, r *http.Request, _ identi
 	writeJSON(w, http.StatusOK, out)
 }
 
+// GET /app/installations/{id}: 404 for an installation of another App or none.
+func (s *Sim) getInstallation(w http.ResponseWriter, r *http.Request, _ identity) {
+	id, ok := pathID(w, r, docInstallation)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.installs[id]
+	if !ok {
+		writeError(w, http.StatusNotFound, msgNotFound, docInstallation)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.installationJSON(in))
+}
+
 // POST /app/installations/{id}/access_tokens
 func (s *Sim) createToken(w http.ResponseWriter, r *http.Request, _ identity) {
 	id, ok := pathID(w, r, docInstallation)

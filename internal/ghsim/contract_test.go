@@ -95,6 +95,8 @@ func TestContractREST(t *testing.T) {
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 
 	c.check("GET /app/installations", "GET", "/app/installations?per_page=2", jwt, nil, 200)
+	c.check("GET /app/installations/{installation_id}", "GET", "/app/installations/"+id(w.octo.ID), jwt, nil, 200)
+	c.check("GET /app/installations/{installation_id}", "GET", "/app/installations/999", jwt, nil, 404)
 	tokA := c.check("POST /app/installations/{installation_id}/access_tokens", "POST", "/app/installations/"+id(w.octo.ID)+"/access_tokens", jwt, nil, 201)
 	var tk struct{ Token string }
 	tokA.decode(t, &tk)

@@ -23,6 +23,7 @@ func (s *Sim) routes() *http.ServeMux {
 		{"GET /app", authApp, false, s.getApp},
 		{"POST /app-manifests/{code}/conversions", authAny, false, s.convertManifest},
 		{"GET /app/installations", authApp, false, s.listInstallations},
+		{"GET /app/installations/{id}", authApp, false, s.getInstallation},
 		{"POST /app/installations/{id}/access_tokens", authApp, false, s.createToken},
 		{"GET /orgs/{org}/installation", authApp, false, s.findInstallation(TypeOrganization)},
 		{"GET /users/{org}/installation", authApp, false, s.findInstallation(TypeUser)},

@@ -2,7 +2,8 @@
 // SQS batch from the build queues (one queue per runner config, one function for all):
 //
 //	decode → drop invalid, duplicate and unknown-config messages → list live runners once per
-//	runner config → drop jobs that already have a runner → (optionally) drop jobs GitHub no
+//	runner config → drop jobs that already have a runner → drop jobs their installation
+//	cannot serve → (optionally) drop jobs GitHub no
 //	longer queues → allocate within max_runners, oldest first → one launch per (config,
 //	owner[, labels]) → register every host concurrently → acknowledge or retry each message.
 //
@@ -50,7 +51,10 @@
 //
 // Acknowledged: launched and registered, duplicate, already served, not queued any more,
 // unknown runner config, invalid (logged at error level and counted in the MessagesInvalid
-// metric). Requeued — sent again as a new message with a delay doubling from requeueBase to
+// metric), unauthorized: its installation is unknown, suspended or another account's, or
+// does not cover its repository, so no installation token could ever register its runner
+// (logged at error level with the reason, counted as JobsDropped reason unauthorized; no
+// host is launched). Requeued — sent again as a new message with a delay doubling from requeueBase to
 // requeueMax, and the original acknowledged — when the job could not be served for a reason
 // waiting fixes: over max_runners, or any Transient failure (capacity on spot and
 // on-demand, quotas, throttling and rate limits, EC2/SSM/GitHub 5xx, network errors, a
@@ -77,7 +81,10 @@
 //
 // Ephemeral runners get one JIT config each (the floor); persistent runners share one
 // registration token per owner, cached until near expiry; the installation token is minted
-// once per installation per container; an org runner group name is resolved once. Calls run
+// once per installation per container; an org runner group name is resolved once. Before
+// any launch each (installation, repository) is authorized (authorize.go) — one installation
+// lookup per installation, one repository lookup per repository only for installations with
+// selected repositories — cached for authorizationTTL, so steady state adds no call. Calls run
 // concurrently up to GITHUB_CONCURRENCY and are paced per endpoint below GitHub's secondary
 // limit by githubapp.Transport. A rate-limit answer pauses all GitHub calls until its
 // Retry-After has passed; affected hosts are terminated and their jobs retried, and no host

@@ -27,7 +27,7 @@ import (
 // octo, a "ci" runner group, every answer delayed by latency.
 func newGitHub(t testing.TB, latency time.Duration) *ghfake.Server {
 	gh := ghfake.New(t)
-	gh.AddInstallation(99, "octo", "Organization")
+	gh.AddInstallation(42, "octo", "Organization")
 	gh.AddRunnerGroup("ci", 7)
 	gh.SetLatency(latency)
 	return gh

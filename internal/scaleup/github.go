@@ -44,6 +44,9 @@ type GitHub interface {
 	// the runner id GitHub gave the registration (0 when it does not say: a registration
 	// token registers nothing until the host runs config.sh).
 	Register(ctx context.Context, r Registration) (value string, runnerID int64, err error)
+	// Authorize reports whether the job's installation may serve a runner for repo; an error
+	// wrapping ErrUnauthorized means it never can.
+	Authorize(ctx context.Context, o Owner, repo string) error
 	// JobQueued reports whether the job still waits for a runner.
 	JobQueued(ctx context.Context, o Owner, repo string, jobID int64) (bool, error)
 	// Paused returns how long GitHub asked us to hold off (0 when calls may go).
@@ -60,10 +63,12 @@ type AppGitHub struct {
 	sem    chan struct{}
 	now    func() time.Time
 
-	mu        sync.Mutex
-	pauseTill time.Time
-	groups    map[string]int64              // "org/group" → id
-	regTokens map[string]*registrationToken // owner → token
+	mu         sync.Mutex
+	pauseTill  time.Time
+	groups     map[string]int64              // "org/group" → id
+	regTokens  map[string]*registrationToken // owner → token
+	installs   map[int64]installation        // installation id → details (authorize.go)
+	authorized map[string]time.Time          // "installation:owner/repo" → when authorized
 }
 
 type registrationToken struct {
@@ -83,6 +88,7 @@ func NewAppGitHub(app *githubapp.App, webURL string, concurrency int, now func()
 	return &AppGitHub{
 		app: app, webURL: strings.TrimSuffix(webURL, "/"), sem: make(chan struct{}, max(concurrency, 1)), now: now,
 		groups: map[string]int64{}, regTokens: map[string]*registrationToken{},
+		installs: map[int64]installation{}, authorized: map[string]time.Time{},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/drain"
+	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
@@ -59,6 +60,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 	}
 	keep = MarkServed(listed, runners, h.Launcher.now(), verdicts)
+	keep = h.authorize(ctx, keep, verdicts)
 	keep = h.dropNotQueued(ctx, keep, verdicts)
 	live := make(map[string]int, len(runners))
 	for k, rs := range runners {
@@ -150,6 +152,60 @@ func retryVerdict(err error) Verdict {
 	return Failed
 }
 
+// authorize drops jobs their installation can never serve, before any host is launched for
+// them: each distinct (installation, owner, repository) is checked once, concurrently, and
+// the answers are cached (AppGitHub.Authorize). A job that cannot be checked now is not
+// launched either: it waits (GitHub paused) or is retried.
+func (h *Handler) authorize(ctx context.Context, msgs []Message, verdicts map[string]Verdict) []Message {
+	type subject struct {
+		owner Owner
+		repo  string
+	}
+	of := func(m Message) subject { return subject{ownerOf(m.Job), m.Job.Repo} }
+	errs := map[subject]error{}
+	for _, m := range msgs {
+		errs[of(m)] = nil
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for s := range errs {
+		wg.Go(func() {
+			err := h.Launcher.GitHub.Authorize(ctx, s.owner, s.repo)
+			mu.Lock()
+			errs[s] = err
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	var keep []Message
+	for _, m := range msgs {
+		err := errs[of(m)]
+		_, limited := githubapp.RateLimitWait(err)
+		switch {
+		case err == nil:
+			keep = append(keep, m)
+		case errors.Is(err, ErrUnauthorized):
+			verdicts[m.ID] = Unauthorized
+			h.Logger.Error("job dropped: its installation cannot serve it", logging.KeyJobID, m.Job.JobID,
+				logging.KeyDeliveryID, m.Job.DeliveryID, logging.KeyOwner, m.Job.Owner, "repo", m.Job.Repo,
+				"installation_id", m.Job.InstallationID, logging.KeyError, err.Error())
+		case errors.Is(err, ErrPaused) || limited:
+			verdicts[m.ID] = Deferred // not tried: GitHub asked us to wait
+		default:
+			verdicts[m.ID] = Failed
+			h.Metrics.Add(metrics.JobsFailed, 1, m.Job.RunnerConfig, FailureClass(err))
+			h.Logger.Warn("job not authorized yet, retrying", logging.KeyJobID, m.Job.JobID, logging.KeyOwner, m.Job.Owner,
+				"repo", m.Job.Repo, logging.KeyError, err.Error())
+		}
+	}
+	return keep
+}
+
+// ownerOf is the runner owner a job's runner registers with.
+func ownerOf(j queue.Job) Owner {
+	return Owner{Name: j.Owner, Level: j.Level, InstallationID: j.InstallationID}
+}
+
 // dropNotQueued asks GitHub whether each job still waits, where the check is on. Any error
 // counts as queued: launching a spare runner is cheaper than losing a job.
 func (h *Handler) dropNotQueued(ctx context.Context, msgs []Message, verdicts map[string]Verdict) []Message {
@@ -171,8 +227,7 @@ func (h *Handler) dropNotQueued(ctx context.Context, msgs []Message, verdicts ma
 			continue
 		}
 		wg.Go(func() {
-			o := Owner{Name: m.Job.Owner, Level: m.Job.Level, InstallationID: m.Job.InstallationID}
-			q, err := h.Launcher.GitHub.JobQueued(ctx, o, m.Job.Repo, m.Job.JobID)
+			q, err := h.Launcher.GitHub.JobQueued(ctx, ownerOf(m.Job), m.Job.Repo, m.Job.JobID)
 			if err != nil {
 				h.Logger.Warn("job status unknown, assuming queued", logging.KeyJobID, m.Job.JobID, logging.KeyError, err.Error())
 				return
@@ -288,7 +343,7 @@ func (h *Handler) record(job queue.Job, v Verdict, drained drain.Set) {
 		h.Metrics.Add(metrics.JobsDeferred, 1, cfg, reason)
 	case Expired:
 		h.Metrics.Add(metrics.JobsExpired, 1, cfg)
-	case Invalid, UnknownConfig, Duplicate, Served, NotQueued:
+	case Invalid, UnknownConfig, Duplicate, Served, NotQueued, Unauthorized:
 		h.Metrics.Add(metrics.JobsDropped, 1, cfg, v.String())
 	}
 }

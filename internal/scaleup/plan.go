@@ -29,9 +29,10 @@ const (
 	Deferred                     // not served for a reason waiting fixes (Transient): retried
 	Requeued                     // over cap or deferred, and sent again with a delay: dropped
 	Expired                      // over cap or deferred past GitHub's queue limit: dropped
+	Unauthorized                 // its installation cannot serve it (ErrUnauthorized): dropped, logged, counted
 )
 
-var verdictNames = [...]string{"launch", "invalid", "unknown_config", "duplicate", "served", "not_queued", "over_cap", "launched", "failed", "deferred", "requeued", "expired"}
+var verdictNames = [...]string{"launch", "invalid", "unknown_config", "duplicate", "served", "not_queued", "over_cap", "launched", "failed", "deferred", "requeued", "expired", "unauthorized"}
 
 func (v Verdict) String() string { return verdictNames[v] }
 

@@ -62,6 +62,7 @@ type Server struct {
 	regTokens    int
 	groups       map[string]int64 // runner group name → id
 	jobStatus    map[int64]string // job id → status; default queued; "error" answers 502
+	lookupStatus int              // non-zero: GET /app/installations/{id} answers this status
 }
 
 // JITConfig is one generate-jitconfig call the fake answered.
@@ -234,6 +235,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(groups), "runner_groups": groups})
 	case r.Method == http.MethodGet && len(segs) == 6 && segs[0] == "repos" && segs[3] == "actions" && segs[4] == "jobs":
 		s.job(w, segs[5])
+	case r.Method == http.MethodGet && len(segs) == 3 && segs[0] == "app" && segs[1] == "installations":
+		s.getInstallation(w, segs[2])
 	case r.Method == http.MethodGet && r.URL.Path == "/app/installations":
 		s.listInstallations(w, r)
 	case r.Method == http.MethodGet && len(segs) == 3 && segs[0] == "orgs" && segs[2] == "installation":
@@ -308,6 +311,31 @@ func (s *Server) listInstallations(w http.ResponseWriter, r *http.Request) {
 	items, next := pageOf(out, page, per)
 	s.link(w, r, next, per)
 	writeJSON(w, http.StatusOK, items)
+}
+
+// FailInstallationLookups makes GET /app/installations/{id} answer status (0: answer again).
+func (s *Server) FailInstallationLookups(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lookupStatus = status
+}
+
+// getInstallation serves GET /app/installations/{id}; every installation selects all
+// repositories.
+func (s *Server) getInstallation(w http.ResponseWriter, idText string) {
+	if s.lookupStatus != 0 {
+		writeJSON(w, s.lookupStatus, map[string]string{"message": http.StatusText(s.lookupStatus)})
+		return
+	}
+	id, _ := strconv.ParseInt(idText, 10, 64)
+	for _, in := range s.installations {
+		if in.ID == id {
+			writeJSON(w, http.StatusOK, map[string]any{"id": in.ID, "account": map[string]any{"login": in.Account, "type": in.Type},
+				"repository_selection": "all", "suspended_at": nil})
+			return
+		}
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 }
 
 func (s *Server) findInstallation(w http.ResponseWriter, account string) {
