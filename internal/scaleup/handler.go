@@ -14,7 +14,6 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/drain"
-	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
@@ -155,32 +154,30 @@ func retryVerdict(err error) Verdict {
 // authorize drops jobs their installation can never serve, before any host is launched for
 // them: each distinct (installation, owner, repository) is checked once, concurrently, and
 // the answers are cached (AppGitHub.Authorize). A job that cannot be checked now is not
-// launched either: it waits (GitHub paused) or is retried.
+// launched either: it waits (GitHub paused or down) or is retried.
 func (h *Handler) authorize(ctx context.Context, msgs []Message, verdicts map[string]Verdict) []Message {
 	type subject struct {
 		owner Owner
 		repo  string
 	}
 	of := func(m Message) subject { return subject{ownerOf(m.Job), m.Job.Repo} }
-	errs := map[subject]error{}
+	index := map[subject]int{}
+	var subjects []subject
 	for _, m := range msgs {
-		errs[of(m)] = nil
+		if _, ok := index[of(m)]; !ok {
+			index[of(m)] = len(subjects)
+			subjects = append(subjects, of(m))
+		}
 	}
-	var mu sync.Mutex
+	results := make([]error, len(subjects))
 	var wg sync.WaitGroup
-	for s := range errs {
-		wg.Go(func() {
-			err := h.Launcher.GitHub.Authorize(ctx, s.owner, s.repo)
-			mu.Lock()
-			errs[s] = err
-			mu.Unlock()
-		})
+	for i, s := range subjects {
+		wg.Go(func() { results[i] = h.Launcher.GitHub.Authorize(ctx, s.owner, s.repo) })
 	}
 	wg.Wait()
 	var keep []Message
 	for _, m := range msgs {
-		err := errs[of(m)]
-		_, limited := githubapp.RateLimitWait(err)
+		err := results[index[of(m)]]
 		switch {
 		case err == nil:
 			keep = append(keep, m)
@@ -189,13 +186,11 @@ func (h *Handler) authorize(ctx context.Context, msgs []Message, verdicts map[st
 			h.Logger.Error("job dropped: its installation cannot serve it", logging.KeyJobID, m.Job.JobID,
 				logging.KeyDeliveryID, m.Job.DeliveryID, logging.KeyOwner, m.Job.Owner, "repo", m.Job.Repo,
 				"installation_id", m.Job.InstallationID, logging.KeyError, err.Error())
-		case errors.Is(err, ErrPaused) || limited:
-			verdicts[m.ID] = Deferred // not tried: GitHub asked us to wait
 		default:
-			verdicts[m.ID] = Failed
+			verdicts[m.ID] = retryVerdict(err) // waits when GitHub asked us to, or is down
 			h.Metrics.Add(metrics.JobsFailed, 1, m.Job.RunnerConfig, FailureClass(err))
-			h.Logger.Warn("job not authorized yet, retrying", logging.KeyJobID, m.Job.JobID, logging.KeyOwner, m.Job.Owner,
-				"repo", m.Job.Repo, logging.KeyError, err.Error())
+			h.Logger.Warn("job not authorized yet", logging.KeyJobID, m.Job.JobID, logging.KeyOwner, m.Job.Owner,
+				"repo", m.Job.Repo, logging.KeyDecision, verdicts[m.ID].String(), logging.KeyError, err.Error())
 		}
 	}
 	return keep
