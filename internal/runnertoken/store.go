@@ -110,6 +110,11 @@ func (s Store) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
+// Remove deletes the instance's token parameter, if it is still there.
+func (s Store) Remove(ctx context.Context, config, instanceID string) error {
+	return s.Delete(ctx, Path(s.Prefix, config, instanceID))
+}
+
 // DeleteAll removes the named parameters, ten per call; names already gone are ignored.
 func (s Store) DeleteAll(ctx context.Context, names []string) error {
 	for chunk := range slices.Chunk(names, deleteBatch) {

@@ -63,4 +63,6 @@ type RegisteredHost struct {
 // TokenStore keeps each host's registration where its bootstrap reads it.
 type TokenStore interface {
 	Put(ctx context.Context, configKey, instanceID, value string) error
+	// Remove deletes a host's token; one already gone is not an error.
+	Remove(ctx context.Context, configKey, instanceID string) error
 }

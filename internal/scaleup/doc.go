@@ -43,6 +43,10 @@
 //     jobs come back (SQS redelivery or a requeue), they get new hosts, and scale-down
 //     reaps the dead ones as orphans.
 //
+// A host that dies right after launch (EC2's Client.InternalError) is caught by the next
+// batch of its config from the listing it makes anyway (dead.go): its job is requeued and its
+// registration deleted.
+//
 // Known limits: a duplicate arriving after its job's ephemeral runner has finished and gone
 // launches a spare runner, which scale-down removes when idle; CHECK_JOB_QUEUED=always
 // prevents that at one GitHub call per job.

@@ -44,6 +44,8 @@ type GitHub interface {
 	// the runner id GitHub gave the registration (0 when it does not say: a registration
 	// token registers nothing until the host runs config.sh).
 	Register(ctx context.Context, r Registration) (value string, runnerID int64, err error)
+	// Deregister deletes a runner registration that will never run (its host died).
+	Deregister(ctx context.Context, o Owner, runnerID int64) error
 	// Authorize reports whether the job's installation may serve a runner for repo; an error
 	// wrapping ErrUnauthorized means it never can.
 	Authorize(ctx context.Context, o Owner, repo string) error
@@ -257,6 +259,27 @@ func (g *AppGitHub) runnerGroupID(ctx context.Context, c *github.Client, o Owner
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// Deregister implements GitHub; a registration already gone is not an error.
+func (g *AppGitHub) Deregister(ctx context.Context, o Owner, runnerID int64) error {
+	c, err := g.client(ctx, o)
+	if err != nil {
+		return err
+	}
+	org, repo, isRepo := strings.Cut(o.Name, "/")
+	err = g.call(ctx, func() (err error) {
+		if isRepo {
+			_, err = c.Actions.RemoveRunner(ctx, org, repo, runnerID)
+		} else {
+			_, err = c.Actions.RemoveOrganizationRunner(ctx, org, runnerID)
+		}
+		return err
+	})
+	if err != nil && !notFound(err) {
+		return fmt.Errorf("delete runner %d of %s: %w", runnerID, o.Name, err)
+	}
+	return nil
 }
 
 // JobQueued implements GitHub.

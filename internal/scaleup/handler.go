@@ -58,6 +58,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			h.Metrics.Add(metrics.JobsFailed, 1, m.Job.RunnerConfig, "list_runners")
 		}
 	}
+	h.reapDead(ctx, runners)
 	keep = MarkServed(listed, runners, h.Launcher.now(), verdicts)
 	keep = h.authorize(ctx, keep, verdicts)
 	keep = h.dropNotQueued(ctx, keep, verdicts)
@@ -254,7 +255,12 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 				Config: g.Config, Owner: g.Owner, CreatedBy: tags.CreatedByScaleUp,
 				JobIDs: g.JobIDs(), Count: len(g.Jobs), Token: ClientToken(g),
 			}
-			ids, err := h.Launcher.launch(ctx, spec, g.Labels)
+			hosts, err := h.Launcher.launch(ctx, spec, g.Labels)
+			ids := make([]string, len(hosts))
+			for i, host := range hosts {
+				ids[i] = host.ID
+			}
+			h.watch(g, hosts)
 			if err != nil {
 				h.Logger.Warn("launch incomplete", logging.KeyRunnerConfig, g.Config.Key, logging.KeyOwner, g.Owner.Name,
 					"jobs", len(g.Jobs), "registered", len(ids), logging.KeyError, err.Error())

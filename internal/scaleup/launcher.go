@@ -50,13 +50,19 @@ type Launcher struct {
 
 	mu      sync.Mutex
 	blocked map[string]time.Time // runner config → end of its invalid-config pause
+	fresh   map[string]freshHost // instance id → a host scale-up registered within deadOnArrivalWindow (dead.go)
 }
 
 // Launch starts count hosts for cfg in owner and registers them. It returns the ids of the
 // hosts started and registered; hosts that started but could not be registered are
 // terminated. The error explains any shortfall. The warm pool calls this.
 func (l *Launcher) Launch(ctx context.Context, cfg *config.RunnerConfig, owner Owner, count int, createdBy string) ([]string, error) {
-	return l.launch(ctx, LaunchSpec{Config: cfg, Owner: owner, CreatedBy: createdBy, Count: count}, cfg.Labels)
+	hosts, err := l.launch(ctx, LaunchSpec{Config: cfg, Owner: owner, CreatedBy: createdBy, Count: count}, cfg.Labels)
+	ids := make([]string, len(hosts))
+	for i, h := range hosts {
+		ids[i] = h.ID
+	}
+	return ids, err
 }
 
 func (l *Launcher) now() time.Time {
@@ -109,7 +115,7 @@ func (l *Launcher) deadline(ctx context.Context) time.Time {
 
 // launch starts spec.Count hosts, registers them, and returns the registered ids in launch
 // order.
-func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string) ([]string, error) {
+func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string) ([]RegisteredHost, error) {
 	if err := l.ready(ctx, spec.Config.Key); err != nil {
 		return nil, err
 	}
@@ -135,7 +141,7 @@ func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string)
 
 // register registers every host concurrently (GitHub's client bounds and paces the calls)
 // and terminates the hosts it could not register.
-func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, labels []string) ([]string, error) {
+func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, labels []string) ([]RegisteredHost, error) {
 	errs := make([]error, len(ids))
 	runnerIDs := make([]int64, len(ids))
 	var wg sync.WaitGroup
@@ -152,11 +158,10 @@ func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, 
 		})
 	}
 	wg.Wait()
-	var ok, failed []string
+	var failed []string
 	var hosts []RegisteredHost
 	for i, id := range ids {
 		if errs[i] == nil {
-			ok = append(ok, id)
 			hosts = append(hosts, RegisteredHost{ID: id, RunnerID: runnerIDs[i]})
 			continue
 		}
@@ -166,13 +171,13 @@ func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, 
 	}
 	l.markRegistered(ctx, spec, hosts)
 	if len(failed) == 0 {
-		return ok, nil
+		return hosts, nil
 	}
 	regErr := fmt.Errorf("register %d of %d hosts: %w", len(failed), len(ids), errors.Join(errs...))
 	if err := l.terminate(ctx, failed); err != nil {
-		return ok, errors.Join(regErr, err)
+		return hosts, errors.Join(regErr, err)
 	}
-	return ok, regErr
+	return hosts, regErr
 }
 
 // terminate stops hosts that never got a registration, detached from the invocation's

@@ -1,0 +1,151 @@
+package scaleup
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
+	"github.com/ghr-dev/ghr/internal/queue"
+)
+
+// deadOnArrivalWindow: a host EC2 cannot start (Client.InternalError, e.g. a volume key the
+// launcher may not use) goes pending → terminated within seconds of CreateFleet, after its
+// registration was stored and its jobs acknowledged. A host of ours that leaves the live
+// listing this soon after launch is suspect; later, leaving is an ephemeral runner's normal
+// end.
+const deadOnArrivalWindow = 3 * time.Minute
+
+// freshHost is a host this container launched and registered, watched until it outlives
+// deadOnArrivalWindow.
+type freshHost struct {
+	config   string
+	owner    Owner
+	runnerID int64
+	jobs     []queue.Job // the jobs its launch acknowledged, ascending by id
+	launched time.Time
+}
+
+// watch remembers the registered hosts of a launch; the jobs they serve are the group's
+// first len(hosts) (the ghr:job-id invariant).
+func (h *Handler) watch(g Group, hosts []RegisteredHost) {
+	if len(hosts) == 0 {
+		return
+	}
+	jobs := make([]queue.Job, 0, len(hosts))
+	for _, m := range g.Jobs[:min(len(hosts), len(g.Jobs))] {
+		jobs = append(jobs, m.Job)
+	}
+	l := h.Launcher
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fresh == nil {
+		l.fresh = map[string]freshHost{}
+	}
+	for _, host := range hosts {
+		l.fresh[host.ID] = freshHost{config: g.Config.Key, owner: g.Owner, runnerID: host.RunnerID, jobs: jobs, launched: now}
+	}
+}
+
+// reapDead finds, in the listing the batch made anyway, hosts launched within
+// deadOnArrivalWindow that are no longer live: they died before running their job. Their
+// jobs are not served (MarkServed only counts live hosts); those GitHub still queues are
+// requeued, since their messages were acknowledged, and their registrations (the runner in
+// GitHub, the token parameter) are deleted. A host still live costs nothing: the happy path
+// makes no call here.
+func (h *Handler) reapDead(ctx context.Context, runners map[string][]Runner) {
+	now := h.Launcher.now()
+	type launch struct {
+		config string
+		owner  Owner
+		jobs   []queue.Job
+	}
+	var dead []string
+	deadHosts := map[string]freshHost{}
+	launches := map[string]launch{}
+	h.Launcher.mu.Lock()
+	for id, f := range h.Launcher.fresh {
+		rs, listed := runners[f.config]
+		expired := now.Sub(f.launched) > deadOnArrivalWindow
+		switch {
+		case !listed && !expired:
+			continue // not looked at in this batch
+		case expired:
+		case slices.ContainsFunc(rs, func(r Runner) bool { return r.ID == id }):
+			continue // alive: keep watching until the window ends
+		default:
+			dead = append(dead, id)
+			deadHosts[id] = f
+			ids := make([]int64, len(f.jobs))
+			for i, j := range f.jobs {
+				ids[i] = j.JobID
+			}
+			launches[f.config+"\x00"+jobKey(ids)] = launch{f.config, f.owner, f.jobs}
+		}
+		delete(h.Launcher.fresh, id)
+	}
+	h.Launcher.mu.Unlock()
+	if len(dead) == 0 {
+		return
+	}
+	slices.Sort(dead)
+	h.Logger.Error("hosts died before running their jobs", "instance_ids", dead)
+	for _, id := range dead {
+		f := deadHosts[id]
+		h.deregister(ctx, id, f)
+	}
+	for _, l := range launches {
+		// The jobs still served are the first c, c being the launch's live hosts.
+		served := servedJobs(runners[l.config], now)
+		var lost []queue.Job
+		for _, j := range l.jobs {
+			if !served[j.JobID] {
+				lost = append(lost, j)
+			}
+		}
+		h.Metrics.Add(metrics.JobsFailed, len(lost), l.config, "instance_died")
+		for _, j := range lost {
+			h.requeueLost(ctx, l.owner, j)
+		}
+	}
+}
+
+// deregister deletes a dead host's runner registration in GitHub and its token parameter.
+// Failures are logged: scale-down removes what is left (an offline runner, a token whose
+// instance is gone).
+func (h *Handler) deregister(ctx context.Context, id string, f freshHost) {
+	if f.runnerID > 0 {
+		if err := h.Launcher.GitHub.Deregister(ctx, f.owner, f.runnerID); err != nil {
+			h.Logger.Warn("delete registration of dead host", logging.KeyInstanceID, id, logging.KeyOwner, f.owner.Name, logging.KeyError, err.Error())
+		}
+	}
+	if err := h.Launcher.Tokens.Remove(ctx, f.config, id); err != nil {
+		h.Logger.Warn("delete token of dead host", logging.KeyInstanceID, id, logging.KeyRunnerConfig, f.config, logging.KeyError, err.Error())
+	}
+}
+
+// requeueLost sends a dead host's job back to its queue when GitHub still queues it (a quick
+// job may have run and finished within the window).
+func (h *Handler) requeueLost(ctx context.Context, o Owner, j queue.Job) {
+	if q, err := h.Launcher.GitHub.JobQueued(ctx, o, j.Repo, j.JobID); err == nil && !q {
+		return
+	}
+	cfg := h.Configs[j.RunnerConfig]
+	if h.Requeue == nil || cfg == nil {
+		h.Logger.Error("job of a dead host cannot be requeued", logging.KeyJobID, j.JobID, logging.KeyRunnerConfig, j.RunnerConfig)
+		return
+	}
+	j.Requeues++
+	body, err := json.Marshal(&j)
+	if err == nil {
+		err = h.Requeue.SendDelayed(ctx, cfg.QueueURL, body, RequeueDelay(j.Requeues))
+	}
+	if err != nil {
+		h.Logger.Error("requeue job of a dead host", logging.KeyJobID, j.JobID, logging.KeyError, err.Error())
+		return
+	}
+	h.Logger.Warn("job requeued: its host died before running it", logging.KeyJobID, j.JobID, logging.KeyRunnerConfig, j.RunnerConfig)
+}
