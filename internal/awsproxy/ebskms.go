@@ -103,6 +103,9 @@ func (p *Proxy) ebsKeyRefusal(ctx context.Context, role, region, keyID string) (
 	if key.KeyMetadata.KeyManager == kmstypes.KeyManagerTypeAws {
 		return "", nil
 	}
+	if managed, err := awsManagedAlias(ctx, c, aws.ToString(key.KeyMetadata.KeyId)); err != nil || managed {
+		return "", err
+	}
 	arn := aws.ToString(key.KeyMetadata.Arn)
 	kp, err := c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: key.KeyMetadata.KeyId, PolicyName: aws.String("default")})
 	if err != nil {
@@ -263,4 +266,20 @@ func copyRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []
 	}
 	w.WriteHeader(rec.Code)
 	w.Write(body)
+}
+
+// awsManagedAlias reports whether the key is one moto created for an AWS-managed alias
+// (alias/aws/ebs, …): moto marks such keys CUSTOMER, while on AWS they are AWS managed and EC2
+// may always use them for the account's own volumes.
+func awsManagedAlias(ctx context.Context, c *kms.Client, keyID string) (bool, error) {
+	out, err := c.ListAliases(ctx, &kms.ListAliasesInput{KeyId: aws.String(keyID)})
+	if err != nil {
+		return false, fmt.Errorf("aliases of %s: %w", keyID, err)
+	}
+	for _, a := range out.Aliases {
+		if strings.HasPrefix(aws.ToString(a.AliasName), "alias/aws/") {
+			return true, nil
+		}
+	}
+	return false, nil
 }

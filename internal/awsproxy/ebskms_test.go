@@ -113,4 +113,20 @@ func TestEBSKeyUseIsEnforced(t *testing.T) {
 			}
 		}
 	}
+	// The AWS-managed aws/ebs key needs no grant: EC2 may always use it for the account's
+	// volumes. moto creates it as a customer key, so the proxy knows it by its alias.
+	setPolicy(keyViaSSMOnly)
+	ebsKey, err := kms.NewFromConfig(admin).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/aws/ebs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admEC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId,
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(motoAMI), InstanceType: ec2types.InstanceTypeT3Micro,
+			BlockDeviceMappings: []ec2types.LaunchTemplateBlockDeviceMappingRequest{{DeviceName: aws.String("/dev/xvda"),
+				Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{Encrypted: aws.Bool(true), KmsKeyId: ebsKey.KeyMetadata.Arn, VolumeSize: aws.Int32(30)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if id3, inst3 := launch(); inst3.State.Name == ec2types.InstanceStateNameTerminated {
+		t.Fatalf("instance %s with the AWS-managed aws/ebs key was terminated: %+v", id3, inst3.StateReason)
+	}
 }
