@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -32,7 +34,22 @@ const (
 	StandardMaxValue = 4096
 	// AdvancedMaxValue is the largest value an Advanced-tier parameter holds (8 KB).
 	AdvancedMaxValue = 8192
+
+	// putAttempts and putMaxBackoff ride out PutParameter's account-wide 3 TPS (AWS support's
+	// figure; 10 TPS with higher throughput): a batch of 16 registrations from each of a few
+	// containers queues for seconds, not for the SDK's default 3 attempts within ~1 s.
+	putAttempts   = 12
+	putMaxBackoff = 3 * time.Second
 )
+
+// writeRetryer waits out SSM's write throttling with jittered backoff. The SDK's client-side
+// retry quota is off for these writes: a burst's throttled writes would drain it and fail
+// writes that one more wait would have stored.
+var writeRetryer = retry.NewStandard(func(o *retry.StandardOptions) {
+	o.MaxAttempts, o.MaxBackoff, o.RateLimiter = putAttempts, putMaxBackoff, ratelimit.None
+})
+
+func paceWrites(o *ssm.Options) { o.Retryer = writeRetryer }
 
 // Tier is the cheapest SSM tier that holds value: Standard (free) when it fits, else Advanced
 // (see docs/decisions.md, "Runner token tier"). A value too long for either is an error, found
@@ -91,7 +108,7 @@ func (s Store) Put(ctx context.Context, config, instanceID, value string) error 
 	if s.KMSKeyID != "" {
 		in.KeyId = aws.String(s.KMSKeyID)
 	}
-	if _, err := s.API.PutParameter(ctx, in); err != nil {
+	if _, err := s.API.PutParameter(ctx, in, paceWrites); err != nil {
 		if awserr.Classify(err) == awserr.AlreadyExists {
 			return nil
 		}
