@@ -236,6 +236,7 @@ func badInputs() map[string]any {
 		"volume":          cfg("root_volume_size", 4),
 		"hop-limit":       cfg("metadata_hop_limit", 0),
 		"labels-in-comma": cfg("labels", []string{"a,b"}),
+		"software":        cfg("install_software", []string{"docker", "nginx"}),
 	}
 	// Over the 100-config limit, and every config lacks subnets (subnet_ids is empty).
 	for i := len(configs); i <= 100; i++ {
