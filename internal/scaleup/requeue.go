@@ -54,9 +54,9 @@ func (h *Handler) requeue(ctx context.Context, msgs []Message, verdicts map[stri
 		return
 	}
 	now := h.Launcher.now()
-	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, m := range msgs {
+	sent := make([]bool, len(msgs)) // one element per send, read after wg.Wait: the verdicts map stays single-writer
+	for i, m := range msgs {
 		if v := verdicts[m.ID]; v != OverCap && v != Deferred {
 			continue
 		}
@@ -77,10 +77,13 @@ func (h *Handler) requeue(ctx context.Context, msgs []Message, verdicts map[stri
 				h.Logger.Warn("requeue failed, retrying the message", logging.KeyJobID, job.JobID, logging.KeyError, err.Error())
 				return
 			}
-			mu.Lock()
-			verdicts[m.ID] = Requeued
-			mu.Unlock()
+			sent[i] = true
 		})
 	}
 	wg.Wait()
+	for i, m := range msgs {
+		if sent[i] {
+			verdicts[m.ID] = Requeued
+		}
+	}
 }
