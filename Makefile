@@ -51,9 +51,11 @@ test: tools lint unit fuzz
 
 # The fast set first (no moto_server, terraform, Lambda builds or sandbox; see
 # internal/testutil/slow) so a broken rule fails in about a minute, then every test.
+# The sandbox package (the E2E suite with the soak) runs past go test's 10-minute default on a
+# 2-core machine, so the full pass gets 40 minutes.
 unit:
 	$(GO) test -short -count=1 ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
