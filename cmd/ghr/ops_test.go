@@ -43,7 +43,7 @@ func TestOperatorCommandsAgainstTheEmulator(t *testing.T) {
 		LaunchTemplate: &ec2types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("ops-small")},
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: []ec2types.Tag{
 			{Key: aws.String(tags.Environment), Value: aws.String("ops")}, {Key: aws.String(tags.RunnerConfig), Value: aws.String("small")},
-			{Key: aws.String(tags.JobID), Value: aws.String("42")},
+			{Key: aws.String(tags.JobID), Value: aws.String("42")}, {Key: aws.String(tags.CreatedBy), Value: aws.String(tags.CreatedByScaleUp)},
 		}}}})
 	if err != nil {
 		t.Fatal(err)

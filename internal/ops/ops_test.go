@@ -114,11 +114,11 @@ func TestOperatorCommands(t *testing.T) {
 	w.queue("other-build-small", 5) // another deployment's
 	w.template(prefix + "-small")
 	w.template("other-small")
-	mine := w.instance(prefix+"-small", map[string]string{tags.Environment: prefix, tags.RunnerConfig: "small", tags.Owner: "octo", tags.JobID: "7", tags.Registered: "2026-12-01T00:00:00Z"})
-	w.instance(prefix+"-small", map[string]string{tags.Environment: prefix, tags.RunnerConfig: "small", tags.Owner: "octo"})
+	mine := w.instance(prefix+"-small", map[string]string{tags.Environment: prefix, tags.CreatedBy: tags.CreatedByScaleUp, tags.RunnerConfig: "small", tags.Owner: "octo", tags.JobID: "7", tags.Registered: "2026-12-01T00:00:00Z"})
+	w.instance(prefix+"-small", map[string]string{tags.Environment: prefix, tags.CreatedBy: tags.CreatedByScaleUp, tags.RunnerConfig: "small", tags.Owner: "octo"})
 	foreign := w.instance("other-small", map[string]string{tags.Environment: "other", tags.RunnerConfig: "small"})
 	// Tagged as ours but launched from another template: a tag alone proves nothing.
-	forged := w.instance("other-small", map[string]string{tags.Environment: prefix, tags.RunnerConfig: "small"})
+	forged := w.instance("other-small", map[string]string{tags.Environment: prefix, tags.CreatedBy: tags.CreatedByScaleUp, tags.RunnerConfig: "small"})
 
 	t.Run("status", func(t *testing.T) {
 		st, err := w.d.Status(ctx)
