@@ -97,12 +97,18 @@ func BuildWith(ctx context.Context, s Spec, out string) error {
 func WriteZip(out, dir string, names []string) error {
 	names = slices.Clone(names)
 	slices.Sort(names)
-	tmp := out + ".tmp"
-	f, err := os.Create(tmp)
+	// A temp name of its own: two builds of the same zip (two sandboxes starting at once)
+	// must not rename each other's file away.
+	f, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	defer os.Remove(tmp)
+	if err := f.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the zip from other users
+		f.Close()
+		return err
+	}
 	zw := zip.NewWriter(f)
 	for _, name := range names {
 		if err := add(zw, dir, name); err != nil {
