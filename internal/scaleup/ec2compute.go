@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ghr-dev/ghr/internal/awserr"
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -21,7 +23,8 @@ const _ = uint(ec2fleet.MaxJobsPerTag - maxJobsPerLaunch)
 type EC2Compute struct {
 	API         ec2fleet.API
 	Fleet       *ec2fleet.Fleet
-	Environment string // deployment prefix (ghr:environment)
+	Environment string            // deployment prefix (ghr:environment)
+	Metrics     *metrics.Recorder // nil records nothing
 }
 
 var (
@@ -60,6 +63,11 @@ func (c *EC2Compute) Launch(ctx context.Context, spec LaunchSpec) ([]string, err
 		kv[tags.LaunchDeadline] = spec.Deadline.UTC().Add(time.Second - time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)
 	}
 	res, err := c.Fleet.Launch(ctx, ec2fleet.SpecFor(spec.Config, spec.Count, kv, spec.Token))
+	// Every pool's refusal counts, even when on-demand failover then filled the launch: a
+	// spot outage is what an operator needs to see before it becomes a shortfall.
+	for _, pe := range res.Errors {
+		c.Metrics.Add(metrics.EC2Errors, 1, awserr.ClassifyCode(pe.Code).String())
+	}
 	ids := make([]string, 0, len(res.Instances))
 	for _, i := range res.Instances {
 		ids = append(ids, i.ID)

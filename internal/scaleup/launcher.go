@@ -10,6 +10,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/awserr"
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/tags"
@@ -123,7 +124,10 @@ func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string)
 	ids, launchErr := l.Compute.Launch(ctx, spec)
 	if launchErr != nil {
 		class := awserr.Classify(launchErr)
-		l.Metrics.Add(metrics.EC2Errors, 1, class.String())
+		var short *ec2fleet.ShortfallError
+		if !errors.As(launchErr, &short) {
+			l.Metrics.Add(metrics.EC2Errors, 1, class.String()) // a shortfall's pools were counted as they refused
+		}
 		level := slog.LevelWarn
 		if class == awserr.InvalidConfig {
 			level = slog.LevelError // an operator must fix the runner config or its launch template

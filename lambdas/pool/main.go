@@ -19,8 +19,7 @@ func main() {
 	b := lambdaboot.Start("pool", cfg.LogLevel, err)
 	ec2API := ec2.NewFromConfig(b.AWS)
 	app := b.GitHubApp(cfg.GitHubApp)
-	launcher := scaleup.NewLauncher(ec2API, b.SSM, app, cfg.ScaleUp, b.Log)
-	launcher.Metrics = b.Metrics
+	launcher := scaleup.NewLauncher(ec2API, b.SSM, app, cfg.ScaleUp, b.Metrics, b.Log)
 	p := &pool.Pool{
 		Fleet:            scaledown.EC2{API: ec2API, Prefix: cfg.Prefix},
 		GitHub:           &scaledown.GitHub{App: app},
