@@ -50,7 +50,7 @@ tools:
 test: tools lint unit fuzz
 
 # The fast set first (no moto_server, terraform, Lambda builds or sandbox; see
-# internal/testutil/slow) so a broken rule fails in about a minute, then every test.
+# internal/harness/testutil/slow) so a broken rule fails in about a minute, then every test.
 # The sandbox package (the E2E suite with the soak) runs past go test's 10-minute default on a
 # 2-core machine, so the full pass gets 40 minutes.
 unit:

@@ -27,9 +27,9 @@ fi
 command -v shellcheck >/dev/null || apt_install shellcheck
 command -v zip >/dev/null || true # not needed: dist zips are written by cmd/reprozip
 
-# Terraform checks (internal/tfmodule, scripts/terraform-checks.sh) and the sandbox. The
+# Terraform checks (internal/harness/tfmodule, scripts/terraform-checks.sh) and the sandbox. The
 # hashicorp/aws provider comes from a filesystem mirror when one is configured ($GHR_TF_MIRROR,
-# or the directory offline CI machines keep it in; internal/tfmodule.Mirror) and from the
+# or the directory offline CI machines keep it in; internal/harness/tfmodule.Mirror) and from the
 # registry otherwise, as `terraform init` does for any user.
 command -v terraform >/dev/null ||
 	need "terraform missing: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install)"

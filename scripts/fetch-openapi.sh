@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Extracts from GitHub's OpenAPI description (npm @octokit/openapi) the schemas of the REST
 # operations and webhooks the GitHub simulator implements, into a small committed file that
-# internal/ghsim's contract test validates the simulator's answers against. The full
+# internal/harness/ghsim's contract test validates the simulator's answers against. The full
 # description is ~13 MB; only the operations below and the schemas they reference are kept.
 #
 # Usage: scripts/fetch-openapi.sh [version]   (needs npm and node; rerun after adding an endpoint)
 set -euo pipefail
 
 version=${1:-23.0.2}
-out=$(cd "$(dirname "$0")/.." && pwd)/internal/ghsim/testdata/openapi.json
+out=$(cd "$(dirname "$0")/.." && pwd)/internal/harness/ghsim/testdata/openapi.json
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -2,7 +2,7 @@
 # Static security scan of the Terraform module and every example: tfsec must report no HIGH or
 # CRITICAL finding (each tfsec:ignore in the code carries its reason). Formatting, validation,
 # terraform test, the README tables and the apply against moto_server are Go tests
-# (go test ./internal/tfmodule). Prints the findings by severity, ignored ones included.
+# (go test ./internal/harness/tfmodule). Prints the findings by severity, ignored ones included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

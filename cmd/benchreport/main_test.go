@@ -43,7 +43,7 @@ PASS
 }
 
 func TestSandboxBurstTargets(t *testing.T) {
-	in := `pkg: github.com/ghr-dev/ghr/internal/sandbox
+	in := `pkg: github.com/ghr-dev/ghr/internal/harness/sandbox
 BenchmarkSandboxBurst-2   	       1	264757205657 ns/op	       193.8 all-online-s	         5.218 aws_calls/job	         1.936 github_calls/job	       1.034 launch-github_calls/job	       503.0 instances	        35.20 overhead-p50-s	       183.1 overhead-p95-s	       192.7 overhead-p99-s	       188.2 requested-s	         8.000 secondary-limited	         0 unserved-jobs
 `
 	results, err := parse(strings.NewReader(in), io.Discard)

@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/ghr-dev/ghr/internal/ghsim"
-	"github.com/ghr-dev/ghr/internal/motoproc"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
+	"github.com/ghr-dev/ghr/internal/harness/motoproc"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 )
 
 func TestAppManifestPermissions(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ghr-dev/ghr/internal/ghsim"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 )
 
 // The control endpoint is part of the local harness, not of the simulated GitHub: queueing a

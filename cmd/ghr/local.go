@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghr-dev/ghr/internal/distbuild"
-	"github.com/ghr-dev/ghr/internal/motoproc"
-	"github.com/ghr-dev/ghr/internal/sandbox"
+	"github.com/ghr-dev/ghr/internal/harness/distbuild"
+	"github.com/ghr-dev/ghr/internal/harness/motoproc"
+	"github.com/ghr-dev/ghr/internal/harness/sandbox"
 )
 
 func init() {

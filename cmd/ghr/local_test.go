@@ -16,7 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/ghr-dev/ghr/internal/motoproc"
+	"github.com/ghr-dev/ghr/internal/harness/motoproc"
 )
 
 func needTools(t *testing.T) {

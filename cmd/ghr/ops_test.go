@@ -13,9 +13,9 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/ghr-dev/ghr/internal/motoproc"
+	"github.com/ghr-dev/ghr/internal/harness/motoproc"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/tags"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
 
 // The operator commands against the emulator, through the SDK's standard chain (env).

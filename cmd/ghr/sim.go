@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghr-dev/ghr/internal/ghsim"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 )
 
 func init() {

@@ -1,5 +1,5 @@
 // Command reprozip writes a zip whose bytes depend only on the files' names, contents and
-// executable bits (see internal/distbuild), for `make dist`.
+// executable bits (see internal/harness/distbuild), for `make dist`.
 //
 //	reprozip -o dist/webhook.zip -C build/webhook bootstrap
 package main
@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ghr-dev/ghr/internal/distbuild"
+	"github.com/ghr-dev/ghr/internal/harness/distbuild"
 )
 
 func main() {

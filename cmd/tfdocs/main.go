@@ -1,6 +1,6 @@
 // Command tfdocs writes the inputs and outputs tables of a Terraform module's README from its
 // variables.tf and outputs.tf, between the README's generated-section markers. With -check it
-// writes nothing and fails when the README is out of date (internal/tfmodule's tests run the
+// writes nothing and fails when the README is out of date (internal/harness/tfmodule's tests run the
 // same check).
 //
 //	go run ./cmd/tfdocs [-check] [module dir, default terraform]
@@ -12,7 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ghr-dev/ghr/internal/tfmodule"
+	"github.com/ghr-dev/ghr/internal/harness/tfmodule"
 )
 
 func main() {

@@ -60,7 +60,7 @@ module "ghr" {
   log_level           = "debug"
   log_retention_days  = 1
 
-  # Labels of internal/sandbox's demo jobs; exact matching sends each job to one config.
+  # Labels of internal/harness/sandbox's demo jobs; exact matching sends each job to one config.
   runner_configs = {
     small = {
       labels         = ["self-hosted", "linux", "x64"]

@@ -12,11 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/tags"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
-	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // motoAMI is an image id moto accepts without a DescribeImages round (which costs seconds).

@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/ghr-dev/ghr/internal/ghsim"
-	"github.com/ghr-dev/ghr/internal/motoproc"
-	"github.com/ghr-dev/ghr/internal/sandbox"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
+	"github.com/ghr-dev/ghr/internal/harness/motoproc"
+	"github.com/ghr-dev/ghr/internal/harness/sandbox"
 )
 
 func find(t *testing.T, rs []Result, check string) Result {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/tags"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
-	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 var _ ec2fleet.API = (*ec2.Client)(nil)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/config"
-	"github.com/ghr-dev/ghr/internal/testutil/vclock"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/vclock"
 )
 
 // pointsServer counts the points each endpoint receives, stamped with the virtual time.
@@ -39,7 +39,7 @@ func (s *pointsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // maxWindow is the most points one endpoint received within any 60 s, counted the way
-// GitHub and internal/ghsim count them: the calls in (t-60s, t].
+// GitHub and internal/harness/ghsim count them: the calls in (t-60s, t].
 func maxWindow(spends []spend) int {
 	slices.SortStableFunc(spends, func(a, b spend) int { return a.at.Compare(b.at) })
 	best, sum, first := 0, 0, 0

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/tags"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
 
 const prefix = "ghr-t"

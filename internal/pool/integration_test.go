@@ -15,16 +15,16 @@ import (
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
-	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/pool"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
-	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // TestPoolWithScaleUpAndScaleDown runs the pool through the real scale-up launch path against

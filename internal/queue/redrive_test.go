@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/queue"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
 
 // A job message that spent max_receive_count receives lands in the dead-letter queue, and the

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 )
 

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
-	"github.com/ghr-dev/ghr/internal/testutil/slow"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 )
 
 func TestSSMMemoryOnMoto(t *testing.T) {

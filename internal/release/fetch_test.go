@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ghr-dev/ghr/internal/distbuild"
-	"github.com/ghr-dev/ghr/internal/ghsim"
+	"github.com/ghr-dev/ghr/internal/harness/distbuild"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 )
 
 // serveRelease publishes dir's files as release v<version> of Repo on a GitHub simulator and

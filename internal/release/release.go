@@ -1,7 +1,7 @@
 // Package release builds and checks ghr's release artifacts: every Lambda function for
 // both Lambda architectures, the ghr CLI, SHA256SUMS and (when the tool is present) an SBOM.
 // The same commit always gives the same bytes: builds are -trimpath with no build id and
-// zips have fixed timestamps (internal/distbuild).
+// zips have fixed timestamps (internal/harness/distbuild).
 package release
 
 import (
@@ -19,7 +19,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/ghr-dev/ghr/internal/distbuild"
+	"github.com/ghr-dev/ghr/internal/harness/distbuild"
 )
 
 // SumsFile lists every other asset's SHA-256, in `sha256sum` format.

@@ -3,7 +3,7 @@ package runnertoken_test
 import (
 	"testing"
 
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 )
 
 // The emulator tests here share one moto_server (motoserver.Shared): its start is most of

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
 )
 
 func TestTierBoundaries(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/ghr-dev/ghr/internal/config"
-	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/scaleup"

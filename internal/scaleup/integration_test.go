@@ -15,15 +15,15 @@ import (
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
-	"github.com/ghr-dev/ghr/internal/ghsim"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
-	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // TestIntegration runs scale-up against moto_server (EC2 CreateFleet, DescribeInstances, SSM)

@@ -16,8 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/ghr-dev/ghr/internal/harness/logscan"
 	"github.com/ghr-dev/ghr/internal/logging"
-	"github.com/ghr-dev/ghr/internal/logscan"
 )
 
 // attack is one hostile request: a body that would be accepted if it were genuinely signed,

@@ -12,13 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/ghr-dev/ghr/internal/lambdahost"
+	"github.com/ghr-dev/ghr/internal/harness/lambdahost"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/functest"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/tags"
-	"github.com/ghr-dev/ghr/internal/testutil/functest"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
-	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.

@@ -18,13 +18,13 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
-	"github.com/ghr-dev/ghr/internal/ghsim"
-	"github.com/ghr-dev/ghr/internal/lambdahost"
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
+	"github.com/ghr-dev/ghr/internal/harness/lambdahost"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/functest"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
-	"github.com/ghr-dev/ghr/internal/testutil/functest"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
-	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.

@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/ghr-dev/ghr/internal/lambdahost"
+	"github.com/ghr-dev/ghr/internal/harness/lambdahost"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/functest"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/syncer"
-	"github.com/ghr-dev/ghr/internal/testutil/functest"
-	"github.com/ghr-dev/ghr/internal/testutil/motoserver"
-	"github.com/ghr-dev/ghr/internal/testutil/slow"
 )
 
 // asFunction makes the test binary run main() when lambdahost starts it as the function.

@@ -1,6 +1,6 @@
 # Where the function zips come from: local files (lambda_dist_dir / lambda_zip_paths, e.g. from
 # `make dist` or `ghr lambdas fetch`) or S3 (lambda_s3). A missing zip fails the plan once,
-# saying how to get the zips. internal/tfmodule applies each source against moto_server.
+# saying how to get the zips. internal/harness/tfmodule applies each source against moto_server.
 
 mock_provider "aws" {
   source = "./tests/mocks"

@@ -1,4 +1,4 @@
-# Plan-time input rules, by example. internal/tfmodule proves every validation block fires
+# Plan-time input rules, by example. internal/harness/tfmodule proves every validation block fires
 # with its own message (one plan with every rule broken at once); these runs show the rules
 # through terraform test and keep a valid baseline.
 

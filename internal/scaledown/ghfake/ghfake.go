@@ -3,7 +3,7 @@
 // the real JSON shapes, ?name= filter), runner GET by id and runner DELETE with GitHub's
 // answers (204, 422 busy, 404), JIT configs and registration tokens, runner groups and job
 // status, with failures on demand. The end-to-end world uses the GitHub simulator
-// (internal/ghsim) instead.
+// (internal/harness/ghsim) instead.
 package ghfake
 
 import (

@@ -1,0 +1,414 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
+	"github.com/ghr-dev/ghr/internal/tags"
+)
+
+// Simulated host timing.
+const (
+	hostPoll      = 100 * time.Millisecond // how often new instances are noticed
+	tokenPoll     = 100 * time.Millisecond // the bootstrap polls SSM for its token
+	tokenWaitTime = 60 * time.Second       // then powers off (the module's default is 300 s; scaled down)
+)
+
+// HostEC2 is what simulated hosts do with EC2: notice instances, power off.
+type HostEC2 interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, opts ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
+}
+
+// HostSSM is what the bootstrap does with SSM.
+type HostSSM interface {
+	GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+	DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, opts ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
+}
+
+// Hosts plays the EC2 instances ghr launches: each boots, reads and deletes its token,
+// connects to the simulator as its runner, runs the jobs GitHub gives it, and an ephemeral
+// one powers off after its job. Their AWS calls go straight to the emulator, not through the
+// counting proxy: they are the instances' calls, not the autoscaler's.
+type Hosts struct {
+	EC2       HostEC2
+	SSM       HostSSM
+	Sim       *ghsim.Sim
+	Prefix    string // deployment prefix: ghr:environment and the SSM root
+	BootDelay time.Duration
+	Log       *slog.Logger
+	// Boot, when set, boots RealShare of the instances for real (BootEnv); the others,
+	// chosen by Rand, are Go fakes.
+	Boot      *BootEnv
+	RealShare float64
+	Rand      *rand.Rand
+
+	boots []BootStat
+
+	mu     sync.Mutex
+	hosts  map[string]*host
+	online map[string]time.Time // runner name → when it came online
+	peak   map[string]int       // runner config → most live instances seen at once
+	stats  HostStats
+}
+
+// HostStats counts what the hosts did.
+type HostStats struct {
+	Booted, Connected, JobsRun, TokenTimeouts, BadTokens, Interrupted, Removed int
+	// RealBoots counts instances that ran the real user data (BootEnv).
+	RealBoots int
+	// BusyKilled counts instances terminated by someone else while their runner ran a job:
+	// the autoscaler must never do that (injected interruptions are not counted).
+	BusyKilled int
+}
+
+type host struct {
+	id          string
+	config      string
+	cancel      context.CancelFunc
+	conn        *ghsim.RunnerConn
+	launched    time.Time
+	interrupted bool // by Interrupt: an injected spot interruption
+
+	// Real boots only.
+	real       bool
+	ns         func() // kills every process of the host
+	connected  func() // its runner opened a session
+	runner     string // the runner's name once connected
+	poweredOff bool
+}
+
+// Run watches for instances until ctx ends.
+func (h *Hosts) Run(ctx context.Context) {
+	h.mu.Lock()
+	if h.hosts == nil {
+		h.hosts, h.online, h.peak = map[string]*host{}, map[string]time.Time{}, map[string]int{}
+	}
+	h.mu.Unlock()
+	t := time.NewTicker(hostPoll)
+	defer t.Stop()
+	for {
+		h.scan(ctx)
+		select {
+		case <-ctx.Done():
+			h.mu.Lock()
+			for _, x := range h.hosts {
+				if x.cancel != nil {
+					x.cancel()
+				}
+			}
+			h.mu.Unlock()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (h *Hosts) scan(ctx context.Context) {
+	alive := map[string]ec2types.Instance{}
+	p := ec2.NewDescribeInstancesPaginator(h.EC2, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:" + tags.Environment), Values: []string{h.Prefix}},
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}},
+	}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return // the emulator is busy or stopping; try again next tick
+		}
+		for _, r := range page.Reservations {
+			for _, in := range r.Instances {
+				alive[aws.ToString(in.InstanceId)] = in
+			}
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	live := map[string]int{}
+	for _, in := range alive {
+		live[tagValue(in.Tags, tags.RunnerConfig)]++
+	}
+	for cfg, n := range live {
+		h.peak[cfg] = max(h.peak[cfg], n)
+	}
+	for id, in := range alive {
+		if _, ok := h.hosts[id]; ok {
+			continue
+		}
+		hctx, cancel := context.WithCancel(ctx)
+		x := &host{id: id, config: tagValue(in.Tags, tags.RunnerConfig), cancel: cancel, launched: aws.ToTime(in.LaunchTime)}
+		h.hosts[id] = x
+		h.stats.Booted++
+		if h.Boot != nil && (h.RealShare >= 1 || h.Rand.Float64() < h.RealShare) {
+			x.real = true
+			h.stats.RealBoots++
+			go h.bootReal(hctx, x, in)
+			continue
+		}
+		go h.boot(hctx, x)
+	}
+	for id, x := range h.hosts {
+		if _, ok := alive[id]; !ok && x.cancel != nil {
+			// Terminated from outside (scale-down, clean-up): the machine is gone mid-whatever.
+			x.cancel()
+			x.cancel = nil
+			h.stats.Removed++
+			if x.real && x.runner != "" && !x.interrupted && !x.poweredOff && h.runnerBusy(x.runner) {
+				h.stats.BusyKilled++
+				h.Log.Error("host: instance terminated under a busy runner", "instance_id", x.id, "runner", x.runner)
+			}
+		}
+	}
+}
+
+func (h *Hosts) boot(ctx context.Context, x *host) {
+	log := h.Log.With("instance_id", x.id)
+	select {
+	case <-time.After(h.BootDelay):
+	case <-ctx.Done():
+		return
+	}
+	value, err := h.readToken(ctx, x)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("simulated host: no token; powering off", "error", err.Error())
+			h.count(func(s *HostStats) { s.TokenTimeouts++ })
+			h.powerOff(x)
+		}
+		return
+	}
+	jit, reg, err := runnertoken.ParseToken(value)
+	if err != nil {
+		log.Warn("simulated host: bad token; powering off", "error", err.Error())
+		h.count(func(s *HostStats) { s.BadTokens++ })
+		h.powerOff(x)
+		return
+	}
+	ephemeral := jit != "" || reg.Ephemeral
+	// ConnectToken configures the runner as start-runner.sh does (url, group, exact labels).
+	conn, err := h.Sim.ConnectToken(value)
+	if err != nil {
+		log.Warn("simulated host: runner could not connect; powering off", "error", err.Error())
+		h.powerOff(x)
+		return
+	}
+	h.mu.Lock()
+	x.conn = conn
+	h.online[conn.Name()] = time.Now()
+	h.stats.Connected++
+	h.mu.Unlock()
+	log.Debug("simulated host: runner online", "runner", conn.Name(), "runner_config", x.config)
+	h.work(ctx, x, conn, ephemeral)
+}
+
+// work runs jobs until the runner ends; an ephemeral runner's instance then powers off.
+func (h *Hosts) work(ctx context.Context, x *host, conn *ghsim.RunnerConn, ephemeral bool) {
+	for {
+		job, err := conn.NextJob(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				conn.Disconnect() // the instance was terminated under the runner
+			} else if ephemeral {
+				h.powerOff(x) // deregistered before it got a job
+			}
+			return
+		}
+		h.Log.Debug("simulated host: job taken", "instance_id", x.id, "job_id", job.ID, "runner", conn.Name())
+		select {
+		case <-time.After(job.Duration):
+		case <-ctx.Done():
+			conn.Interrupt() // terminated mid-job: GitHub sees the runner vanish
+			h.mu.Lock()
+			if !x.interrupted {
+				h.stats.BusyKilled++
+				h.Log.Error("simulated host: instance terminated under a busy runner", "instance_id", x.id, "job_id", job.ID)
+			}
+			h.mu.Unlock()
+			return
+		}
+		if err := conn.Complete(ghsim.ConclusionSuccess); err != nil {
+			return
+		}
+		h.count(func(s *HostStats) { s.JobsRun++ })
+		if ephemeral {
+			h.powerOff(x)
+			return
+		}
+	}
+}
+
+// Interrupt plays a spot interruption of instance id: the runner vanishes mid-job and the
+// instance terminates.
+func (h *Hosts) Interrupt(id string) bool {
+	h.mu.Lock()
+	x, ok := h.hosts[id]
+	var conn *ghsim.RunnerConn
+	var kill func()
+	if ok {
+		x.interrupted, conn, kill = true, x.conn, x.ns
+	}
+	h.mu.Unlock()
+	switch {
+	case conn != nil:
+		conn.Interrupt()
+	case kill != nil && x.runner != "":
+		kill() // the runner process dies without a word, as on a reclaimed spot instance
+	default:
+		return false
+	}
+	h.count(func(s *HostStats) { s.Interrupted++ })
+	h.powerOff(x)
+	return true
+}
+
+// Busy returns the instance ids whose runner is connected (candidates for interruption).
+func (h *Hosts) Busy() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ids []string
+	for id, x := range h.hosts {
+		if (x.conn != nil || x.runner != "") && x.cancel != nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (h *Hosts) readToken(ctx context.Context, x *host) (string, error) {
+	name := fmt.Sprintf("/%s/runners/%s/tokens/%s", h.Prefix, x.config, x.id)
+	deadline := time.Now().Add(tokenWaitTime)
+	for {
+		out, err := h.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+		if err == nil {
+			if _, err := h.SSM.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(name)}); err != nil {
+				return "", fmt.Errorf("delete token: %w", err)
+			}
+			return aws.ToString(out.Parameter.Value), nil
+		}
+		var nf *ssmtypes.ParameterNotFound
+		if !errors.As(err, &nf) && ctx.Err() == nil {
+			h.Log.Debug("simulated host: token read failed", "instance_id", x.id, "error", err.Error())
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("token %s not there after %s", name, tokenWaitTime)
+		}
+		select {
+		case <-time.After(tokenPoll):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// powerOff is `shutdown -h now` with shutdown behaviour terminate.
+func (h *Hosts) powerOff(x *host) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := h.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{x.id}}); err != nil {
+		h.Log.Warn("simulated host: power off failed", "instance_id", x.id, "error", err.Error())
+	}
+}
+
+// OnlineAt reports when the runner named name came online.
+func (h *Hosts) OnlineAt(name string) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.online[name]
+	return t, ok
+}
+
+// Peak returns the most live (pending or running) instances seen at once, by runner config.
+// Sampled every hostPoll: the cap checks in the E2E tests rely on it.
+func (h *Hosts) Peak() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.peak)
+}
+
+// Stats returns a snapshot.
+func (h *Hosts) Stats() HostStats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stats
+}
+
+func (h *Hosts) count(f func(*HostStats)) {
+	h.mu.Lock()
+	f(&h.stats)
+	h.mu.Unlock()
+}
+
+func tagValue(ts []ec2types.Tag, key string) string {
+	for _, t := range ts {
+		if strings.EqualFold(aws.ToString(t.Key), key) {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+// bootReal runs x's real boot (BootEnv) until the instance is gone.
+func (h *Hosts) bootReal(ctx context.Context, x *host, in ec2types.Instance) {
+	err := h.Boot.realBoot(ctx, x, in, &h.mu, func(st BootStat) {
+		h.mu.Lock()
+		h.boots = append(h.boots, st)
+		x.poweredOff = st.PoweredOff
+		h.mu.Unlock()
+		if st.PoweredOff {
+			h.powerOff(x)
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		h.Log.Warn("host: real boot could not start; powering off", "instance_id", x.id, "error", err.Error())
+		h.powerOff(x)
+	}
+}
+
+// runnerConnected is the runner service's OnConnect: a real host's runner opened a session.
+func (h *Hosts) runnerConnected(r *http.Request, name string) {
+	x, ok := r.Context().Value(hostKey{}).(*host)
+	if !ok {
+		return
+	}
+	h.mu.Lock()
+	x.runner = name
+	h.online[name] = time.Now()
+	h.stats.Connected++
+	if x.connected != nil {
+		x.connected()
+	}
+	h.mu.Unlock()
+}
+
+// runnerBusy reports whether the simulator has runner name running a job. Caller holds mu.
+func (h *Hosts) runnerBusy(name string) bool {
+	for _, r := range h.Sim.Runners() {
+		if r.Name == name {
+			return r.Busy
+		}
+	}
+	return false
+}
+
+// BootStats returns every finished real boot.
+func (h *Hosts) BootStats() []BootStat {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.boots)
+}
