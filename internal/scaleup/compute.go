@@ -52,6 +52,9 @@ type Compute interface {
 	// each host's runner id where GitHub gave one, so removals can prove a registration is
 	// the host's own.
 	MarkRegistered(ctx context.Context, hosts []RegisteredHost, at time.Time) error
+	// Killed returns which of ids, hosts no longer live, the platform ended (a launch
+	// failure, a capacity reclaim) rather than the host itself after its job or a caller.
+	Killed(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // RegisteredHost is a host whose registration is stored.

@@ -3,6 +3,7 @@ package scaleup
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"time"
 
@@ -51,52 +52,55 @@ func (h *Handler) watch(g Group, hosts []RegisteredHost) {
 }
 
 // reapDead finds, in the listing the batch made anyway, hosts launched within
-// deadOnArrivalWindow that are no longer live: they died before running their job. Their
-// jobs are not served (MarkServed only counts live hosts); those GitHub still queues are
-// requeued, since their messages were acknowledged, and their registrations (the runner in
-// GitHub, the token parameter) are deleted. A host still live costs nothing: the happy path
-// makes no call here.
+// deadOnArrivalWindow that are no longer live, and asks the platform why (one call, only
+// when some host left): an ephemeral runner that finished a short job leaves as fast as a
+// host EC2 killed at launch. Killed hosts died before running their jobs: those jobs are not
+// served (MarkServed only counts live hosts), those GitHub still queues are requeued since
+// their messages were acknowledged, and the hosts' registrations (the runner in GitHub, the
+// token parameter) are deleted. A host still live costs nothing: the happy path of a
+// long job makes no call here.
 func (h *Handler) reapDead(ctx context.Context, runners map[string][]Runner) {
-	now := h.Launcher.now()
+	gone := h.vanished(runners)
+	if len(gone) == 0 {
+		return
+	}
+	ids := slices.Sorted(maps.Keys(gone))
+	killed, err := h.Launcher.Compute.Killed(ctx, ids)
+	if err != nil {
+		// Watched again by the next batch; the window only bounds how long a host is suspect.
+		h.Logger.Warn("ask why hosts ended", "instance_ids", ids, logging.KeyError, err.Error())
+		h.Launcher.mu.Lock()
+		maps.Copy(h.Launcher.fresh, gone)
+		h.Launcher.mu.Unlock()
+		return
+	}
 	type launch struct {
 		config string
 		owner  Owner
 		jobs   []queue.Job
 	}
 	var dead []string
-	deadHosts := map[string]freshHost{}
 	launches := map[string]launch{}
-	h.Launcher.mu.Lock()
-	for id, f := range h.Launcher.fresh {
-		rs, listed := runners[f.config]
-		expired := now.Sub(f.launched) > deadOnArrivalWindow
-		switch {
-		case !listed && !expired:
-			continue // not looked at in this batch
-		case expired:
-		case slices.ContainsFunc(rs, func(r Runner) bool { return r.ID == id }):
-			continue // alive: keep watching until the window ends
-		default:
-			dead = append(dead, id)
-			deadHosts[id] = f
-			ids := make([]int64, len(f.jobs))
-			for i, j := range f.jobs {
-				ids[i] = j.JobID
-			}
-			launches[f.config+"\x00"+jobKey(ids)] = launch{f.config, f.owner, f.jobs}
+	for _, id := range ids {
+		if !killed[id] {
+			continue // ended by its own hand after its job, or terminated by a caller
 		}
-		delete(h.Launcher.fresh, id)
+		f := gone[id]
+		dead = append(dead, id)
+		jobIDs := make([]int64, len(f.jobs))
+		for i, j := range f.jobs {
+			jobIDs[i] = j.JobID
+		}
+		launches[f.config+"\x00"+jobKey(jobIDs)] = launch{f.config, f.owner, f.jobs}
 	}
-	h.Launcher.mu.Unlock()
 	if len(dead) == 0 {
 		return
 	}
-	slices.Sort(dead)
 	h.Logger.Error("hosts died before running their jobs", "instance_ids", dead)
 	for _, id := range dead {
-		f := deadHosts[id]
-		h.deregister(ctx, id, f)
+		h.deregister(ctx, id, gone[id])
 	}
+	now := h.Launcher.now()
 	for _, l := range launches {
 		// The jobs still served are the first c, c being the launch's live hosts.
 		served := servedJobs(runners[l.config], now)
@@ -111,6 +115,30 @@ func (h *Handler) reapDead(ctx context.Context, runners map[string][]Runner) {
 			h.requeueLost(ctx, l.owner, j)
 		}
 	}
+}
+
+// vanished takes out of the watch the hosts this batch's listing looked at: those past the
+// window (forgotten) and those no longer live (returned, to be asked about).
+func (h *Handler) vanished(runners map[string][]Runner) map[string]freshHost {
+	now := h.Launcher.now()
+	gone := map[string]freshHost{}
+	h.Launcher.mu.Lock()
+	defer h.Launcher.mu.Unlock()
+	for id, f := range h.Launcher.fresh {
+		rs, listed := runners[f.config]
+		expired := now.Sub(f.launched) > deadOnArrivalWindow
+		switch {
+		case !listed && !expired:
+			continue // not looked at in this batch
+		case expired:
+		case slices.ContainsFunc(rs, func(r Runner) bool { return r.ID == id }):
+			continue // alive: keep watching until the window ends
+		default:
+			gone[id] = f
+		}
+		delete(h.Launcher.fresh, id)
+	}
+	return gone
 }
 
 // deregister deletes a dead host's runner registration in GitHub and its token parameter.

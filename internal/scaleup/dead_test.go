@@ -23,7 +23,7 @@ func TestHostDeadBeforeRunningItsJob(t *testing.T) {
 	if _, ok := w.ssm.snapshot()[runnertoken.Path("ghr", "linux", dead)]; !ok {
 		t.Fatal("no token stored for the launched host")
 	}
-	w.ec2.SetState(dead, "terminated")
+	w.ec2.Kill(dead, "Client.InternalError")
 
 	if retried := w.handle(sqsEvent(t, job(2, "linux", "octo"))); len(retried) != 0 {
 		t.Fatalf("retried %v", retried)
@@ -49,6 +49,35 @@ func TestHostDeadBeforeRunningItsJob(t *testing.T) {
 	}
 	if n := len(w.live()); n != 2 {
 		t.Fatalf("%d live hosts, want 2 (jobs 2 and 1 again)", n)
+	}
+}
+
+// TestHostThatFinishedItsJobIsNotDead: an ephemeral runner whose job took seconds powers
+// off well inside the window. It left the listing as a killed host does, but EC2's state
+// reason says the host ended itself: nothing is requeued, deregistered or counted as failed
+// (the demo once counted 7 such hosts as JobsFailed under load).
+func TestHostThatFinishedItsJobIsNotDead(t *testing.T) {
+	for _, reason := range []string{"Client.InstanceInitiatedShutdown", "Client.UserInitiatedShutdown"} {
+		t.Run(reason, func(t *testing.T) {
+			w := newWorld(t, 0, config.CheckQueuedAuto)
+			q := &fakeQueue{}
+			w.h.Requeue = q
+			w.handle(sqsEvent(t, job(1, "linux", "octo")))
+			done := w.live()[0].ID
+			w.ec2.Kill(done, reason)
+			runners := len(w.gh.Runners("orgs/octo"))
+
+			w.handle(sqsEvent(t, job(2, "linux", "octo")))
+			if len(q.sent) != 0 {
+				t.Errorf("requeued %+v: the host ran its job", q.sent)
+			}
+			if got := len(w.gh.Runners("orgs/octo")); got != runners+1 {
+				t.Errorf("%d runners registered, want %d (a registration was deleted)", got, runners+1)
+			}
+			if n := w.metric("JobsFailed", nil); n != 0 {
+				t.Errorf("JobsFailed = %v, want 0", n)
+			}
+		})
 	}
 }
 

@@ -44,8 +44,9 @@
 //     reaps the dead ones as orphans.
 //
 // A host that dies right after launch (EC2's Client.InternalError) is caught by the next
-// batch of its config from the listing it makes anyway (dead.go): its job is requeued and its
-// registration deleted.
+// batch of its config from the listing it makes anyway (dead.go), told from a host that ended
+// itself after a short job by EC2's state reason: its job is requeued and its registration
+// deleted.
 //
 // Known limits: a duplicate arriving after its job's ephemeral runner has finished and gone
 // launches a spare runner, which scale-down removes when idle; CHECK_JOB_QUEUED=always

@@ -78,6 +78,11 @@ func (c *EC2Compute) Launch(ctx context.Context, spec LaunchSpec) ([]string, err
 	return ids, nil
 }
 
+// Killed implements Compute from EC2's state reasons, in one call.
+func (c *EC2Compute) Killed(ctx context.Context, ids []string) (map[string]bool, error) {
+	return ec2fleet.Killed(ctx, c.API, ids)
+}
+
 // Terminate implements Compute.
 func (c *EC2Compute) Terminate(ctx context.Context, ids []string) error {
 	return ec2fleet.Terminate(ctx, c.API, ids)

@@ -40,6 +40,7 @@ type Fake struct {
 // FakeInstance is one instance of the fake.
 type FakeInstance struct {
 	ID, State, InstanceType, SubnetID, Lifecycle string
+	StateReason                                  string // EC2's state reason code, set when the instance ends
 	Tags                                         map[string]string
 	LaunchTime                                   time.Time
 }
@@ -238,6 +239,9 @@ func (f *Fake) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesI
 			InstanceId: aws.String(i.ID), InstanceType: types.InstanceType(i.InstanceType), SubnetId: aws.String(i.SubnetID),
 			LaunchTime: aws.Time(i.LaunchTime), State: &types.InstanceState{Name: types.InstanceStateName(i.State)},
 		}
+		if i.StateReason != "" {
+			ti.StateReason = &types.StateReason{Code: aws.String(i.StateReason), Message: aws.String(i.StateReason)}
+		}
 		for _, k := range slices.Sorted(maps.Keys(i.Tags)) {
 			ti.Tags = append(ti.Tags, types.Tag{Key: aws.String(k), Value: aws.String(i.Tags[k])})
 		}
@@ -289,7 +293,7 @@ func (f *Fake) TerminateInstances(ctx context.Context, in *ec2.TerminateInstance
 		}
 	}
 	for _, id := range in.InstanceIds {
-		f.instances[id].State = "terminated"
+		f.instances[id].State, f.instances[id].StateReason = "terminated", userShutdown
 	}
 	return &ec2.TerminateInstancesOutput{}, nil
 }
@@ -367,6 +371,19 @@ func (f *Fake) Instance(id string) (FakeInstance, bool) {
 	c := *i
 	c.Tags = maps.Clone(i.Tags)
 	return c, true
+}
+
+// userShutdown is EC2's state reason after TerminateInstances.
+const userShutdown = "Client.UserInitiatedShutdown"
+
+// Kill ends an instance the way EC2 itself does, with a state reason code such as
+// Client.InternalError (a launch failure) or Server.SpotInstanceTermination.
+func (f *Fake) Kill(id, reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i, ok := f.instances[id]; ok {
+		i.State, i.StateReason = "terminated", reason
+	}
 }
 
 // SetState changes an instance's state, e.g. to running or terminated.
