@@ -51,4 +51,17 @@ if ! command -v tfsec >/dev/null && [ ! -x "$tfsec_bin" ]; then
 	go install github.com/aquasecurity/tfsec/cmd/tfsec@v1.26.0 ||
 		need "tfsec missing and go install failed: go install github.com/aquasecurity/tfsec/cmd/tfsec@v1.26.0"
 fi
+# The sandbox's IAM evaluator (internal/harness/iameval): @cloud-copilot/iam-simulate, pinned by
+# its package-lock.json and installed from the npm registry with npm ci. The sandbox refuses to
+# run without it, so a missing Node is an error here, never a skipped check.
+iameval="$(dirname "$0")/../internal/harness/iameval"
+command -v node >/dev/null || apt_install nodejs
+command -v npm >/dev/null || apt_install npm
+lock_sum="$(sha256sum "$iameval/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$iameval/node_modules/.ghr-lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
+	echo "check-tools: installing the IAM evaluator (npm ci in $iameval)" >&2
+	(cd "$iameval" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) ||
+		need "npm ci failed in $iameval: the npm registry must be reachable (npm config get registry)"
+	echo "$lock_sum" >"$iameval/node_modules/.ghr-lock.sha256"
+fi
 exit 0
