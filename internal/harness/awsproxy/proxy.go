@@ -146,6 +146,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, action, f)
 		return
 	}
+	if p.ec2Owned(w, r, body, action) { // ec2owned.go
+		return
+	}
 	switch role, region := p.caller(r); {
 	case role != "" && (action == "ec2:CreateFleet" || action == "ec2:RunInstances"):
 		p.launch(w, r, body, role, region)
