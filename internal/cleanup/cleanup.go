@@ -44,6 +44,13 @@ type Registrations interface {
 
 var _ Registrations = (*scaledown.GitHub)(nil)
 
+// FailedJobs re-runs a job that failed because its spot instance was interrupted
+// (interruption.Rerunner): the lifecycle queue is the only place that knows which job a
+// runner ran.
+type FailedJobs interface {
+	JobFailed(ctx context.Context, ev queue.Lifecycle, instanceID string) error
+}
+
 // Cleaner handles lifecycle-queue batches.
 type Cleaner struct {
 	Fleet            Fleet
@@ -52,6 +59,7 @@ type Cleaner struct {
 	RunnerNamePrefix string
 	Log              *slog.Logger
 	Metrics          *metrics.Recorder // nil records nothing
+	Reruns           FailedJobs        // nil re-runs nothing
 }
 
 // work is one message that names an instance of ours.
@@ -90,6 +98,7 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: w.msgID})
 		}
 	}
+	pending = c.rerun(ctx, pending, fail)
 	if len(pending) == 0 {
 		return resp, nil
 	}
@@ -153,6 +162,24 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		c.deregister(ctx, w, alive[w.instanceID].Owner)
 	}
 	return resp, nil
+}
+
+// rerun hands failed jobs to Reruns and returns the work left; a message whose re-run
+// failed is reported for retry as a whole (terminating again is harmless).
+func (c *Cleaner) rerun(ctx context.Context, pending []work, fail func([]work)) []work {
+	if c.Reruns == nil {
+		return pending
+	}
+	keep := pending[:0]
+	for _, w := range pending {
+		if err := c.Reruns.JobFailed(ctx, w.ev, w.instanceID); err != nil {
+			c.log(w).Error("re-run of an interrupted job failed; retrying", logging.KeyError, err.Error())
+			fail([]work{w})
+			continue
+		}
+		keep = append(keep, w)
+	}
+	return keep
 }
 
 // accept decodes a message and keeps it when it reports a completed job on a runner named

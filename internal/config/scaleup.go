@@ -23,6 +23,7 @@ type ScaleUp struct {
 	OfferingCacheTTL  time.Duration // OFFERING_CACHE_TTL: how long a pool without capacity is skipped
 	MaxReceiveCount   int           // MAX_RECEIVE_COUNT: the build queues' max_receive_count; 0 is unknown
 	GitHubURL         string        // web URL persistent runners register against, derived from GITHUB_API_URL
+	SpotBreaker       SpotBreaker   // SPOT_BREAKER_*: when a spot config launches on-demand
 }
 
 // Scale-up limits.
@@ -51,6 +52,7 @@ func ReadScaleUp(e *Env) ScaleUp {
 		GitHubConcurrency: e.Int("GITHUB_CONCURRENCY", defaultGitHubConcurrency, 1, maxGitHubConcurrency),
 		OfferingCacheTTL:  e.Duration("OFFERING_CACHE_TTL", defaultOfferingTTL, minOfferingTTL, maxOfferingTTL),
 		MaxReceiveCount:   e.Int("MAX_RECEIVE_COUNT", 0, 0, maxReceiveCount),
+		SpotBreaker:       ReadSpotBreaker(e),
 	}
 	s.GitHubURL = WebURL(s.APIURL)
 	return s

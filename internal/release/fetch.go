@@ -13,7 +13,7 @@ import (
 )
 
 // FunctionNames are the functions every release carries and the module deploys.
-var FunctionNames = []string{"cleanup", "pool", "redeliver", "scale-down", "scale-up", "syncer", "webhook"}
+var FunctionNames = []string{"cleanup", "pool", "redeliver", "scale-down", "scale-up", "spot-interruption", "syncer", "webhook"}
 
 // Download limits.
 const (

@@ -1,6 +1,8 @@
 package scaleup
 
 import (
+	"github.com/ghr-dev/ghr/internal/interruption"
+
 	"context"
 	"time"
 
@@ -35,6 +37,9 @@ type LaunchSpec struct {
 	// Deadline is the launching invocation's deadline, recorded on every host in the launch
 	// call itself: an unregistered host counts as its jobs' runner only until then.
 	Deadline time.Time
+	// Runs are the workflow runs of JobIDs: a spot config launches on-demand for the next
+	// attempt of a run re-run after an interruption.
+	Runs []interruption.Run
 }
 
 // Compute starts and stops runner hosts. EC2 is the provider today (EC2Compute); an

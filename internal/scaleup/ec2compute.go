@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/awserr"
+	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
+	"github.com/ghr-dev/ghr/internal/interruption"
+	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/tags"
@@ -25,6 +29,43 @@ type EC2Compute struct {
 	Fleet       *ec2fleet.Fleet
 	Environment string            // deployment prefix (ghr:environment)
 	Metrics     *metrics.Recorder // nil records nothing
+	// Capacity sends a spot config's launch to on-demand while its circuit breaker is open
+	// or for a re-run of an interrupted job; nil keeps every config's own capacity type.
+	Capacity CapacityGate
+	Log      *slog.Logger // nil logs nothing
+}
+
+// CapacityGate decides when a spot config launches on-demand (interruption.Gate).
+type CapacityGate interface {
+	OnDemand(ctx context.Context, config string, runs []interruption.Run) (bool, string, error)
+}
+
+var _ CapacityGate = (*interruption.Gate)(nil)
+
+// capacity returns the config to launch with: cfg, or a copy on on-demand when the gate says
+// so. A gate that cannot answer (SSM down) keeps spot: the breaker protects jobs from repeated
+// reclaims, and launching nothing would protect none.
+func (c *EC2Compute) capacity(ctx context.Context, spec LaunchSpec) *config.RunnerConfig {
+	cfg := spec.Config
+	if c.Capacity == nil || cfg.CapacityType != config.CapacitySpot {
+		return cfg
+	}
+	onDemand, reason, err := c.Capacity.OnDemand(ctx, cfg.Key, spec.Runs)
+	if err != nil {
+		if c.Log != nil {
+			c.Log.Warn("spot breaker unknown: launching spot", logging.KeyRunnerConfig, cfg.Key, logging.KeyError, err.Error())
+		}
+		return cfg
+	}
+	if !onDemand {
+		return cfg
+	}
+	if c.Log != nil {
+		c.Log.Info("launching on-demand instead of spot", logging.KeyRunnerConfig, cfg.Key, "reason", reason)
+	}
+	od := *cfg
+	od.CapacityType = config.CapacityOnDemand
+	return &od
 }
 
 var (
@@ -62,7 +103,7 @@ func (c *EC2Compute) Launch(ctx context.Context, spec LaunchSpec) ([]string, err
 		// Rounded up to the tag's whole seconds: never shorter than the invocation's life.
 		kv[tags.LaunchDeadline] = spec.Deadline.UTC().Add(time.Second - time.Nanosecond).Truncate(time.Second).Format(time.RFC3339)
 	}
-	res, err := c.Fleet.Launch(ctx, ec2fleet.SpecFor(spec.Config, spec.Count, kv, spec.Token))
+	res, err := c.Fleet.Launch(ctx, ec2fleet.SpecFor(c.capacity(ctx, spec), spec.Count, kv, spec.Token))
 	// Every pool's refusal counts, even when on-demand failover then filled the launch: a
 	// spot outage is what an operator needs to see before it becomes a shortfall.
 	for _, pe := range res.Errors {

@@ -253,7 +253,7 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 		wg.Go(func() {
 			spec := LaunchSpec{
 				Config: g.Config, Owner: g.Owner, CreatedBy: tags.CreatedByScaleUp,
-				JobIDs: g.JobIDs(), Count: len(g.Jobs), Token: ClientToken(g),
+				JobIDs: g.JobIDs(), Runs: g.Runs(), Count: len(g.Jobs), Token: ClientToken(g),
 			}
 			hosts, err := h.Launcher.launch(ctx, spec, g.Labels)
 			ids := make([]string, len(hosts))

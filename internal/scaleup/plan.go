@@ -1,6 +1,8 @@
 package scaleup
 
 import (
+	"github.com/ghr-dev/ghr/internal/interruption"
+
 	"cmp"
 	"slices"
 	"strconv"
@@ -62,6 +64,16 @@ func (g Group) JobIDs() []int64 {
 		ids[i] = m.Job.JobID
 	}
 	return ids
+}
+
+// Runs returns the workflow runs of the group's jobs (a re-run after a spot interruption is
+// launched on on-demand: interruption.Gate).
+func (g Group) Runs() []interruption.Run {
+	runs := make([]interruption.Run, len(g.Jobs))
+	for i, m := range g.Jobs {
+		runs[i] = interruption.Run{Repo: m.Job.Repo, ID: m.Job.RunID}
+	}
+	return runs
 }
 
 // Triage drops what needs no runner config state: duplicates of a job already in the batch

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/cleanup"
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/interruption"
 	"github.com/ghr-dev/ghr/internal/lambdaboot"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 )
@@ -16,13 +17,17 @@ import (
 func main() {
 	cfg, err := config.ReadCleanup(config.OSEnv())
 	b := lambdaboot.Start("cleanup", cfg.LogLevel, err)
+	app := b.GitHubApp(cfg.GitHubApp)
 	c := &cleanup.Cleaner{
 		Fleet:            cleanup.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix},
-		GitHub:           &scaledown.GitHub{App: b.GitHubApp(cfg.GitHubApp)},
+		GitHub:           &scaledown.GitHub{App: app},
 		Configs:          b.RunnerConfigs(cfg.RunnerConfigs),
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
 		Metrics:          b.Metrics,
+		Reruns: &interruption.Rerunner{
+			Store: interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix}, GitHub: interruption.AppGitHub{App: app}, Log: b.Log,
+		},
 	}
 	lambda.Start(lambdaboot.Handle(b, c.HandleSQS))
 }
