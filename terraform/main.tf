@@ -92,6 +92,39 @@ locals {
   )...)
 }
 
+# What every function shares, passed once to each submodule as `deployment` and from there
+# to the function module: names and tags, the deployment key (code objects, logs and, in the
+# functions, tokens), logging, architecture, tracing, network, IAM role path and boundary, the
+# bucket the code is uploaded to, the environment common to all, and per function its code,
+# sizing and the environment the root computes for it (its part of the GitHub budget).
+locals {
+  deployment = {
+    prefix                    = var.prefix
+    tags                      = var.tags
+    kms_key_arn               = module.secrets.kms_key_arn
+    encrypt_log_groups        = var.encrypt_log_groups
+    log_retention_days        = var.log_retention_days
+    lambda_architecture       = var.lambda_architecture
+    tracing_enabled           = var.tracing_enabled
+    lambda_vpc                = var.lambda_vpc
+    role_path                 = var.role_path
+    role_permissions_boundary = var.role_permissions_boundary
+    # Named through its encryption configuration, so nothing is written to the bucket (code,
+    # the syncer's first archives) before objects are encrypted with the deployment key.
+    dist_bucket = { name = aws_s3_bucket_server_side_encryption_configuration.dist.bucket, arn = aws_s3_bucket.dist.arn }
+    environment = {
+      PREFIX             = var.prefix
+      RUNNER_NAME_PREFIX = local.runner_name_prefix
+      LOG_LEVEL          = var.log_level
+    }
+    functions = {
+      for name, f in local.functions : name => merge(f, {
+        environment = contains(keys(local.github_pacing), name) ? { GITHUB_POINTS_PER_MINUTE = tostring(local.github_points_per_minute[name]) } : {}
+      })
+    }
+  }
+}
+
 module "secrets" {
   source = "./modules/secrets"
 
@@ -109,109 +142,46 @@ module "secrets" {
 module "syncer" {
   source = "./modules/syncer"
 
-  prefix                         = var.prefix
-  runner_name_prefix             = local.runner_name_prefix
-  function                       = local.functions["syncer"]
-  kms_key_arn                    = module.secrets.kms_key_arn
-  app_kms_key_arn                = module.secrets.app_kms_key_arn
-  encrypt_logs                   = var.encrypt_log_groups
-  bucket_name                    = var.dist_bucket.name
-  bucket_force_destroy           = var.dist_bucket.force_destroy
-  bucket_noncurrent_version_days = var.dist_bucket.noncurrent_version_days
-  bucket_access_log_bucket       = var.dist_bucket.access_log_bucket
-  bucket_require_tls             = var.dist_bucket.require_tls
-  runner_version                 = var.syncer.runner_version
-  runner_targets                 = var.syncer.runner_targets
-  runner_repository              = var.syncer.runner_repository
-  github_api_url                 = var.github_api_url
-  credentials                    = var.syncer.credentials
-  token_parameter                = var.syncer.token_parameter
-  app_parameter_arns             = module.secrets.parameter_arns
-  app_id_parameter               = module.secrets.app_id_parameter
-  app_key_parameter              = module.secrets.app_key_parameter
-  github_points_per_minute       = local.github_points_per_minute["syncer"]
-  schedule                       = var.syncer.schedule
-  invoke_after_deploy            = var.syncer.invoke_after_deploy
-  lambda_architecture            = var.lambda_architecture
-  log_level                      = var.log_level
-  log_retention_days             = var.log_retention_days
-  tracing                        = var.tracing_enabled
-  lambda_vpc_config              = var.lambda_vpc
-  role_path                      = var.role_path
-  permissions_boundary           = var.role_permissions_boundary
-  tags                           = var.tags
+  deployment      = local.deployment
+  app_credentials = module.secrets.app_credentials
+  github_api_url  = var.github_api_url
+  syncer          = var.syncer
 }
 
 module "runners" {
   source = "./modules/runners"
 
-  prefix                          = var.prefix
-  runner_name_prefix              = local.runner_name_prefix
+  deployment                      = local.deployment
+  app_credentials                 = module.secrets.app_credentials
+  github_api_url                  = var.github_api_url
   runner_configs                  = local.runner_configs
   vpc_id                          = var.vpc_id
   runner_configs_storage          = var.runner_configs_storage
   runner_configs_inline_max_bytes = var.runner_configs_inline_max_bytes
-  kms_key_arn                     = module.secrets.kms_key_arn
-  app_kms_key_arn                 = module.secrets.app_kms_key_arn
-  volume_kms_key                  = var.runner_volume_kms_key
+  runner_volume_kms_key           = var.runner_volume_kms_key
   enable_session_manager          = var.enable_session_manager
-  encrypt_logs                    = var.encrypt_log_groups
-  app_parameter_arns              = module.secrets.parameter_arns
-  app_id_parameter                = module.secrets.app_id_parameter
-  app_key_parameter               = module.secrets.app_key_parameter
-  github_api_url                  = var.github_api_url
-  github_points_per_minute        = local.github_points_per_minute
-  cleanup_concurrency             = local.cleanup_concurrency
-  dist_bucket                     = module.syncer.bucket.name
-  dist_bucket_arn                 = module.syncer.bucket.arn
-  functions                       = local.functions
-  lambda_architecture             = var.lambda_architecture
-  log_level                       = var.log_level
-  log_retention_days              = var.log_retention_days
-  tracing                         = var.tracing_enabled
-  lambda_vpc_config               = var.lambda_vpc
-  role_path                       = var.role_path
-  permissions_boundary            = var.role_permissions_boundary
   runner_additional_policy_arns   = var.runner_additional_policy_arns
+  cleanup_concurrency             = local.cleanup_concurrency
   scale_up                        = var.scale_up
   build_queue                     = var.build_queue
   scale_down_schedule             = var.scale_down_schedule
   pool_schedule                   = var.pool_schedule
-  tags                            = var.tags
 }
 
 module "webhook" {
   source = "./modules/webhook"
 
-  prefix                       = var.prefix
-  runner_name_prefix           = local.runner_name_prefix
-  functions                    = local.functions
-  code_bucket                  = module.syncer.bucket.name
+  deployment                   = local.deployment
+  app_credentials              = module.secrets.app_credentials
+  github_api_url               = var.github_api_url
   runner_configs_environment   = module.runners.runner_configs_environment
   runner_configs_parameter_arn = module.runners.runner_configs_parameter_arn
   build_queue_arns             = [for q in values(module.runners.build_queues) : q.arn]
   lifecycle_queue              = module.runners.lifecycle_queue
-  webhook_secret_parameter     = module.secrets.webhook_secret_parameter
-  app_parameter_arns           = module.secrets.parameter_arns
-  app_id_parameter             = module.secrets.app_id_parameter
-  app_key_parameter            = module.secrets.app_key_parameter
-  github_api_url               = var.github_api_url
-  github_points_per_minute     = local.github_points_per_minute["redeliver"]
-  kms_key_arn                  = module.secrets.kms_key_arn
-  app_kms_key_arn              = module.secrets.app_kms_key_arn
-  encrypt_logs                 = var.encrypt_log_groups
   repository_allowlist         = var.repository_allowlist
-  max_body_bytes               = var.webhook_max_body_bytes
+  webhook_max_body_bytes       = var.webhook_max_body_bytes
   redeliver                    = var.redeliver
   api_throttling               = var.api_throttling
-  lambda_architecture          = var.lambda_architecture
-  log_level                    = var.log_level
-  log_retention_days           = var.log_retention_days
-  tracing                      = var.tracing_enabled
-  lambda_vpc_config            = var.lambda_vpc
-  role_path                    = var.role_path
-  permissions_boundary         = var.role_permissions_boundary
-  tags                         = var.tags
 }
 
 # One clear error at plan, instead of one "no file exists" per function, when the zips are not
@@ -236,8 +206,8 @@ resource "terraform_data" "function_zips" {
 module "alarms" {
   source = "./modules/alarms"
 
-  prefix   = var.prefix
-  settings = var.alarms
+  prefix = var.prefix
+  alarms = var.alarms
   function_names = merge(
     { for k, f in module.webhook.functions : k => f.name },
     { for k, f in module.runners.functions : k => f.name },

@@ -5,12 +5,12 @@ output "webhook_url" {
 
 output "webhook_secret_parameter" {
   description = "SSM parameter holding the webhook secret."
-  value       = module.secrets.webhook_secret_parameter
+  value       = module.secrets.app_credentials.parameters.webhook_secret
 }
 
 output "app_parameters" {
   description = "SSM parameters holding the App id and key."
-  value       = { id = module.secrets.app_id_parameter, key = module.secrets.app_key_parameter }
+  value       = { id = module.secrets.app_credentials.parameters.id, key = module.secrets.app_credentials.parameters.key }
 }
 
 output "kms_key_arn" {
@@ -68,7 +68,7 @@ output "launch_templates" {
 
 output "dist_bucket" {
   description = "Bucket of runner archives (name, arn)."
-  value       = module.syncer.bucket
+  value       = local.deployment.dist_bucket
 }
 
 output "runner_configs_parameter" {

@@ -9,7 +9,7 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  s         = var.settings
+  s         = var.alarms
   namespace = "ghr"
   dims      = { deployment = var.prefix }
   create    = local.s.enabled

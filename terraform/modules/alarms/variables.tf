@@ -3,7 +3,7 @@ variable "prefix" {
   type        = string
 }
 
-variable "settings" {
+variable "alarms" {
   description = "Alarm switches and thresholds (the root module's `alarms` variable)."
   type = object({
     enabled                     = bool

@@ -7,21 +7,24 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  log_group_name = "/aws/lambda/${var.name}"
+  name     = "${var.deployment.prefix}-${var.name}"
+  settings = var.deployment.functions[var.name]
+
+  log_group_name = "/aws/lambda/${local.name}"
   log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
 }
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.log_kms_key_arn
-  tags              = var.tags
+  retention_in_days = var.deployment.log_retention_days
+  kms_key_id        = var.deployment.encrypt_log_groups ? var.deployment.kms_key_arn : null
+  tags              = var.deployment.tags
 }
 
 resource "aws_iam_role" "this" {
-  name                 = var.name
-  path                 = var.role_path
-  permissions_boundary = var.permissions_boundary
+  name                 = local.name
+  path                 = var.deployment.role_path
+  permissions_boundary = var.deployment.role_permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -31,7 +34,7 @@ resource "aws_iam_role" "this" {
       Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
     }]
   })
-  tags = var.tags
+  tags = var.deployment.tags
 }
 
 # Policies are rendered with jsonencode rather than the aws_iam_policy_document data source
@@ -46,13 +49,13 @@ locals {
       resources  = ["${local.log_group_arn}:*"]
       conditions = []
     }],
-    var.tracing ? [{
+    var.deployment.tracing_enabled ? [{
       sid        = "Tracing"
       actions    = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
       resources  = ["*"]
       conditions = []
     }] : [],
-    var.vpc_config == null ? [] : [{
+    var.deployment.lambda_vpc == null ? [] : [{
       sid = "VpcNetworking"
       actions = [
         "ec2:CreateNetworkInterface",
@@ -90,10 +93,10 @@ resource "aws_iam_role_policy" "this" {
 # holds a lock while reading each zip), but creates functions from S3 in parallel, and S3 takes
 # zips of any size.
 locals {
-  upload = var.code_s3 == null
+  upload = local.settings.s3 == null
   # A missing zip is reported once, with how to get the zips, by the root module's
   # precondition; here it must only not fail the plan with a bare "no file exists".
-  zip_hash = local.upload && try(fileexists(var.zip_path), false) ? filebase64sha256(var.zip_path) : null
+  zip_hash = local.upload && try(fileexists(local.settings.zip_path), false) ? filebase64sha256(local.settings.zip_path) : null
 }
 
 moved {
@@ -103,38 +106,38 @@ moved {
 
 resource "aws_s3_object" "code" {
   count                  = local.upload ? 1 : 0
-  bucket                 = var.code_bucket
-  key                    = "lambda/${var.name}.zip"
-  source                 = var.zip_path
+  bucket                 = var.deployment.dist_bucket.name
+  key                    = "lambda/${local.name}.zip"
+  source                 = local.settings.zip_path
   source_hash            = local.zip_hash
-  server_side_encryption = var.code_kms_key_arn == null ? null : "aws:kms"
-  kms_key_id             = var.code_kms_key_arn
-  tags                   = var.tags
+  server_side_encryption = "aws:kms"
+  kms_key_id             = var.deployment.kms_key_arn
+  tags                   = var.deployment.tags
 }
 
 #tfsec:ignore:aws-lambda-enable-tracing X-Ray is opt-in (tracing_enabled): traces cost per request, and every function logs its decisions as structured JSON.
 resource "aws_lambda_function" "this" {
-  function_name                  = var.name
-  description                    = var.description
+  function_name                  = local.name
+  description                    = "ghr ${var.deployment.prefix}: ${var.description}"
   role                           = aws_iam_role.this.arn
-  s3_bucket                      = local.upload ? aws_s3_object.code[0].bucket : var.code_s3.bucket
-  s3_key                         = local.upload ? aws_s3_object.code[0].key : var.code_s3.key
-  s3_object_version              = local.upload ? null : var.code_s3.version
+  s3_bucket                      = local.upload ? aws_s3_object.code[0].bucket : local.settings.s3.bucket
+  s3_key                         = local.upload ? aws_s3_object.code[0].key : local.settings.s3.key
+  s3_object_version              = local.upload ? null : local.settings.s3.version
   source_code_hash               = local.zip_hash
   handler                        = "bootstrap"
   runtime                        = "provided.al2023"
-  architectures                  = [var.architecture]
-  memory_size                    = var.memory_size
-  timeout                        = var.timeout
-  reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
-  tags                           = var.tags
+  architectures                  = [var.deployment.lambda_architecture]
+  memory_size                    = local.settings.memory_size
+  timeout                        = local.settings.timeout
+  reserved_concurrent_executions = coalesce(local.settings.reserved_concurrency, -1)
+  tags                           = var.deployment.tags
 
   environment {
-    variables = var.environment
+    variables = merge(var.deployment.environment, local.settings.environment, var.environment)
   }
 
   tracing_config {
-    mode = var.tracing ? "Active" : "PassThrough"
+    mode = var.deployment.tracing_enabled ? "Active" : "PassThrough"
   }
 
   logging_config {
@@ -143,7 +146,7 @@ resource "aws_lambda_function" "this" {
   }
 
   dynamic "vpc_config" {
-    for_each = var.vpc_config == null ? [] : [var.vpc_config]
+    for_each = var.deployment.lambda_vpc == null ? [] : [var.deployment.lambda_vpc]
     content {
       subnet_ids         = vpc_config.value.subnet_ids
       security_group_ids = vpc_config.value.security_group_ids
@@ -153,9 +156,9 @@ resource "aws_lambda_function" "this" {
 
 resource "aws_iam_role" "scheduler" {
   count                = var.schedule == null ? 0 : 1
-  name                 = "${var.name}-schedule"
-  path                 = var.role_path
-  permissions_boundary = var.permissions_boundary
+  name                 = "${local.name}-schedule"
+  path                 = var.deployment.role_path
+  permissions_boundary = var.deployment.role_permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -165,7 +168,7 @@ resource "aws_iam_role" "scheduler" {
       Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
     }]
   })
-  tags = var.tags
+  tags = var.deployment.tags
 }
 
 resource "aws_iam_role_policy" "scheduler" {
@@ -185,8 +188,8 @@ resource "aws_iam_role_policy" "scheduler" {
 
 resource "aws_scheduler_schedule" "this" {
   count                        = var.schedule == null ? 0 : 1
-  name                         = var.name
-  description                  = "Invokes ${var.name}."
+  name                         = local.name
+  description                  = "Invokes ${local.name}."
   schedule_expression          = var.schedule.expression
   schedule_expression_timezone = var.schedule.timezone
 
@@ -197,7 +200,7 @@ resource "aws_scheduler_schedule" "this" {
   target {
     arn      = aws_lambda_function.this.arn
     role_arn = aws_iam_role.scheduler[0].arn
-    input    = jsonencode({ source = "ghr.schedule", schedule = var.name })
+    input    = jsonencode({ source = "ghr.schedule", schedule = local.name })
 
     # A missed pass is made up by the next one: retrying a late pass only doubles the work.
     retry_policy {

@@ -42,5 +42,21 @@ output "policy_json" {
 
 output "code_id" {
   description = "Identity of the deployed code: the zip's SHA-256, or the S3 location with its object version. Changes whenever the code does."
-  value       = local.upload ? local.zip_hash : jsonencode(var.code_s3)
+  value       = local.upload ? local.zip_hash : jsonencode(local.settings.s3)
+}
+
+output "environment" {
+  description = "The function's whole environment (common, per-function and its own variables)."
+  value       = aws_lambda_function.this.environment[0].variables
+}
+
+output "summary" {
+  description = "What the root module reports of the function: name, arn, role_arn, policy_json."
+  value = {
+    name        = aws_lambda_function.this.function_name
+    arn         = aws_lambda_function.this.arn
+    role_arn    = aws_iam_role.this.arn
+    policy_json = local.policy_json
+  }
+  depends_on = [aws_iam_role_policy.this]
 }

@@ -12,13 +12,13 @@ locals {
       sid     = "ReadAppCredentials"
       actions = ["ssm:GetParameter"]
       # ${prefix}/drain: the operators' drain switch (internal/drain), read by scale-up and the pool.
-      resources  = concat([var.app_parameter_arns["id"], var.app_parameter_arns["key"], local.drain_parameter_arn], local.configs_read_arns)
+      resources  = concat([var.app_credentials.parameter_arns.id, var.app_credentials.parameter_arns.key, local.drain_parameter_arn], local.configs_read_arns)
       conditions = []
     },
     {
       sid        = "DecryptParameters"
       actions    = ["kms:Decrypt"]
-      resources  = distinct([var.kms_key_arn, var.app_kms_key_arn])
+      resources  = distinct([var.deployment.kms_key_arn, var.app_credentials.kms_key_arn])
       conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] }]
     },
   ]
@@ -35,7 +35,7 @@ locals {
     actions   = ["ec2:TerminateInstances"]
     resources = [local.instance_arn]
     conditions = [
-      { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] },
+      { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
       { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
     ]
   }]
@@ -52,7 +52,7 @@ locals {
       actions   = ["ec2:RunInstances"]
       resources = [local.instance_arn, local.volume_arn]
       conditions = [
-        { test = "StringEquals", variable = "aws:RequestTag/${local.tag_environment}", values = [var.prefix] },
+        { test = "StringEquals", variable = "aws:RequestTag/${local.tag_environment}", values = [local.prefix] },
         { test = "ArnEquals", variable = "ec2:LaunchTemplate", values = local.launch_template_arns },
       ]
     },
@@ -83,7 +83,7 @@ locals {
       actions   = ["ec2:CreateTags"]
       resources = [local.instance_arn]
       conditions = [
-        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] },
+        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
         { test = "ForAllValues:StringLike", variable = "aws:TagKeys", values = [local.tag_registered, local.tag_runner_id] },
       ]
@@ -113,7 +113,7 @@ locals {
     {
       sid        = "EncryptTokens"
       actions    = ["kms:Encrypt", "kms:GenerateDataKey"]
-      resources  = [var.kms_key_arn]
+      resources  = [var.deployment.kms_key_arn]
       conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] }]
     },
   ], local.volume_key_statements)
@@ -164,7 +164,7 @@ locals {
       actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
       resources = [local.instance_arn]
       conditions = [
-        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [var.prefix] },
+        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
         { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_orphan] },
       ]
@@ -184,136 +184,59 @@ locals {
     },
   ]
 
-  function_descriptions = {
-    scale-up   = "Launches runners for queued jobs"
-    scale-down = "Removes idle, orphaned and ghost runners and stale tokens"
-    cleanup    = "Terminates a finished ephemeral runner's instance"
-    pool       = "Keeps warm pools of idle runners topped up"
-  }
   function_environments = {
-    scale-up   = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env, local.pacing_env["scale-up"])
-    scale-down = merge(local.common_env, local.app_env, local.runner_configs_env, local.pacing_env["scale-down"])
-    cleanup    = merge(local.common_env, local.app_env, local.runner_configs_env, local.pacing_env["cleanup"])
-    pool       = merge(local.common_env, local.app_env, local.runner_configs_env, local.launch_env, local.pacing_env["pool"])
-  }
-  # Each container's part of the deployment's GitHub budget (root module, docs/decisions.md).
-  pacing_env = {
-    for fn in ["scale-up", "scale-down", "cleanup", "pool"] : fn => { GITHUB_POINTS_PER_MINUTE = tostring(var.github_points_per_minute[fn]) }
-  }
-  function_statements = {
-    scale-up   = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"], local.requeue_statements)
-    scale-down = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.scale_down_statements)
-    cleanup    = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"])
-    pool       = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements)
-  }
-  function_schedules = {
-    scale-down = { expression = var.scale_down_schedule, timezone = "UTC" }
-    pool       = var.pool_schedule
+    scale-up   = merge(local.app_env, local.runner_configs_env, local.launch_env)
+    scale-down = merge(local.app_env, local.runner_configs_env)
+    cleanup    = merge(local.app_env, local.runner_configs_env)
+    pool       = merge(local.app_env, local.runner_configs_env, local.launch_env)
   }
 }
 
-# One module block per function (not for_each) so static scanners such as tfsec expand
-# and check each of them.
+# One module block per function rather than one for_each: tfsec cannot evaluate a for_each
+# whose keys depend on the runner configs, and then scans none of its instances (with
+# for_each, examples/default's scan lost the four functions' findings; docs/decisions.md).
 module "scale_up" {
   source = "../function"
 
-  name                 = "${var.prefix}-scale-up"
-  description          = "ghr ${var.prefix}: ${local.function_descriptions["scale-up"]}"
-  zip_path             = var.functions["scale-up"].zip_path
-  code_s3              = var.functions["scale-up"].s3
-  code_bucket          = var.dist_bucket
-  code_kms_key_arn     = var.kms_key_arn
-  architecture         = var.lambda_architecture
-  memory_size          = var.functions["scale-up"].memory_size
-  timeout              = var.functions["scale-up"].timeout
-  reserved_concurrency = var.functions["scale-up"].reserved_concurrency
-  environment          = local.function_environments["scale-up"]
-  policy_statements    = local.function_statements["scale-up"]
-  schedule             = lookup(local.function_schedules, "scale-up", null)
-  log_retention_days   = var.log_retention_days
-  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
-  tracing              = var.tracing
-  vpc_config           = var.lambda_vpc_config
-  role_path            = var.role_path
-  permissions_boundary = var.permissions_boundary
-  tags                 = var.tags
+  name              = "scale-up"
+  description       = "Launches runners for queued jobs"
+  deployment        = var.deployment
+  environment       = local.function_environments["scale-up"]
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"], local.requeue_statements)
 }
 
 module "scale_down" {
   source = "../function"
 
-  name                 = "${var.prefix}-scale-down"
-  description          = "ghr ${var.prefix}: ${local.function_descriptions["scale-down"]}"
-  zip_path             = var.functions["scale-down"].zip_path
-  code_s3              = var.functions["scale-down"].s3
-  code_bucket          = var.dist_bucket
-  code_kms_key_arn     = var.kms_key_arn
-  architecture         = var.lambda_architecture
-  memory_size          = var.functions["scale-down"].memory_size
-  timeout              = var.functions["scale-down"].timeout
-  reserved_concurrency = var.functions["scale-down"].reserved_concurrency
-  environment          = local.function_environments["scale-down"]
-  policy_statements    = local.function_statements["scale-down"]
-  schedule             = lookup(local.function_schedules, "scale-down", null)
-  log_retention_days   = var.log_retention_days
-  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
-  tracing              = var.tracing
-  vpc_config           = var.lambda_vpc_config
-  role_path            = var.role_path
-  permissions_boundary = var.permissions_boundary
-  tags                 = var.tags
+  name              = "scale-down"
+  description       = "Removes idle, orphaned and ghost runners and stale tokens"
+  deployment        = var.deployment
+  environment       = local.function_environments["scale-down"]
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.scale_down_statements)
+  schedule          = { expression = var.scale_down_schedule, timezone = "UTC" }
 }
 
 module "cleanup" {
   source = "../function"
   count  = local.any_ephemeral ? 1 : 0
 
-  name                 = "${var.prefix}-cleanup"
-  description          = "ghr ${var.prefix}: ${local.function_descriptions["cleanup"]}"
-  zip_path             = var.functions["cleanup"].zip_path
-  code_s3              = var.functions["cleanup"].s3
-  code_bucket          = var.dist_bucket
-  code_kms_key_arn     = var.kms_key_arn
-  architecture         = var.lambda_architecture
-  memory_size          = var.functions["cleanup"].memory_size
-  timeout              = var.functions["cleanup"].timeout
-  reserved_concurrency = var.functions["cleanup"].reserved_concurrency
-  environment          = local.function_environments["cleanup"]
-  policy_statements    = local.function_statements["cleanup"]
-  schedule             = lookup(local.function_schedules, "cleanup", null)
-  log_retention_days   = var.log_retention_days
-  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
-  tracing              = var.tracing
-  vpc_config           = var.lambda_vpc_config
-  role_path            = var.role_path
-  permissions_boundary = var.permissions_boundary
-  tags                 = var.tags
+  name              = "cleanup"
+  description       = "Terminates a finished ephemeral runner's instance"
+  deployment        = var.deployment
+  environment       = local.function_environments["cleanup"]
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"])
 }
 
 module "pool" {
   source = "../function"
   count  = local.any_pool ? 1 : 0
 
-  name                 = "${var.prefix}-pool"
-  description          = "ghr ${var.prefix}: ${local.function_descriptions["pool"]}"
-  zip_path             = var.functions["pool"].zip_path
-  code_s3              = var.functions["pool"].s3
-  code_bucket          = var.dist_bucket
-  code_kms_key_arn     = var.kms_key_arn
-  architecture         = var.lambda_architecture
-  memory_size          = var.functions["pool"].memory_size
-  timeout              = var.functions["pool"].timeout
-  reserved_concurrency = var.functions["pool"].reserved_concurrency
-  environment          = local.function_environments["pool"]
-  policy_statements    = local.function_statements["pool"]
-  schedule             = lookup(local.function_schedules, "pool", null)
-  log_retention_days   = var.log_retention_days
-  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
-  tracing              = var.tracing
-  vpc_config           = var.lambda_vpc_config
-  role_path            = var.role_path
-  permissions_boundary = var.permissions_boundary
-  tags                 = var.tags
+  name              = "pool"
+  description       = "Keeps warm pools of idle runners topped up"
+  deployment        = var.deployment
+  environment       = local.function_environments["pool"]
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements)
+  schedule          = var.pool_schedule
 }
 
 # Every build queue feeds scale-up. Batches report failed items so one job without capacity
@@ -326,7 +249,7 @@ resource "aws_lambda_event_source_mapping" "scale_up" {
   batch_size                         = var.scale_up.batch_size
   maximum_batching_window_in_seconds = var.scale_up.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
-  tags                               = var.tags
+  tags                               = local.tags
 
   scaling_config {
     maximum_concurrency = var.scale_up.maximum_concurrency
@@ -341,7 +264,7 @@ resource "aws_lambda_event_source_mapping" "cleanup" {
   function_name           = module.cleanup[0].function_name
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
-  tags                    = var.tags
+  tags                    = local.tags
 
   scaling_config {
     maximum_concurrency = var.cleanup_concurrency

@@ -13,19 +13,19 @@
 # encrypts them (aws/ssm included). The App key's policy denies this role too (modules/secrets).
 
 locals {
-  app_parameter_path_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${var.prefix}/app"
+  app_parameter_path_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/app"
   # The App parameters wherever they live, and everything under /<prefix>/app.
   app_parameter_deny_arns = distinct(concat(
     [local.app_parameter_path_arn, "${local.app_parameter_path_arn}/*"],
-    [for k in sort(keys(var.app_parameter_arns)) : var.app_parameter_arns[k]],
+    values(var.app_credentials.parameter_arns),
   ))
   cloudwatch_config_parameters = distinct(compact([for c in values(var.runner_configs) : c.cloudwatch_config_parameter]))
 }
 
 resource "aws_iam_role" "runner" {
-  name                 = "${var.prefix}-runner"
-  path                 = var.role_path
-  permissions_boundary = var.permissions_boundary
+  name                 = "${local.prefix}-runner"
+  path                 = var.deployment.role_path
+  permissions_boundary = var.deployment.role_permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -34,14 +34,14 @@ resource "aws_iam_role" "runner" {
       Principal = { Service = "ec2.amazonaws.com" }
     }]
   })
-  tags = var.tags
+  tags = local.tags
 }
 
 resource "aws_iam_instance_profile" "runner" {
-  name = "${var.prefix}-runner"
-  path = var.role_path
+  name = "${local.prefix}-runner"
+  path = var.deployment.role_path
   role = aws_iam_role.runner.name
-  tags = var.tags
+  tags = local.tags
 }
 
 locals {
@@ -62,14 +62,14 @@ locals {
         Sid       = "DecryptTokenAndArchives"
         Effect    = "Allow"
         Action    = "kms:Decrypt"
-        Resource  = var.kms_key_arn
+        Resource  = var.deployment.kms_key_arn
         Condition = { StringEquals = { "kms:ViaService" = ["ssm.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com"] } }
       },
       {
         Sid      = "RunnerArchives"
         Effect   = "Allow"
         Action   = "s3:GetObject"
-        Resource = "${var.dist_bucket_arn}/actions-runner-*"
+        Resource = "${var.deployment.dist_bucket.arn}/actions-runner-*"
       },
       {
         Sid      = "NeverReadAppCredentials"
@@ -88,7 +88,7 @@ locals {
         Sid      = "NeverUseAppKey"
         Effect   = "Deny"
         Action   = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant"]
-        Resource = var.app_kms_key_arn
+        Resource = var.app_credentials.kms_key_arn
       },
     ],
     length(local.cloudwatch_config_parameters) == 0 ? [] : [{

@@ -8,16 +8,16 @@
 # them AWS starts the instance and terminates it at once (Client.InternalError).
 # DescribeKey on the alias creates the AWS-managed key in an account that never used it.
 data "aws_kms_key" "aws_ebs" {
-  count  = var.volume_kms_key == "aws/ebs" ? 1 : 0
+  count  = var.runner_volume_kms_key == "aws/ebs" ? 1 : 0
   key_id = "alias/aws/ebs"
 }
 
 locals {
   volume_key_arn = (
-    var.volume_kms_key == "aws/ebs" ? data.aws_kms_key.aws_ebs[0].arn :
-    var.volume_kms_key == "deployment" ? var.kms_key_arn : var.volume_kms_key
+    var.runner_volume_kms_key == "aws/ebs" ? data.aws_kms_key.aws_ebs[0].arn :
+    var.runner_volume_kms_key == "deployment" ? var.deployment.kms_key_arn : var.runner_volume_kms_key
   )
-  volume_key_customer_managed = var.volume_kms_key != "aws/ebs"
+  volume_key_customer_managed = var.runner_volume_kms_key != "aws/ebs"
 
   ami_architecture = { x64 = "x86_64", arm64 = "arm64" }
   # Amazon Linux 2023, the image the bootstrap is tested against, unless a config names one.
@@ -52,10 +52,10 @@ data "aws_ami" "runner" {
 
 resource "aws_security_group" "runner" {
   count       = local.need_security_group ? 1 : 0
-  name        = "${var.prefix}-runner"
-  description = "ghr ${var.prefix} runners: no inbound traffic, outbound to GitHub and the job's needs"
+  name        = "${local.prefix}-runner"
+  description = "ghr ${local.prefix} runners: no inbound traffic, outbound to GitHub and the job's needs"
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.prefix}-runner" })
+  tags        = merge(local.tags, { Name = "${local.prefix}-runner" })
 }
 
 #tfsec:ignore:aws-ec2-no-public-egress-sgr Runners must reach GitHub, its artifact and cache storage and whatever a job downloads; restrict egress with your own security_group_ids.
@@ -65,13 +65,13 @@ resource "aws_vpc_security_group_egress_rule" "runner_all" {
   description       = "Any outbound traffic: GitHub, package registries, the dist bucket"
   ip_protocol       = "-1"
   cidr_ipv4         = "0.0.0.0/0"
-  tags              = var.tags
+  tags              = local.tags
 }
 
 resource "aws_launch_template" "runner" {
   for_each               = var.runner_configs
-  name                   = "${var.prefix}-${each.key}"
-  description            = "ghr ${var.prefix} runner config ${each.key}"
+  name                   = "${local.prefix}-${each.key}"
+  description            = "ghr ${local.prefix} runner config ${each.key}"
   image_id               = data.aws_ami.runner[each.key].id
   update_default_version = true
   # An ephemeral runner powers off after its job; the instance must go with it.
@@ -106,9 +106,9 @@ resource "aws_launch_template" "runner" {
   # unpacks gzip user data (see the template's header).
   user_data = base64gzip(templatefile("${path.module}/templates/user-data.sh.tftpl", {
     metadata_url                = "http://169.254.169.254"
-    environment                 = var.prefix
+    environment                 = local.prefix
     runner_config               = each.key
-    dist_bucket                 = var.dist_bucket
+    dist_bucket                 = var.deployment.dist_bucket.name
     runner_user                 = each.value.runner_user
     runner_dir                  = each.value.runner_dir
     token_wait_timeout_seconds  = each.value.token_wait_timeout_seconds
@@ -122,21 +122,21 @@ resource "aws_launch_template" "runner" {
 
   tag_specifications {
     resource_type = "instance"
-    tags = merge(var.tags, {
-      Name                      = "${var.prefix}-${each.key}"
-      (local.tag_environment)   = var.prefix
+    tags = merge(local.tags, {
+      Name                      = "${local.prefix}-${each.key}"
+      (local.tag_environment)   = local.prefix
       (local.tag_runner_config) = each.key
     })
   }
 
   tag_specifications {
     resource_type = "volume"
-    tags = merge(var.tags, {
-      Name                      = "${var.prefix}-${each.key}"
-      (local.tag_environment)   = var.prefix
+    tags = merge(local.tags, {
+      Name                      = "${local.prefix}-${each.key}"
+      (local.tag_environment)   = local.prefix
       (local.tag_runner_config) = each.key
     })
   }
 
-  tags = var.tags
+  tags = local.tags
 }

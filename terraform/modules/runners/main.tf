@@ -8,6 +8,8 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  prefix     = var.deployment.prefix
+  tags       = var.deployment.tags
   arn_prefix = "arn:${data.aws_partition.current.partition}"
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
@@ -25,8 +27,8 @@ locals {
   any_ephemeral = anytrue([for c in values(var.runner_configs) : c.ephemeral])
   any_pool      = anytrue([for c in values(var.runner_configs) : c.pool_size > 0])
 
-  drain_parameter_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${var.prefix}/drain"
-  token_path_arn      = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${var.prefix}/runners/*/tokens/*"
+  drain_parameter_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/drain"
+  token_path_arn      = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/runners/*/tokens/*"
   instance_arn        = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/*"
   volume_arn          = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:volume/*"
 
@@ -76,7 +78,7 @@ locals {
   configs_in_parameter = var.runner_configs_storage == "parameter" || (
     var.runner_configs_storage == "auto" && length(local.estimated_configs_json) > var.runner_configs_inline_max_bytes
   )
-  configs_parameter_name = "/${var.prefix}/config/runner-configs"
+  configs_parameter_name = "/${local.prefix}/config/runner-configs"
   configs_parameter_arn  = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter${local.configs_parameter_name}"
   # An SSM Standard parameter holds 4 KB; above that, Advanced (8 KB).
   standard_parameter_max_bytes = 4096
@@ -88,19 +90,14 @@ locals {
   }
   configs_read_arns = local.configs_in_parameter ? [local.configs_parameter_arn] : []
 
-  common_env = {
-    PREFIX             = var.prefix
-    RUNNER_NAME_PREFIX = var.runner_name_prefix
-    LOG_LEVEL          = var.log_level
-  }
   app_env = {
-    GITHUB_APP_ID_PARAMETER  = var.app_id_parameter
-    GITHUB_APP_KEY_PARAMETER = var.app_key_parameter
+    GITHUB_APP_ID_PARAMETER  = var.app_credentials.parameters.id
+    GITHUB_APP_KEY_PARAMETER = var.app_credentials.parameters.key
     GITHUB_API_URL           = var.github_api_url
   }
   # Scale-up and pool launch through the same code (internal/config/pool.go).
   launch_env = {
-    TOKEN_KMS_KEY_ID   = var.kms_key_arn
+    TOKEN_KMS_KEY_ID   = var.deployment.kms_key_arn
     CHECK_JOB_QUEUED   = var.scale_up.check_job_queued
     GITHUB_CONCURRENCY = tostring(var.scale_up.github_concurrency)
     OFFERING_CACHE_TTL = var.scale_up.offering_cache_ttl
@@ -111,10 +108,10 @@ locals {
 resource "aws_ssm_parameter" "runner_configs" {
   count       = local.configs_in_parameter ? 1 : 0
   name        = local.configs_parameter_name
-  description = "ghr ${var.prefix}: runner configs (internal/config/runners.go)"
+  description = "ghr ${local.prefix}: runner configs (internal/config/runners.go)"
   # Queue URLs, labels and launch template names: configuration, not a secret.
   type  = "String"
   tier  = length(local.estimated_configs_json) > local.standard_parameter_max_bytes ? "Advanced" : "Standard"
   value = local.runner_configs_json
-  tags  = var.tags
+  tags  = local.tags
 }

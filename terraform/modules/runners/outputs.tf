@@ -50,7 +50,7 @@ output "functions" {
       { scale-up = module.scale_up, scale-down = module.scale_down },
       local.any_ephemeral ? { cleanup = module.cleanup[0] } : {},
       local.any_pool ? { pool = module.pool[0] } : {},
-    ) : k => { name = f.function_name, arn = f.function_arn, role_arn = f.role_arn, policy_json = f.policy_json }
+    ) : k => f.summary
   }
 }
 

@@ -1,10 +1,40 @@
-variable "prefix" {
-  description = "Deployment prefix: names, the ghr:environment tag and the SSM path root."
-  type        = string
+variable "deployment" {
+  description = "What every function of the deployment shares (the root module's local.deployment), passed to the function module."
+  type = object({
+    prefix                    = string
+    tags                      = map(string)
+    kms_key_arn               = string
+    encrypt_log_groups        = bool
+    log_retention_days        = number
+    lambda_architecture       = string
+    tracing_enabled           = bool
+    lambda_vpc                = object({ subnet_ids = list(string), security_group_ids = list(string) })
+    role_path                 = string
+    role_permissions_boundary = string
+    dist_bucket               = object({ name = string, arn = string })
+    environment               = map(string)
+    functions = map(object({
+      zip_path             = string
+      s3                   = object({ bucket = string, key = string, version = string })
+      memory_size          = number
+      timeout              = number
+      reserved_concurrency = number
+      environment          = map(string)
+    }))
+  })
 }
 
-variable "runner_name_prefix" {
-  description = "GitHub runner name = this + instance id."
+variable "app_credentials" {
+  description = "The GitHub App's credentials (secrets module): parameter names and ARNs (id, key, webhook_secret) and the key encrypting them."
+  type = object({
+    parameters     = object({ id = string, key = string, webhook_secret = string })
+    parameter_arns = object({ id = string, key = string, webhook_secret = string })
+    kms_key_arn    = string
+  })
+}
+
+variable "github_api_url" {
+  description = "GitHub API URL; empty for github.com (the root module's variable)."
   type        = string
 }
 
@@ -61,118 +91,14 @@ variable "runner_configs_inline_max_bytes" {
   type        = number
 }
 
-variable "kms_key_arn" {
-  description = "Key for token SecureStrings and logs (and volumes with volume_kms_key = \"deployment\")."
-  type        = string
-}
-
-variable "app_kms_key_arn" {
-  description = "Key of the App SecureStrings: the functions reading App credentials decrypt with it; the runner role never may."
-  type        = string
-}
-
-variable "volume_kms_key" {
-  description = "Key encrypting runner root volumes: \"aws/ebs\" (the AWS-managed key), \"deployment\" (kms_key_arn) or a key ARN. For a customer-managed key the launching functions get EC2's use of it."
-  type        = string
-}
-
 variable "enable_session_manager" {
   description = "Let runner instances register with Systems Manager for Session Manager shells (no ssm:GetParameter*)."
   type        = bool
 }
 
-variable "encrypt_logs" {
-  description = "Encrypt log groups with kms_key_arn."
-  type        = bool
-}
-
-variable "app_parameter_arns" {
-  description = "ARNs of the App id and key parameters (keys id, key)."
-  type        = map(string)
-}
-
-variable "app_id_parameter" {
-  description = "Name of the App id parameter."
-  type        = string
-}
-
-variable "app_key_parameter" {
-  description = "Name of the App key parameter."
-  type        = string
-}
-
-variable "github_api_url" {
-  description = "GitHub API URL; empty for github.com."
-  type        = string
-}
-
-variable "github_points_per_minute" {
-  description = "GITHUB_POINTS_PER_MINUTE of each container, by function (scale-up, scale-down, cleanup, pool): its part of the deployment's GitHub secondary-limit budget, computed by the root module."
-  type        = map(number)
-}
-
 variable "cleanup_concurrency" {
   description = "Most cleanup containers at once (the lifecycle queue's maximum_concurrency); the root module divides cleanup's GitHub budget by it."
   type        = number
-}
-
-variable "dist_bucket" {
-  description = "Name of the bucket holding the runner archives."
-  type        = string
-}
-
-variable "dist_bucket_arn" {
-  description = "ARN of the bucket holding the runner archives."
-  type        = string
-}
-
-variable "functions" {
-  description = "Per-function settings (zip_path or s3 location, memory_size, timeout, reserved_concurrency) for scale-up, scale-down, cleanup and pool."
-  type = map(object({
-    zip_path             = string
-    s3                   = optional(object({ bucket = string, key = string, version = optional(string) }))
-    memory_size          = number
-    timeout              = number
-    reserved_concurrency = number
-  }))
-}
-
-variable "lambda_architecture" {
-  description = "Lambda architecture."
-  type        = string
-}
-
-variable "log_level" {
-  description = "LOG_LEVEL of the functions."
-  type        = string
-}
-
-variable "log_retention_days" {
-  description = "Retention of the log groups."
-  type        = number
-}
-
-variable "tracing" {
-  description = "X-Ray active tracing."
-  type        = bool
-}
-
-variable "lambda_vpc_config" {
-  description = "Subnets and security groups of the functions; null for none."
-  type = object({
-    subnet_ids         = list(string)
-    security_group_ids = list(string)
-  })
-}
-
-variable "role_path" {
-  description = "Path of every IAM role."
-  type        = string
-}
-
-variable "permissions_boundary" {
-  description = "Permissions boundary of every IAM role; null for none."
-  type        = string
 }
 
 variable "runner_additional_policy_arns" {
@@ -213,7 +139,7 @@ variable "pool_schedule" {
   })
 }
 
-variable "tags" {
-  description = "Tags applied to every resource."
-  type        = map(string)
+variable "runner_volume_kms_key" {
+  description = "The root module's `runner_volume_kms_key`: \"aws/ebs\" (the AWS-managed key), \"deployment\" (deployment.kms_key_arn) or a key ARN. For a customer-managed key the launching functions get EC2's use of it."
+  type        = string
 }

@@ -16,29 +16,17 @@ output "key_policies" {
   }
 }
 
-output "app_id_parameter" {
-  description = "Name of the SecureString holding the App id."
-  value       = local.names["id"]
-  depends_on  = [aws_ssm_parameter.app]
-}
-
-output "app_key_parameter" {
-  description = "Name of the SecureString holding the App private key."
-  value       = local.names["key"]
-  depends_on  = [aws_ssm_parameter.app]
-}
-
-output "webhook_secret_parameter" {
-  description = "Name of the SecureString holding the webhook secret."
-  value       = local.names["webhook_secret"]
-  depends_on  = [aws_ssm_parameter.app]
-}
-
-output "parameter_arns" {
-  description = "ARNs of the three App parameters (id, key, webhook_secret), for IAM policies."
+output "app_credentials" {
+  description = "The App's credentials as the functions read them: SecureString names (id, key, webhook_secret), their ARNs for IAM policies, and the key encrypting them (kms_key_arn)."
   value = {
-    for k, name in local.names : k => (
-      startswith(name, "arn:") ? name : "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"
-    )
+    parameters = local.names
+    parameter_arns = {
+      for k, name in local.names : k => (
+        startswith(name, "arn:") ? name : "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"
+      )
+    }
+    kms_key_arn = local.app_kms_key_arn
   }
+  # Functions that read a credential are created once its parameter exists.
+  depends_on = [aws_ssm_parameter.app]
 }

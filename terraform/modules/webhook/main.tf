@@ -7,18 +7,14 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  prefix = var.deployment.prefix
+  tags   = var.deployment.tags
   region = data.aws_region.current.name
 
-  common_env = {
-    PREFIX             = var.prefix
-    RUNNER_NAME_PREFIX = var.runner_name_prefix
-    LOG_LEVEL          = var.log_level
-  }
-
-  webhook_env = merge(local.common_env, var.runner_configs_environment, {
-    WEBHOOK_SECRET_PARAMETER = var.webhook_secret_parameter
+  webhook_env = merge(var.runner_configs_environment, {
+    WEBHOOK_SECRET_PARAMETER = var.app_credentials.parameters.webhook_secret
     REPOSITORY_ALLOWLIST     = join(",", var.repository_allowlist)
-    MAX_BODY_BYTES           = tostring(var.max_body_bytes)
+    MAX_BODY_BYTES           = tostring(var.webhook_max_body_bytes)
     }, var.lifecycle_queue == null ? {} : {
     LIFECYCLE_QUEUE_URL = var.lifecycle_queue.url
   })
@@ -26,7 +22,7 @@ locals {
   decrypt_statement = {
     sid        = "DecryptParameters"
     actions    = ["kms:Decrypt"]
-    resources  = distinct([var.kms_key_arn, var.app_kms_key_arn])
+    resources  = distinct([var.deployment.kms_key_arn, var.app_credentials.kms_key_arn])
     conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] }]
   }
 
@@ -34,7 +30,7 @@ locals {
     {
       sid        = "ReadSecretAndConfigs"
       actions    = ["ssm:GetParameter"]
-      resources  = compact([var.app_parameter_arns["webhook_secret"], var.runner_configs_parameter_arn])
+      resources  = compact([var.app_credentials.parameter_arns.webhook_secret, var.runner_configs_parameter_arn])
       conditions = []
     },
     local.decrypt_statement,
@@ -46,13 +42,13 @@ locals {
     },
   ]
 
-  redeliver_memory_arn = "arn:${data.aws_partition.current.partition}:ssm:${local.region}:${data.aws_caller_identity.current.account_id}:parameter/${var.prefix}/redeliver/recent"
+  redeliver_memory_arn = "arn:${data.aws_partition.current.partition}:ssm:${local.region}:${data.aws_caller_identity.current.account_id}:parameter/${local.prefix}/redeliver/recent"
 
   redeliver_statements = [
     {
       sid        = "ReadAppCredentials"
       actions    = ["ssm:GetParameter"]
-      resources  = [var.app_parameter_arns["id"], var.app_parameter_arns["key"]]
+      resources  = [var.app_credentials.parameter_arns.id, var.app_credentials.parameter_arns.key]
       conditions = []
     },
     local.decrypt_statement,
@@ -69,72 +65,43 @@ locals {
 module "webhook" {
   source = "../function"
 
-  name                 = "${var.prefix}-webhook"
-  description          = "ghr ${var.prefix}: verifies workflow_job webhooks and queues them"
-  zip_path             = var.functions["webhook"].zip_path
-  code_s3              = var.functions["webhook"].s3
-  code_bucket          = var.code_bucket
-  code_kms_key_arn     = var.kms_key_arn
-  architecture         = var.lambda_architecture
-  memory_size          = var.functions["webhook"].memory_size
-  timeout              = var.functions["webhook"].timeout
-  reserved_concurrency = var.functions["webhook"].reserved_concurrency
-  environment          = local.webhook_env
-  policy_statements    = local.webhook_statements
-  log_retention_days   = var.log_retention_days
-  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
-  tracing              = var.tracing
-  vpc_config           = var.lambda_vpc_config
-  role_path            = var.role_path
-  permissions_boundary = var.permissions_boundary
-  tags                 = var.tags
+  name              = "webhook"
+  description       = "verifies workflow_job webhooks and queues them"
+  deployment        = var.deployment
+  environment       = local.webhook_env
+  policy_statements = local.webhook_statements
 }
 
 module "redeliver" {
   source = "../function"
   count  = var.redeliver.enabled ? 1 : 0
 
-  name             = "${var.prefix}-redeliver"
-  description      = "ghr ${var.prefix}: redelivers failed workflow_job deliveries"
-  zip_path         = var.functions["redeliver"].zip_path
-  code_s3          = var.functions["redeliver"].s3
-  code_bucket      = var.code_bucket
-  code_kms_key_arn = var.kms_key_arn
-  environment = merge(local.common_env, {
-    GITHUB_APP_ID_PARAMETER  = var.app_id_parameter
-    GITHUB_APP_KEY_PARAMETER = var.app_key_parameter
+  name        = "redeliver"
+  description = "redelivers failed workflow_job deliveries"
+  deployment  = var.deployment
+  environment = {
+    GITHUB_APP_ID_PARAMETER  = var.app_credentials.parameters.id
+    GITHUB_APP_KEY_PARAMETER = var.app_credentials.parameters.key
     GITHUB_API_URL           = var.github_api_url
-    GITHUB_POINTS_PER_MINUTE = tostring(var.github_points_per_minute)
     REDELIVER_LOOKBACK       = var.redeliver.lookback
     REDELIVER_MAX_PER_PASS   = tostring(var.redeliver.max_per_pass)
-  })
-  architecture         = var.lambda_architecture
-  memory_size          = var.functions["redeliver"].memory_size
-  timeout              = var.functions["redeliver"].timeout
-  reserved_concurrency = var.functions["redeliver"].reserved_concurrency
-  policy_statements    = local.redeliver_statements
-  schedule             = { expression = var.redeliver.schedule, timezone = "UTC" }
-  log_retention_days   = var.log_retention_days
-  log_kms_key_arn      = var.encrypt_logs ? var.kms_key_arn : null
-  tracing              = var.tracing
-  vpc_config           = var.lambda_vpc_config
-  role_path            = var.role_path
-  permissions_boundary = var.permissions_boundary
-  tags                 = var.tags
+  }
+  policy_statements = local.redeliver_statements
+  schedule          = { expression = var.redeliver.schedule, timezone = "UTC" }
 }
 
 resource "aws_cloudwatch_log_group" "api" {
-  name              = "/aws/apigateway/${var.prefix}-webhook"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.encrypt_logs ? var.kms_key_arn : null
-  tags              = var.tags
+  name              = "/aws/apigateway/${local.prefix}-webhook"
+  retention_in_days = var.deployment.log_retention_days
+  kms_key_id        = var.deployment.encrypt_log_groups ? var.deployment.kms_key_arn : null
+  tags              = local.tags
 }
 
 resource "aws_apigatewayv2_api" "webhook" {
-  name          = "${var.prefix}-webhook"
-  description   = "ghr ${var.prefix}: GitHub App webhook"
+  name          = "${local.prefix}-webhook"
+  description   = "ghr ${local.prefix}: GitHub App webhook"
   protocol_type = "HTTP"
-  tags          = var.tags
+  tags          = local.tags
 }
 
 resource "aws_apigatewayv2_integration" "webhook" {
@@ -157,7 +124,7 @@ resource "aws_apigatewayv2_stage" "default" {
   api_id      = aws_apigatewayv2_api.webhook.id
   name        = "$default"
   auto_deploy = true
-  tags        = var.tags
+  tags        = local.tags
 
   default_route_settings {
     throttling_burst_limit = var.api_throttling.burst_limit

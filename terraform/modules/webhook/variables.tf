@@ -1,26 +1,40 @@
-variable "prefix" {
-  description = "Deployment prefix."
-  type        = string
+variable "deployment" {
+  description = "What every function of the deployment shares (the root module's local.deployment), passed to the function module."
+  type = object({
+    prefix                    = string
+    tags                      = map(string)
+    kms_key_arn               = string
+    encrypt_log_groups        = bool
+    log_retention_days        = number
+    lambda_architecture       = string
+    tracing_enabled           = bool
+    lambda_vpc                = object({ subnet_ids = list(string), security_group_ids = list(string) })
+    role_path                 = string
+    role_permissions_boundary = string
+    dist_bucket               = object({ name = string, arn = string })
+    environment               = map(string)
+    functions = map(object({
+      zip_path             = string
+      s3                   = object({ bucket = string, key = string, version = string })
+      memory_size          = number
+      timeout              = number
+      reserved_concurrency = number
+      environment          = map(string)
+    }))
+  })
 }
 
-variable "runner_name_prefix" {
-  description = "GitHub runner name = this + instance id."
-  type        = string
+variable "app_credentials" {
+  description = "The GitHub App's credentials (secrets module): parameter names and ARNs (id, key, webhook_secret) and the key encrypting them."
+  type = object({
+    parameters     = object({ id = string, key = string, webhook_secret = string })
+    parameter_arns = object({ id = string, key = string, webhook_secret = string })
+    kms_key_arn    = string
+  })
 }
 
-variable "functions" {
-  description = "Per-function settings (zip_path or s3 location, memory_size, timeout, reserved_concurrency) for webhook and redeliver."
-  type = map(object({
-    zip_path             = string
-    s3                   = optional(object({ bucket = string, key = string, version = optional(string) }))
-    memory_size          = number
-    timeout              = number
-    reserved_concurrency = number
-  }))
-}
-
-variable "code_bucket" {
-  description = "Bucket the function zips are deployed from (the dist bucket)."
+variable "github_api_url" {
+  description = "GitHub API URL; empty for github.com (the root module's variable)."
   type        = string
 }
 
@@ -47,59 +61,9 @@ variable "lifecycle_queue" {
   })
 }
 
-variable "webhook_secret_parameter" {
-  description = "Name of the webhook secret SecureString."
-  type        = string
-}
-
-variable "app_parameter_arns" {
-  description = "ARNs of the App parameters (keys id, key, webhook_secret)."
-  type        = map(string)
-}
-
-variable "app_id_parameter" {
-  description = "Name of the App id parameter."
-  type        = string
-}
-
-variable "app_key_parameter" {
-  description = "Name of the App key parameter."
-  type        = string
-}
-
-variable "github_api_url" {
-  description = "GitHub API URL; empty for github.com."
-  type        = string
-}
-
-variable "github_points_per_minute" {
-  description = "GITHUB_POINTS_PER_MINUTE of a redeliver container: its part of the deployment's GitHub secondary-limit budget, computed by the root module."
-  type        = number
-}
-
-variable "kms_key_arn" {
-  description = "Key of the SecureStrings and logs."
-  type        = string
-}
-
-variable "app_kms_key_arn" {
-  description = "Key of the App SecureStrings (the webhook secret, App id and key)."
-  type        = string
-}
-
-variable "encrypt_logs" {
-  description = "Encrypt log groups with kms_key_arn."
-  type        = bool
-}
-
 variable "repository_allowlist" {
   description = "owner/repo or owner/* entries admitted; empty admits all."
   type        = list(string)
-}
-
-variable "max_body_bytes" {
-  description = "Largest webhook body accepted."
-  type        = number
 }
 
 variable "redeliver" {
@@ -120,45 +84,7 @@ variable "api_throttling" {
   })
 }
 
-variable "lambda_architecture" {
-  description = "Lambda architecture."
-  type        = string
-}
-
-variable "log_level" {
-  description = "LOG_LEVEL of the functions."
-  type        = string
-}
-
-variable "log_retention_days" {
-  description = "Retention of the log groups."
+variable "webhook_max_body_bytes" {
+  description = "Largest webhook body accepted (the root module's variable, validated there)."
   type        = number
-}
-
-variable "tracing" {
-  description = "X-Ray active tracing."
-  type        = bool
-}
-
-variable "lambda_vpc_config" {
-  description = "Subnets and security groups of the functions; null for none."
-  type = object({
-    subnet_ids         = list(string)
-    security_group_ids = list(string)
-  })
-}
-
-variable "role_path" {
-  description = "Path of every IAM role."
-  type        = string
-}
-
-variable "permissions_boundary" {
-  description = "Permissions boundary of every IAM role; null for none."
-  type        = string
-}
-
-variable "tags" {
-  description = "Tags applied to every resource."
-  type        = map(string)
 }
