@@ -89,17 +89,7 @@ func TestApplyDestroyLocal(t *testing.T) {
 	dist := fixtureZips(t)
 	state := filepath.Join(ws.DataDir, "terraform.tfstate")
 	varFile := filepath.Join(ws.DataDir, "local.tfvars.json")
-	writeJSON(t, varFile, map[string]any{
-		"prefix":                testPrefix,
-		"aws_endpoint":          moto.URL,
-		"github_api_url":        testAPIURL,
-		"github_app_id":         testAppID,
-		"github_app_key_base64": base64.StdEncoding.EncodeToString([]byte(testPEM())),
-		"webhook_secret":        testSecret,
-		"dist_dir":              dist,
-		"lambda_architecture":   "arm64",
-		"pool_size":             1,
-	})
+	writeJSON(t, varFile, localVars(moto.URL, dist))
 
 	start := time.Now()
 	//nolint:staticcheck // -state keeps the example directory free of state files

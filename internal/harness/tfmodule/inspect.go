@@ -38,10 +38,17 @@ type Output struct {
 	Sensitive   bool
 }
 
+// Pass is an argument of a module call whose value is one of the caller's variables as it is
+// (`name = var.variable`).
+type Pass struct {
+	Module, Argument, Variable string
+}
+
 // Module is what a module declares.
 type Module struct {
 	Variables []Variable
 	Outputs   []Output
+	Passes    []Pass // sorted by module and argument
 }
 
 // Inspect reads the variables and outputs declared in the *.tf files of dir, sorted by name.
@@ -83,12 +90,33 @@ func Inspect(dir string) (*Module, error) {
 					return nil, fmt.Errorf("%s: output %q: %w", name, b.Labels[0], err)
 				}
 				m.Outputs = append(m.Outputs, o)
+			case b.Type == "module" && len(b.Labels) == 1:
+				m.Passes = append(m.Passes, passes(b)...)
 			}
 		}
 	}
 	sort.Slice(m.Variables, func(i, j int) bool { return m.Variables[i].Name < m.Variables[j].Name })
 	sort.Slice(m.Outputs, func(i, j int) bool { return m.Outputs[i].Name < m.Outputs[j].Name })
+	sort.Slice(m.Passes, func(i, j int) bool {
+		a, b := m.Passes[i], m.Passes[j]
+		return a.Module < b.Module || a.Module == b.Module && a.Argument < b.Argument
+	})
 	return m, nil
+}
+
+// passes lists the arguments of module call b that are a bare var.<name>.
+func passes(b *hclsyntax.Block) []Pass {
+	var ps []Pass
+	for arg, a := range b.Body.Attributes {
+		st, ok := a.Expr.(*hclsyntax.ScopeTraversalExpr)
+		if !ok || len(st.Traversal) != 2 || st.Traversal.RootName() != "var" {
+			continue
+		}
+		if attr, ok := st.Traversal[1].(hcl.TraverseAttr); ok {
+			ps = append(ps, Pass{Module: b.Labels[0], Argument: arg, Variable: attr.Name})
+		}
+	}
+	return ps
 }
 
 func readVariable(src []byte, b *hclsyntax.Block) (Variable, error) {

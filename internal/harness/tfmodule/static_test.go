@@ -99,6 +99,47 @@ func TestReadmeUpToDate(t *testing.T) {
 	}
 }
 
+// TestModuleInterfaces holds every module of terraform/ to its interface rules: each variable
+// typed and described, each output described, and each root input passed to a submodule under
+// its own name (`x = var.x`, never `y = var.x`), so one setting has one name at both levels.
+// The function module's inputs are generic (name, schedule, environment) and exempt.
+func TestModuleInterfaces(t *testing.T) {
+	root := repoRoot(t)
+	dirs, err := ConfigDirs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, dir := range dirs {
+		if !strings.HasPrefix(dir, "terraform") {
+			continue // the examples are users' configurations
+		}
+		m, err := Inspect(filepath.Join(root, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		for _, v := range m.Variables {
+			if v.Type == "" || v.Description == "" {
+				t.Errorf("%s: variable %q needs a type and a description", dir, v.Name)
+			}
+		}
+		for _, o := range m.Outputs {
+			if o.Description == "" {
+				t.Errorf("%s: output %q needs a description", dir, o.Name)
+			}
+		}
+		for _, p := range m.Passes {
+			if dir == "terraform" && p.Argument != p.Variable {
+				t.Errorf("%s: module %q gets var.%s as %q: pass it under the same name", dir, p.Module, p.Variable, p.Argument)
+			}
+		}
+	}
+	if checked < 7 {
+		t.Fatalf("checked only %d modules", checked)
+	}
+}
+
 // TestEveryValidationFires plans the module with every input rule broken at once and expects
 // each validation block of variables.tf to report its own message: a rule whose condition can
 // never fail, or fails to evaluate, is caught here. Terraform skips the rules of a variable
