@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,6 +61,8 @@ type Proxy struct {
 	ssm      *ssmRules
 	roles    map[string]string // access key id → role ARN (Credentials)
 	doomed   map[string]string // instance id → state reason code, for launches AWS would fail
+
+	lambdaQuota atomic.Int32 // Lambda concurrent executions; 0: DefaultLambdaConcurrency (account.go)
 }
 
 // New proxies to target (the emulator's URL). seed makes fault injection reproducible.
@@ -147,6 +150,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.ec2Owned(w, r, body, action) { // ec2owned.go
+		return
+	}
+	if p.serveAccount(w, r, action, body) { // account.go
 		return
 	}
 	switch role, region := p.caller(r); {
