@@ -29,15 +29,31 @@ provider "aws" {
   }
 }
 
-# The emulator starts with a default VPC and subnets, as a new AWS account does.
+# The emulator starts with a default VPC and subnets, as a new AWS account does (the sandbox
+# gives it the internet gateway and route a real default VPC has: motoproc.LikeANewAccount).
 data "aws_vpc" "default" {
   default = true
+}
+
+# Runner subnets only in zones that offer every config's instance types, as in a real account
+# (us-east-1e, for one, offers neither m5 nor m6g): a launch into a zone without the type fails.
+data "aws_ec2_instance_type_offerings" "runner" {
+  for_each      = toset(["m5.large", "m6g.2xlarge"])
+  location_type = "availability-zone"
+  filter {
+    name   = "instance-type"
+    values = [each.key]
+  }
 }
 
 data "aws_subnets" "default" {
   filter {
     name   = "vpc-id"
     values = [data.aws_vpc.default.id]
+  }
+  filter {
+    name   = "availability-zone"
+    values = sort(setintersection([for o in data.aws_ec2_instance_type_offerings.runner : o.locations]...))
   }
 }
 

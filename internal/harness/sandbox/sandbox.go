@@ -118,6 +118,9 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	} else {
 		s.phase("emulator: using %s (prefix %s)", s.Moto, o.Prefix)
 	}
+	if err := motoproc.LikeANewAccount(ctx, s.Moto); err != nil {
+		return nil, err
+	}
 	if err := s.startProxy(); err != nil {
 		return nil, err
 	}
