@@ -172,3 +172,16 @@ func (s *Sim) repoInstallation(r *repo) *installation {
 	}
 	return in
 }
+
+// Uninstall removes the App's installation in account (DELETE /app/installations/{id} on
+// GitHub); Install puts a new one back.
+func (s *Sim) Uninstall(acct string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.installationOf(acct)
+	if in == nil {
+		return fmt.Errorf("installation in %s: %w", acct, ErrNotFound)
+	}
+	delete(s.installs, in.ID)
+	return nil
+}
