@@ -51,6 +51,15 @@ const cliConfig = `provider_installation {
 }
 `
 
+// CLIConfig is the Terraform CLI configuration (TF_CLI_CONFIG_FILE) that installs providers
+// from Mirror(), or "" (the registry) without one.
+func CLIConfig() string {
+	if m := Mirror(); m != "" {
+		return fmt.Sprintf(cliConfig, m)
+	}
+	return ""
+}
+
 // Root finds the repository root (the directory holding go.mod) from the working directory.
 func Root() (string, error) {
 	dir, err := os.Getwd()
@@ -115,11 +124,7 @@ func NewWorkspace(ctx context.Context, dir, dataDir string) (*Workspace, error) 
 	}
 	mirror := Mirror()
 	rc := filepath.Join(dataDir, "terraformrc")
-	conf := []byte{} // the registry
-	if mirror != "" {
-		conf = fmt.Appendf(nil, cliConfig, mirror)
-	}
-	if err := os.WriteFile(rc, conf, 0o644); err != nil {
+	if err := os.WriteFile(rc, []byte(CLIConfig()), 0o644); err != nil {
 		return nil, err
 	}
 	tf, err := tfexec.NewTerraform(dir, bin)
