@@ -310,17 +310,9 @@ func writeGuideConfig(t *testing.T, root, dir string, sb *sandbox.Sandbox) {
 // serveDir publishes dir's files as release v<version> of ghr on a GitHub simulator.
 func serveDir(t *testing.T, version, dir string) string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
+	r, err := ghsim.DirRelease(release.Repo, "v"+version, dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	r := ghsim.Release{Repo: release.Repo, Tag: "v" + version}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Assets = append(r.Assets, ghsim.Asset{Name: e.Name(), Content: b})
 	}
 	srv, err := ghsim.Start(context.Background(), ghsim.Options{RunnerReleases: []ghsim.Release{ghsim.DefaultRunnerRelease(), r}})
 	if err != nil {

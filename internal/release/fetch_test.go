@@ -16,17 +16,9 @@ import (
 // returns its URL (the base for FetchOptions.BaseURL).
 func serveRelease(t *testing.T, version, dir string) string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
+	rel, err := ghsim.DirRelease(Repo, "v"+version, dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	rel := ghsim.Release{Repo: Repo, Tag: "v" + version}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel.Assets = append(rel.Assets, ghsim.Asset{Name: e.Name(), Content: b})
 	}
 	srv, err := ghsim.Start(context.Background(), ghsim.Options{RunnerReleases: []ghsim.Release{ghsim.DefaultRunnerRelease(), rel}})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -278,4 +280,22 @@ func (s *Sim) download(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.NotFound(w, r)
+}
+
+// DirRelease is release tag of repo with every file of dir as an asset (a `make release`
+// output folder, for one).
+func DirRelease(repo, tag, dir string) (Release, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return Release{}, err
+	}
+	rel := Release{Repo: repo, Tag: tag}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return Release{}, err
+		}
+		rel.Assets = append(rel.Assets, Asset{Name: e.Name(), Content: b})
+	}
+	return rel, nil
 }
