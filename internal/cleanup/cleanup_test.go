@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
@@ -89,7 +92,7 @@ func setup(t *testing.T) (*Cleaner, *memFleet, *ghfake.Server) {
 		return scaledown.Instance{ID: id, RunnerConfig: cfg, Owner: octo, LaunchTime: time.Now().Add(-time.Minute), Protected: protected}
 	}
 	fleet := &memFleet{fake: ec2fleettest.NewFake()}
-	fleet.EC2 = EC2{API: fleet.fake, Prefix: fakeEnvironment}
+	fleet.EC2 = EC2{API: fleet.fake, Prefix: fakeEnvironment, LaunchTemplates: []string{ec2fleettest.TemplateID}}
 	for _, in := range []scaledown.Instance{
 		inst("i-0e000001", "eph", false), inst("i-0e000002", "eph", false), inst("i-0b000001", "pers", false), inst("i-0c000001", "eph", true),
 	} {
@@ -228,5 +231,33 @@ func TestCleanupRepoLevelOwner(t *testing.T) {
 	c.HandleSQS(context.Background(), batch(completed(2, prefix+"i-0e000001", 41)))
 	if fleet.isAlive("i-0e000001") {
 		t.Fatal("the runner's own completed job did not terminate it")
+	}
+}
+
+// TestCleanupIgnoresForgedOwnershipTag: an instance someone else launched and tagged with
+// every ghr tag, the stored runner id included, is not this deployment's: EC2 never gave it
+// the deployment's launch template id, and nobody can add that tag. Its own completed
+// event, right runner id and owner, must not terminate it; a twin from the template is.
+func TestCleanupIgnoresForgedOwnershipTag(t *testing.T) {
+	c, fleet, gh := setup(t)
+	forgedRunner := gh.AddRunner("orgs/octo", prefix+"i-0f000001", true, false)
+	fleet.fake.PutRunner(ec2fleettest.Runner{ID: "i-0f000001", Environment: fakeEnvironment, Config: "eph", Level: tags.TypeOrg,
+		Owner: "octo", RunnerID: forgedRunner, LaunchTime: time.Now().Add(-time.Minute), NoTemplate: true})
+	ownRunner := gh.AddRunner("orgs/octo", prefix+"i-0e000001", true, false)
+	fleet.registered("i-0e000001", ownRunner)
+	// The forger cannot add the template tag either.
+	if _, err := fleet.fake.CreateTags(context.Background(), &ec2.CreateTagsInput{Resources: []string{"i-0f000001"},
+		Tags: []ec2types.Tag{{Key: aws.String(tags.LaunchTemplateID), Value: aws.String(ec2fleettest.TemplateID)}}}); err == nil {
+		t.Fatal("CreateTags with an aws: key succeeded; EC2 refuses it")
+	}
+	resp, err := c.HandleSQS(context.Background(), batch(completed(1, prefix+"i-0f000001", forgedRunner), completed(2, prefix+"i-0e000001", ownRunner)))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("resp = %v, %v", failed(resp), err)
+	}
+	if !fleet.isAlive("i-0f000001") {
+		t.Fatal("an instance with forged ghr tags but not launched from the deployment's template was terminated")
+	}
+	if fleet.isAlive("i-0e000001") {
+		t.Fatal("the deployment's own finished runner was not terminated: the forged case proves nothing")
 	}
 }

@@ -28,8 +28,9 @@ type EC2API interface {
 // listing of the whole deployment. A filter, not InstanceIds: an id that no longer exists
 // is simply not returned rather than failing the call.
 type EC2 struct {
-	API    EC2API
-	Prefix string
+	API             EC2API
+	Prefix          string
+	LaunchTemplates []string // the deployment's launch template ids (ec2fleet.Filter)
 }
 
 var (
@@ -42,6 +43,9 @@ func (e EC2) Describe(ctx context.Context, ids []string) ([]scaledown.Instance, 
 	if e.Prefix == "" {
 		return nil, fmt.Errorf("describe instances: deployment prefix is required")
 	}
+	if err := ec2fleet.CheckLaunchTemplates(e.LaunchTemplates); err != nil {
+		return nil, fmt.Errorf("describe instances: %w", err)
+	}
 	var out []scaledown.Instance
 	for chunk := range slices.Chunk(ids, maxFilterValues) {
 		in := &ec2.DescribeInstancesInput{Filters: []types.Filter{
@@ -49,6 +53,7 @@ func (e EC2) Describe(ctx context.Context, ids []string) ([]scaledown.Instance, 
 			{Name: aws.String("instance-state-name"), Values: ec2fleet.LiveStates},
 			{Name: aws.String("tag:" + tags.Environment), Values: []string{e.Prefix}},
 			ec2fleet.OwnLaunchFilter,
+			ec2fleet.TemplateFilter(e.LaunchTemplates),
 		}}
 		for {
 			page, err := e.API.DescribeInstances(ctx, in)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/scaledown"
@@ -26,6 +27,7 @@ func run(t *testing.T, api *ec2.Client, env, cfg string) string {
 	t.Helper()
 	out, err := api.RunInstances(context.Background(), &ec2.RunInstancesInput{
 		ImageId: aws.String(motoAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(ec2fleettest.Template(t, api))},
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{
 			{Key: aws.String(tags.Environment), Value: aws.String(env)},
 			{Key: aws.String(tags.RunnerConfig), Value: aws.String(cfg)},
@@ -57,7 +59,7 @@ func TestCleanupOnMoto(t *testing.T) {
 	api := ec2.NewFromConfig(motoserver.Start(t).AWSConfig())
 	mine := run(t, api, "ghr", "eph")
 	foreign := run(t, api, "other", "eph")
-	fleet := EC2{API: api, Prefix: "ghr"}
+	fleet := EC2{API: api, Prefix: "ghr", LaunchTemplates: []string{ec2fleettest.Template(t, api)}}
 
 	got, err := fleet.Describe(ctx, []string{mine, foreign, "i-0123456789abcdef0"})
 	if err != nil {

@@ -53,7 +53,11 @@ type RunnerConfig struct {
 	UseJobLabels bool   `json:"use_job_labels"`         // register with the job's labels so the runner takes only that job
 
 	// EC2.
-	LaunchTemplate     string   `json:"launch_template"`
+	LaunchTemplate string `json:"launch_template"`
+	// LaunchTemplateID is the id of the same template: EC2 tags every launch with it
+	// (tags.LaunchTemplateID), and an instance counts as the deployment's only when it carries
+	// one of its configs' ids.
+	LaunchTemplateID   string   `json:"launch_template_id"`
 	InstanceTypes      []string `json:"instance_types"`
 	SubnetIDs          []string `json:"subnet_ids"`
 	CapacityType       string   `json:"capacity_type"`
@@ -88,6 +92,25 @@ const (
 )
 
 var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// launchTemplateIDPattern is EC2's launch template id: "lt-" and 17 (older: 8) hex digits.
+var launchTemplateIDPattern = regexp.MustCompile(`^lt-[0-9a-f]{8,17}$`)
+
+// LaunchTemplateIDs returns the distinct launch template ids of cfgs, sorted: the ids an
+// instance's EC2-set template tag must be one of to count as this deployment's. The functions
+// that list or remove instances need every config's id (the Terraform module renders them);
+// a config without one is an error, or its instances would never be seen.
+func LaunchTemplateIDs(cfgs []RunnerConfig) ([]string, error) {
+	ids := make([]string, 0, len(cfgs))
+	for _, c := range cfgs {
+		if c.LaunchTemplateID == "" {
+			return nil, fmt.Errorf("runner config %q: launch_template_id is required to recognise its instances", c.Key)
+		}
+		ids = append(ids, c.LaunchTemplateID)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
 
 // LowerLabels returns the config's labels lower-cased (computed at parse time).
 func (c *RunnerConfig) LowerLabels() []string { return c.lowerLabels }
@@ -177,6 +200,9 @@ func (c *RunnerConfig) validate() error {
 	}
 	if len(c.Labels) == 0 || len(c.Labels) > maxLabels {
 		bad("labels: want 1 to %d", maxLabels)
+	}
+	if c.LaunchTemplateID != "" && !launchTemplateIDPattern.MatchString(c.LaunchTemplateID) {
+		bad("launch_template_id must be a launch template id (lt-…)")
 	}
 	for _, l := range c.lowerLabels {
 		if l == "" {

@@ -183,7 +183,7 @@ func TestListFollowsPages(t *testing.T) {
 	if _, err := f.Launch(context.Background(), spec(5)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ec2fleet.List(context.Background(), fake, ec2fleet.Filter{Environment: "ghr"})
+	got, err := ec2fleet.List(context.Background(), fake, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{ec2fleettest.TemplateID}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,20 @@ var LiveStates = []string{string(types.InstanceStateNamePending), string(types.I
 // deployment's instances carries it next to the environment tag.
 var OwnLaunchFilter = types.Filter{Name: aws.String("tag:" + tags.CreatedBy), Values: tags.CreatedByValues}
 
+// TemplateFilter keeps the instances EC2 launched from one of ids (tags.LaunchTemplateID).
+func TemplateFilter(ids []string) types.Filter {
+	return types.Filter{Name: aws.String("tag:" + tags.LaunchTemplateID), Values: ids}
+}
+
+// CheckLaunchTemplates refuses a listing without launch template ids: it would match nothing
+// on EC2, and a deployment that lists nothing removes nothing it should.
+func CheckLaunchTemplates(ids []string) error {
+	if len(ids) == 0 {
+		return fmt.Errorf("the deployment's launch template ids are required")
+	}
+	return nil
+}
+
 // DescribeAPI lists instances.
 type DescribeAPI interface {
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
@@ -54,19 +68,26 @@ type Instance struct {
 }
 
 // Filter selects this deployment's runner instances by tag. Environment is required, so a
-// listing never strays into another deployment in the same account; the other fields narrow
-// it when set.
+// listing never strays into another deployment in the same account; LaunchTemplates is
+// required, so it never returns an instance someone else tagged like ours; the other fields
+// narrow it when set.
 type Filter struct {
-	Environment  string // tags.Environment
-	RunnerConfig string // tags.RunnerConfig, "" for every config
-	Owner        string // tags.Owner, "" for every owner
-	Tags         map[string]string
-	States       []string // nil means LiveStates
+	Environment string // tags.Environment
+	// LaunchTemplates are the deployment's launch template ids: EC2 sets tags.LaunchTemplateID
+	// on its launches and nobody can set it otherwise.
+	LaunchTemplates []string
+	RunnerConfig    string // tags.RunnerConfig, "" for every config
+	Owner           string // tags.Owner, "" for every owner
+	Tags            map[string]string
+	States          []string // nil means LiveStates
 }
 
 func (f Filter) ec2Filters() ([]types.Filter, error) {
 	if f.Environment == "" {
 		return nil, fmt.Errorf("list instances: environment is required")
+	}
+	if err := CheckLaunchTemplates(f.LaunchTemplates); err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
 	}
 	states := f.States
 	if states == nil {
@@ -76,6 +97,7 @@ func (f Filter) ec2Filters() ([]types.Filter, error) {
 		{Name: aws.String("instance-state-name"), Values: states},
 		tagFilter(tags.Environment, f.Environment),
 		OwnLaunchFilter,
+		TemplateFilter(f.LaunchTemplates),
 	}
 	if f.RunnerConfig != "" {
 		fs = append(fs, tagFilter(tags.RunnerConfig, f.RunnerConfig))

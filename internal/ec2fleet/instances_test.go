@@ -27,6 +27,7 @@ func runTagged(t *testing.T, api *ec2.Client, w ec2fleettest.World, n int, kv ma
 	out, err := api.RunInstances(context.Background(), &ec2.RunInstancesInput{
 		ImageId: aws.String(w.ImageID), MinCount: aws.Int32(int32(n)), MaxCount: aws.Int32(int32(n)),
 		SubnetId:          aws.String(w.SubnetIDs[0]),
+		LaunchTemplate:    &types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(w.LaunchTemplateID)},
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: ts}},
 	})
 	if err != nil {
@@ -58,7 +59,7 @@ func TestListTagTerminate(t *testing.T) {
 	b := runTagged(t, api, w, 2, map[string]string{tags.Environment: "ghr", tags.CreatedBy: tags.CreatedByPool, tags.RunnerConfig: "arm", tags.Owner: "octo/app"})
 	runTagged(t, api, w, 2, map[string]string{tags.Environment: "other", tags.RunnerConfig: "linux", tags.Owner: "octo"})
 
-	all, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr"})
+	all, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{w.LaunchTemplateID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestListTagTerminate(t *testing.T) {
 		}
 	}
 
-	linux, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr", RunnerConfig: "linux", Owner: "octo"})
+	linux, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{w.LaunchTemplateID}, RunnerConfig: "linux", Owner: "octo"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestListTagTerminate(t *testing.T) {
 	if err := ec2fleet.Tag(ctx, api, a[:1], map[string]string{tags.Orphan: "2026-01-01T00:00:00Z"}); err != nil {
 		t.Fatal(err)
 	}
-	orphans, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr", Tags: map[string]string{tags.Orphan: "2026-01-01T00:00:00Z"}})
+	orphans, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{w.LaunchTemplateID}, Tags: map[string]string{tags.Orphan: "2026-01-01T00:00:00Z"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestListTagTerminate(t *testing.T) {
 	if err := ec2fleet.Terminate(ctx, api, a); err != nil {
 		t.Fatal(err)
 	}
-	left, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr"})
+	left, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{w.LaunchTemplateID}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,14 @@ func (b *Boot) RunnerConfigs(src config.Secret) []config.RunnerConfig {
 	return cfgs
 }
 
+// LaunchTemplates returns the runner configs' launch template ids, which every listing of
+// the deployment's instances requires (config.LaunchTemplateIDs).
+func (b *Boot) LaunchTemplates(cfgs []config.RunnerConfig) []string {
+	ids, err := config.LaunchTemplateIDs(cfgs)
+	b.Must(err, "runner configs")
+	return ids
+}
+
 // GitHubApp reads the App's credentials and builds its clients, paced on this container's
 // part of the deployment's secondary-limit budget (GITHUB_POINTS_PER_MINUTE).
 func (b *Boot) GitHubApp(src config.GitHubApp) *githubapp.App {

@@ -27,7 +27,11 @@ type Runner struct {
 
 // Runners lists the deployment's live instances, oldest first.
 func (d *Deployment) Runners(ctx context.Context) ([]Runner, error) {
-	insts, err := ec2fleet.List(ctx, d.EC2, ec2fleet.Filter{Environment: d.Prefix})
+	templates, err := d.launchTemplates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	insts, err := ec2fleet.List(ctx, d.EC2, ec2fleet.Filter{Environment: d.Prefix, LaunchTemplates: templates})
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,11 @@ func (d *Deployment) Status(ctx context.Context) (*Status, error) {
 			st.Waiting += q.Visible + q.Delayed
 		}
 	}
-	insts, err := ec2fleet.List(ctx, d.EC2, ec2fleet.Filter{Environment: d.Prefix})
+	templates, err := d.launchTemplates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	insts, err := ec2fleet.List(ctx, d.EC2, ec2fleet.Filter{Environment: d.Prefix, LaunchTemplates: templates})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/harness/awsproxy"
 	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
@@ -34,7 +35,7 @@ func TestPoolWithScaleUpAndScaleDown(t *testing.T) {
 	slow.Skip(t, slow.Emulator)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	awsCfg := motoserver.Start(t).AWSConfig()
+	awsCfg := awsproxy.InFront(t, motoserver.Start(t)).AWSConfig() // EC2's template tags on fleet launches
 	ec2c, ssmc := ec2.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg)
 	world := ec2fleettest.Setup(t, ec2c)
 	gh, err := ghsim.Start(ctx, ghsim.Options{PrivateKeyPEM: ghfake.TestKey(t)})
@@ -60,12 +61,12 @@ func TestPoolWithScaleUpAndScaleDown(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	launcher := &scaleup.Launcher{
-		Compute:          &scaleup.EC2Compute{API: ec2c, Fleet: &ec2fleet.Fleet{API: ec2c, Cache: ec2fleet.NewOfferingCache(time.Minute, nil)}, Environment: "ghr"},
+		Compute:          &scaleup.EC2Compute{API: ec2c, Fleet: &ec2fleet.Fleet{API: ec2c, Cache: ec2fleet.NewOfferingCache(time.Minute, nil)}, Environment: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}},
 		Tokens:           runnertoken.Store{API: ssmc, Prefix: "ghr"},
 		GitHub:           scaleup.NewAppGitHub(app, config.WebURL(gh.URL), 10, nil),
 		RunnerNamePrefix: "ghr-", Logger: log,
 	}
-	fleet := scaledown.EC2{API: ec2c, Prefix: "ghr"}
+	fleet := scaledown.EC2{API: ec2c, Prefix: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}}
 	p := &pool.Pool{Fleet: fleet, GitHub: &scaledown.GitHub{App: app}, Launcher: scaleup.PoolLauncher{L: launcher},
 		Configs: cfgs, RunnerNamePrefix: "ghr-", Log: log}
 
@@ -73,7 +74,7 @@ func TestPoolWithScaleUpAndScaleDown(t *testing.T) {
 	if err != nil || len(counts) != 1 || counts[0].Launch != 2 {
 		t.Fatalf("first pass = %+v, %v; want 2 launched", counts, err)
 	}
-	live, err := ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr"})
+	live, err := ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}})
 	if err != nil || len(live) != 2 {
 		t.Fatalf("instances = %d, %v", len(live), err)
 	}
@@ -92,7 +93,7 @@ func TestPoolWithScaleUpAndScaleDown(t *testing.T) {
 	if _, err := launcher.Launch(ctx, &cfgs[0], scaleup.Owner{Name: "octo", Level: tags.TypeOrg}, 1, tags.CreatedByScaleUp); err != nil {
 		t.Fatal(err)
 	}
-	live, _ = ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr"})
+	live, _ = ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}})
 	for _, i := range live {
 		v, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(runnertoken.Path("ghr", "warm", i.ID)), WithDecryption: aws.Bool(true)})
 		if err != nil {

@@ -56,7 +56,7 @@ func TestPoolPass(t *testing.T) {
 	gh.AddRunner("orgs/octo", prefix+"i-a", true, false)
 	ec2 := ec2fleettest.NewFake()
 	put(ec2, in("i-a", octo, time.Hour))
-	fleet := scaledown.EC2{API: ec2, Prefix: fakeEnvironment}
+	fleet := scaledown.EC2{API: ec2, Prefix: fakeEnvironment, LaunchTemplates: []string{ec2fleettest.TemplateID}}
 	launcher := &fakeLauncher{ec2: ec2, room: 3}
 	app := gh.App(t)
 	p := &Pool{

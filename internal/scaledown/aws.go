@@ -38,8 +38,9 @@ type EC2API interface {
 
 // EC2 is the Fleet of one deployment: instances tagged ghr:environment=Prefix.
 type EC2 struct {
-	API    EC2API
-	Prefix string
+	API             EC2API
+	Prefix          string
+	LaunchTemplates []string // the deployment's launch template ids (ec2fleet.Filter)
 }
 
 var (
@@ -50,7 +51,7 @@ var (
 
 // List returns the deployment's pending and running instances.
 func (e EC2) List(ctx context.Context) ([]Instance, error) {
-	insts, err := ec2fleet.List(ctx, e.API, ec2fleet.Filter{Environment: e.Prefix})
+	insts, err := ec2fleet.List(ctx, e.API, ec2fleet.Filter{Environment: e.Prefix, LaunchTemplates: e.LaunchTemplates})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
+	"github.com/ghr-dev/ghr/internal/harness/awsproxy"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
@@ -21,14 +23,21 @@ import (
 // motoAMI is an image id moto accepts without a DescribeImages round (which costs seconds).
 const motoAMI = "ami-12c6146b"
 
+// runInstance launches an instance from the deployment's template, tagged kv.
 func runInstance(t *testing.T, api *ec2.Client, kv map[string]string) string {
+	t.Helper()
+	return launchTagged(t, api, kv, &types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(ec2fleettest.Template(t, api))})
+}
+
+// launchTagged launches an instance tagged kv, from template lt or (nil) none.
+func launchTagged(t *testing.T, api *ec2.Client, kv map[string]string, lt *types.LaunchTemplateSpecification) string {
 	t.Helper()
 	var ts []types.Tag
 	for k, v := range kv {
 		ts = append(ts, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
 	out, err := api.RunInstances(context.Background(), &ec2.RunInstancesInput{
-		ImageId: aws.String(motoAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		ImageId: aws.String(motoAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), LaunchTemplate: lt,
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: ts}},
 	})
 	if err != nil {
@@ -83,7 +92,7 @@ func TestReconcileOnMoto(t *testing.T) {
 	gh.AddRunner("orgs/octo", prefix+idleID, true, false)
 	now := time.Now().Add(time.Hour) // every instance is past boot and minimum running time
 	r := &Reconciler{
-		Fleet: EC2{API: ec2api, Prefix: "ghr"}, GitHub: &GitHub{App: gh.App(t)}, Tokens: NewSSMTokens(store),
+		Fleet: EC2{API: ec2api, Prefix: "ghr", LaunchTemplates: []string{ec2fleettest.Template(t, ec2api)}}, GitHub: &GitHub{App: gh.App(t)}, Tokens: NewSSMTokens(store),
 		Configs:          []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 10, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}},
 		RunnerNamePrefix: prefix, Log: quietLog(), Now: func() time.Time { return now }, RelistDelay: time.Millisecond,
 	}
@@ -151,7 +160,7 @@ func TestTerraformAwsGithubRunnerNeighbour(t *testing.T) {
 	gh.AddRunner("orgs/octo", prefix+mine, true, false)
 	now := time.Now().Add(time.Hour)
 	r := &Reconciler{
-		Fleet: EC2{API: ec2api, Prefix: "ghr"}, GitHub: &GitHub{App: gh.App(t)},
+		Fleet: EC2{API: ec2api, Prefix: "ghr", LaunchTemplates: []string{ec2fleettest.Template(t, ec2api)}}, GitHub: &GitHub{App: gh.App(t)},
 		Configs:          []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 10, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}},
 		RunnerNamePrefix: prefix, Log: quietLog(), Now: func() time.Time { return now }, RelistDelay: time.Millisecond,
 	}
@@ -169,5 +178,46 @@ func TestTerraformAwsGithubRunnerNeighbour(t *testing.T) {
 	}
 	if st, _ := describe(t, ec2api, mine); st == "running" {
 		t.Errorf("ghr's own idle runner is still %s: the neighbour test proves nothing", st)
+	}
+}
+
+// TestForgedOwnershipTag: anyone with ec2:RunInstances and ec2:CreateTags in the account can
+// give an instance every ghr tag; only EC2 gives it the deployment's launch template id, and
+// (through the sandbox's proxy, as on AWS) nobody can add that tag afterwards. Today's main
+// marked such an instance an orphan on the first pass and terminated it on the second.
+func TestForgedOwnershipTag(t *testing.T) {
+	slow.Skip(t, slow.Emulator)
+	ctx := context.Background()
+	ec2api := ec2.NewFromConfig(awsproxy.InFront(t, motoserver.Start(t)).AWSConfig())
+	kv := map[string]string{tags.Environment: "ghr", tags.RunnerConfig: "small", tags.Type: tags.TypeOrg,
+		tags.Owner: "octo", tags.CreatedBy: tags.CreatedByScaleUp}
+	forged := launchTagged(t, ec2api, kv, nil)
+	mine := runInstance(t, ec2api, kv)
+	template := ec2fleettest.Template(t, ec2api)
+	if _, err := ec2api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{forged},
+		Tags: []types.Tag{{Key: aws.String(tags.LaunchTemplateID), Value: aws.String(template)}}}); err == nil {
+		t.Fatal("CreateTags with an aws: key succeeded; EC2 refuses it")
+	}
+
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	gh.AddRunner("orgs/octo", prefix+mine, true, false)
+	now := time.Now().Add(time.Hour)
+	r := &Reconciler{
+		Fleet: EC2{API: ec2api, Prefix: "ghr", LaunchTemplates: []string{template}}, GitHub: &GitHub{App: gh.App(t)},
+		Configs:          []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 10, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}},
+		RunnerNamePrefix: prefix, Log: quietLog(), Now: func() time.Time { return now }, RelistDelay: time.Millisecond,
+	}
+	for pass := range 2 {
+		if _, err := r.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if st, kv := describe(t, ec2api, forged); st != "running" || kv[tags.Orphan] != "" {
+			t.Fatalf("pass %d: the forged instance is %s, tags %v", pass+1, st, kv)
+		}
+		now = now.Add(5 * time.Minute)
+	}
+	if st, _ := describe(t, ec2api, mine); st == "running" {
+		t.Errorf("ghr's own idle runner is still %s: the forged case proves nothing", st)
 	}
 }

@@ -24,7 +24,7 @@ type memFleet struct {
 
 func newMemFleet(insts ...Instance) *memFleet {
 	f := &memFleet{fake: ec2fleettest.NewFake()}
-	f.EC2 = EC2{API: f.fake, Prefix: fakeEnvironment}
+	f.EC2 = EC2{API: f.fake, Prefix: fakeEnvironment, LaunchTemplates: []string{ec2fleettest.TemplateID}}
 	for _, in := range insts {
 		f.put(in)
 	}

@@ -27,8 +27,11 @@ const _ = uint(ec2fleet.MaxJobsPerTag - maxJobsPerLaunch)
 type EC2Compute struct {
 	API         ec2fleet.API
 	Fleet       *ec2fleet.Fleet
-	Environment string            // deployment prefix (ghr:environment)
-	Metrics     *metrics.Recorder // nil records nothing
+	Environment string // deployment prefix (ghr:environment)
+	// LaunchTemplates are the deployment's launch template ids: an instance counts towards a
+	// config's runners only when EC2 launched it from one of them (ec2fleet.Filter).
+	LaunchTemplates []string
+	Metrics         *metrics.Recorder // nil records nothing
 	// Capacity sends a spot config's launch to on-demand while its circuit breaker is open
 	// or for a re-run of an interrupted job; nil keeps every config's own capacity type.
 	Capacity CapacityGate
@@ -75,7 +78,7 @@ var (
 
 // Runners implements Compute with one paged, tag-filtered DescribeInstances.
 func (c *EC2Compute) Runners(ctx context.Context, configKey string) ([]Runner, error) {
-	is, err := ec2fleet.List(ctx, c.API, ec2fleet.Filter{Environment: c.Environment, RunnerConfig: configKey})
+	is, err := ec2fleet.List(ctx, c.API, ec2fleet.Filter{Environment: c.Environment, LaunchTemplates: c.LaunchTemplates, RunnerConfig: configKey})
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func newWorld(t testing.TB, latency time.Duration, checkQueued string) *world {
 		logger = discardLogger()
 	}
 	l := &scaleup.Launcher{
-		Compute:          &scaleup.EC2Compute{API: w.ec2, Fleet: &ec2fleet.Fleet{API: w.ec2, Cache: ec2fleet.NewOfferingCache(time.Minute, nil)}, Environment: "ghr"},
+		Compute:          &scaleup.EC2Compute{API: w.ec2, Fleet: &ec2fleet.Fleet{API: w.ec2, Cache: ec2fleet.NewOfferingCache(time.Minute, nil)}, Environment: "ghr", LaunchTemplates: []string{ec2fleettest.TemplateID}},
 		Tokens:           runnertoken.Store{API: w.ssm, Prefix: "ghr", KMSKeyID: "alias/ghr-tokens"},
 		GitHub:           scaleup.NewAppGitHub(w.app, "https://github.com", 10, nil),
 		RunnerNamePrefix: "ghr-", Logger: logger,

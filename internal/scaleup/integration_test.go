@@ -16,6 +16,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/harness/awsproxy"
 	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
@@ -33,7 +34,7 @@ func TestIntegration(t *testing.T) {
 	slow.Skip(t, slow.Emulator)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	awsCfg := motoserver.Start(t).AWSConfig()
+	awsCfg := awsproxy.InFront(t, motoserver.Start(t)).AWSConfig() // EC2's template tags on fleet launches
 	ec2c, ssmc := ec2.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg)
 	world := ec2fleettest.Setup(t, ec2c)
 
@@ -72,7 +73,7 @@ func TestIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := &scaleup.Launcher{
-		Compute:          &scaleup.EC2Compute{API: ec2c, Fleet: &ec2fleet.Fleet{API: ec2c, Cache: ec2fleet.NewOfferingCache(time.Minute, nil)}, Environment: "ghr"},
+		Compute:          &scaleup.EC2Compute{API: ec2c, Fleet: &ec2fleet.Fleet{API: ec2c, Cache: ec2fleet.NewOfferingCache(time.Minute, nil)}, Environment: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}},
 		Tokens:           runnertoken.Store{API: ssmc, Prefix: "ghr"},
 		GitHub:           scaleup.NewAppGitHub(app, config.WebURL(gh.URL), 10, nil),
 		RunnerNamePrefix: "ghr-", Logger: discardLogger(),
@@ -95,7 +96,7 @@ func TestIntegration(t *testing.T) {
 		t.Fatalf("retried %+v, want only the newest job", resp.BatchItemFailures)
 	}
 
-	live, err := ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr", RunnerConfig: "linux"})
+	live, err := ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}, RunnerConfig: "linux"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestIntegration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr"}); len(again) != 4 || len(resp.BatchItemFailures) != 1 {
+	if again, _ := ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}}); len(again) != 4 || len(resp.BatchItemFailures) != 1 {
 		t.Fatalf("after redelivery: %d instances, retried %d; want 4 and the newest job", len(again), len(resp.BatchItemFailures))
 	}
 }

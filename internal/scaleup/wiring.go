@@ -20,15 +20,16 @@ type SSMAPI interface {
 
 // NewLauncher wires the production launch path shared by scale-up and the warm pool: EC2
 // CreateFleet with the dry-pool cache, SSM token storage and the App's GitHub client.
-func NewLauncher(ec2API ec2fleet.API, ssmAPI SSMAPI, app *githubapp.App, cfg config.ScaleUp, m *metrics.Recorder, log *slog.Logger) *Launcher {
+func NewLauncher(ec2API ec2fleet.API, ssmAPI SSMAPI, app *githubapp.App, cfg config.ScaleUp, templates []string, m *metrics.Recorder, log *slog.Logger) *Launcher {
 	return &Launcher{
 		Compute: &EC2Compute{
-			API:         ec2API,
-			Fleet:       &ec2fleet.Fleet{API: ec2API, Cache: ec2fleet.NewOfferingCache(cfg.OfferingCacheTTL, nil), Logger: log},
-			Environment: cfg.Prefix,
-			Metrics:     m,
-			Capacity:    &interruption.Gate{Store: interruption.SSMStore{API: ssmAPI, Prefix: cfg.Prefix}, Breaker: interruption.BreakerFrom(cfg.SpotBreaker)},
-			Log:         log,
+			API:             ec2API,
+			Fleet:           &ec2fleet.Fleet{API: ec2API, Cache: ec2fleet.NewOfferingCache(cfg.OfferingCacheTTL, nil), Logger: log},
+			Environment:     cfg.Prefix,
+			LaunchTemplates: templates,
+			Metrics:         m,
+			Capacity:        &interruption.Gate{Store: interruption.SSMStore{API: ssmAPI, Prefix: cfg.Prefix}, Breaker: interruption.BreakerFrom(cfg.SpotBreaker)},
+			Log:             log,
 		},
 		Tokens:           runnertoken.Store{API: ssmAPI, Prefix: cfg.Prefix, KMSKeyID: cfg.TokenKMSKeyID},
 		GitHub:           NewAppGitHub(app, cfg.GitHubURL, cfg.GitHubConcurrency, nil),

@@ -33,6 +33,13 @@ const (
 	RunnerIDPrefix = "ghr:runner-id/"
 )
 
+// LaunchTemplateID is the tag EC2 itself puts on every instance launched from a launch
+// template (RunInstances and fleets alike). Keys starting with "aws:" cannot be created or
+// deleted by anyone, so unlike the ghr: tags it proves an instance came from one of this
+// deployment's templates: every listing and the IAM conditions of terminations and tag
+// changes require it to be one of the deployment's template ids.
+const LaunchTemplateID = "aws:ec2launchtemplate:id"
+
 // RunnerIDKey is the tag key holding instanceID's runner id.
 func RunnerIDKey(instanceID string) string { return RunnerIDPrefix + instanceID }
 

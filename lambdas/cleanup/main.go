@@ -18,10 +18,11 @@ func main() {
 	cfg, err := config.ReadCleanup(config.OSEnv())
 	b := lambdaboot.Start("cleanup", cfg.LogLevel, err)
 	app := b.GitHubApp(cfg.GitHubApp)
+	cfgs := b.RunnerConfigs(cfg.RunnerConfigs)
 	c := &cleanup.Cleaner{
-		Fleet:            cleanup.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix},
+		Fleet:            cleanup.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix, LaunchTemplates: b.LaunchTemplates(cfgs)},
 		GitHub:           &scaledown.GitHub{App: app},
-		Configs:          b.RunnerConfigs(cfg.RunnerConfigs),
+		Configs:          cfgs,
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
 		Metrics:          b.Metrics,

@@ -19,12 +19,14 @@ func main() {
 	b := lambdaboot.Start("pool", cfg.LogLevel, err)
 	ec2API := ec2.NewFromConfig(b.AWS)
 	app := b.GitHubApp(cfg.GitHubApp)
-	launcher := scaleup.NewLauncher(ec2API, b.SSM, app, cfg.ScaleUp, b.Metrics, b.Log)
+	cfgs := b.RunnerConfigs(cfg.RunnerConfigs)
+	templates := b.LaunchTemplates(cfgs)
+	launcher := scaleup.NewLauncher(ec2API, b.SSM, app, cfg.ScaleUp, templates, b.Metrics, b.Log)
 	p := &pool.Pool{
-		Fleet:            scaledown.EC2{API: ec2API, Prefix: cfg.Prefix},
+		Fleet:            scaledown.EC2{API: ec2API, Prefix: cfg.Prefix, LaunchTemplates: templates},
 		GitHub:           &scaledown.GitHub{App: app},
 		Launcher:         scaleup.PoolLauncher{L: launcher},
-		Configs:          b.RunnerConfigs(cfg.RunnerConfigs),
+		Configs:          cfgs,
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
 		Metrics:          b.Metrics,

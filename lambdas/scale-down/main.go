@@ -15,11 +15,12 @@ import (
 func main() {
 	cfg, err := config.ReadScaleDown(config.OSEnv())
 	b := lambdaboot.Start("scale-down", cfg.LogLevel, err)
+	cfgs := b.RunnerConfigs(cfg.RunnerConfigs)
 	r := &scaledown.Reconciler{
-		Fleet:            scaledown.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix},
+		Fleet:            scaledown.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix, LaunchTemplates: b.LaunchTemplates(cfgs)},
 		GitHub:           &scaledown.GitHub{App: b.GitHubApp(cfg.GitHubApp)},
 		Tokens:           scaledown.NewSSMTokens(runnertoken.Store{API: b.SSM, Prefix: cfg.Prefix}),
-		Configs:          b.RunnerConfigs(cfg.RunnerConfigs),
+		Configs:          cfgs,
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
 		Metrics:          b.Metrics,

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/harness/lambdahost"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/functest"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
@@ -36,6 +37,7 @@ func TestScaleDownFunction(t *testing.T) {
 	for range 2 {
 		out, err := api.RunInstances(context.Background(), &ec2.RunInstancesInput{
 			ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(ec2fleettest.Template(t, api))},
 			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{
 				{Key: aws.String(tags.Environment), Value: aws.String("ghr")}, {Key: aws.String(tags.RunnerConfig), Value: aws.String("small")},
 				{Key: aws.String(tags.Type), Value: aws.String(tags.TypeOrg)}, {Key: aws.String(tags.Owner), Value: aws.String("octo")}, {Key: aws.String(tags.CreatedBy), Value: aws.String(tags.CreatedByScaleUp)},
@@ -54,7 +56,7 @@ func TestScaleDownFunction(t *testing.T) {
 
 	env := map[string]string{"PREFIX": "ghr", "LOG_LEVEL": "warn",
 		"GITHUB_APP_ID": "1", "GITHUB_APP_KEY": string(ghfake.TestKey(t)), "GITHUB_API_URL": gh.URL,
-		"RUNNER_CONFIGS": `[{"key":"small","labels":["linux"],"queue_url":"q","ephemeral":true}]`}
+		"RUNNER_CONFIGS": `[{"key":"small","labels":["linux"],"queue_url":"q","ephemeral":true,"launch_template_id":"` + ec2fleettest.Template(t, api) + `"}]`}
 	h := functest.Host(t, asFunction, lambdahost.Function{Name: "ghr-scale-down", Env: env, MemoryMB: 256}, moto.Env())
 
 	out, err := h.Invoke(context.Background(), []byte(scheduledEvent))

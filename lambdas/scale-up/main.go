@@ -18,9 +18,10 @@ func main() {
 	env := config.OSEnv()
 	cfg := config.ReadScaleUp(env)
 	b := lambdaboot.Start("scale-up", cfg.LogLevel, env.Err())
-	launcher := scaleup.NewLauncher(ec2.NewFromConfig(b.AWS), b.SSM, b.GitHubApp(cfg.GitHubApp), cfg, b.Metrics, b.Log)
+	cfgs := b.RunnerConfigs(cfg.RunnerConfigs)
+	launcher := scaleup.NewLauncher(ec2.NewFromConfig(b.AWS), b.SSM, b.GitHubApp(cfg.GitHubApp), cfg, b.LaunchTemplates(cfgs), b.Metrics, b.Log)
 	h := &scaleup.Handler{
-		Launcher: launcher, Configs: config.ByKey(b.RunnerConfigs(cfg.RunnerConfigs)), CheckJobQueued: cfg.CheckJobQueued,
+		Launcher: launcher, Configs: config.ByKey(cfgs), CheckJobQueued: cfg.CheckJobQueued,
 		Requeue: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, MaxReceives: cfg.MaxReceiveCount, Logger: b.Log, Metrics: b.Metrics,
 		Drain: &drain.Switch{Params: b.Params, Name: drain.Path(cfg.Prefix)},
 	}

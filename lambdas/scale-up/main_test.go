@@ -18,6 +18,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
+	"github.com/ghr-dev/ghr/internal/harness/awsproxy"
 	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 	"github.com/ghr-dev/ghr/internal/harness/lambdahost"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/functest"
@@ -39,7 +40,7 @@ func TestScaleUpFunction(t *testing.T) {
 	slow.Skip(t, slow.Emulator)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	moto := motoserver.Start(t)
+	moto := awsproxy.InFront(t, motoserver.Start(t)) // EC2's template tags on fleet launches
 	awsCfg := moto.AWSConfig()
 	world := ec2fleettest.Setup(t, ec2.NewFromConfig(awsCfg))
 
@@ -67,7 +68,7 @@ func TestScaleUpFunction(t *testing.T) {
 	env := map[string]string{"PREFIX": "ghr", "LOG_LEVEL": "warn",
 		"GITHUB_APP_ID": fmt.Sprint(gh.AppID()), "GITHUB_APP_KEY": string(keyPEM), "GITHUB_API_URL": gh.URL,
 		"RUNNER_CONFIGS": fmt.Sprintf(`[{"key":"linux","labels":["self-hosted","linux"],"queue_url":"q","ephemeral":true,"max_runners":-1,
-			"launch_template":%q,"instance_types":["t3.micro"],"subnet_ids":[%q]}]`, world.LaunchTemplate, world.SubnetIDs[0])}
+			"launch_template":%q,"launch_template_id":%q,"instance_types":["t3.micro"],"subnet_ids":[%q]}]`, world.LaunchTemplate, world.LaunchTemplateID, world.SubnetIDs[0])}
 	h := functest.Host(t, asFunction, lambdahost.Function{Name: "ghr-scale-up", Env: env, MemoryMB: 256}, moto.Env())
 
 	body, err := json.Marshal(queue.Job{V: queue.Version, JobID: 77, RunID: 5, Repo: "octo/app", Owner: "octo", OwnerType: "Organization",
@@ -90,7 +91,7 @@ func TestScaleUpFunction(t *testing.T) {
 	if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("response %s (%v): want no failures", out, err)
 	}
-	live, err := ec2fleet.List(ctx, ec2.NewFromConfig(awsCfg), ec2fleet.Filter{Environment: "ghr", RunnerConfig: "linux"})
+	live, err := ec2fleet.List(ctx, ec2.NewFromConfig(awsCfg), ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}, RunnerConfig: "linux"})
 	if err != nil || len(live) != 1 {
 		t.Fatalf("instances %v (%v), want 1", live, err)
 	}

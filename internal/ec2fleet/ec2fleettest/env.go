@@ -13,10 +13,11 @@ import (
 
 // World is what Setup created.
 type World struct {
-	VPCID          string
-	SubnetIDs      []string // one per zone
-	ImageID        string
-	LaunchTemplate string // name
+	VPCID            string
+	SubnetIDs        []string // one per zone
+	ImageID          string
+	LaunchTemplate   string // name
+	LaunchTemplateID string // what EC2 tags its launches with (aws:ec2launchtemplate:id)
 }
 
 // Zones of the subnets; moto's us-east-1 knows them.
@@ -30,7 +31,7 @@ func Setup(tb testing.TB, api *ec2.Client) World {
 	if err != nil || len(imgs.Images) == 0 {
 		tb.Fatalf("describe images: %v (%d images)", err, len(imgs.Images))
 	}
-	w := World{ImageID: aws.ToString(imgs.Images[0].ImageId), LaunchTemplate: "ghr-test-runner"}
+	w := World{ImageID: aws.ToString(imgs.Images[0].ImageId), LaunchTemplate: TemplateName}
 	vpc, err := api.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
 	if err != nil {
 		tb.Fatalf("create vpc: %v", err)
@@ -46,12 +47,33 @@ func Setup(tb testing.TB, api *ec2.Client) World {
 		}
 		w.SubnetIDs = append(w.SubnetIDs, aws.ToString(sn.Subnet.SubnetId))
 	}
-	_, err = api.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
+	lt, err := api.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
 		LaunchTemplateName: aws.String(w.LaunchTemplate),
 		LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(w.ImageID), InstanceType: types.InstanceTypeT3Micro},
 	})
 	if err != nil {
 		tb.Fatalf("create launch template: %v", err)
 	}
+	w.LaunchTemplateID = aws.ToString(lt.LaunchTemplate.LaunchTemplateId)
 	return w
+}
+
+// motoAMI is an image id moto accepts without a DescribeImages round (which costs seconds).
+const motoAMI = "ami-12c6146b"
+
+// Template returns the id of the deployment's launch template on the emulator (TemplateName),
+// creating it on first use. EC2 tags every launch from it with its id
+// (tags.LaunchTemplateID), which the deployment's listings require.
+func Template(tb testing.TB, api *ec2.Client) string {
+	tb.Helper()
+	ctx := context.Background()
+	if out, err := api.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{TemplateName}}); err == nil && len(out.LaunchTemplates) == 1 {
+		return aws.ToString(out.LaunchTemplates[0].LaunchTemplateId)
+	}
+	out, err := api.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String(TemplateName),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(motoAMI), InstanceType: types.InstanceTypeT3Micro}})
+	if err != nil {
+		tb.Fatalf("create launch template: %v", err)
+	}
+	return aws.ToString(out.LaunchTemplate.LaunchTemplateId)
 }

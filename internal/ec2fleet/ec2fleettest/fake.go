@@ -1,6 +1,7 @@
 package ec2fleettest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
+	ghrtags "github.com/ghr-dev/ghr/internal/tags"
 )
 
 // Fake is a small stateful EC2, the one in-memory EC2 of every package's tests: instances
@@ -158,6 +160,14 @@ func (f *Fake) CreateFleet(ctx context.Context, in *ec2.CreateFleetInput, _ ...f
 		}
 	}
 	out := &ec2.CreateFleetOutput{FleetId: aws.String(fmt.Sprintf("fleet-%d", len(f.fleets)+1))}
+	// EC2 marks what it launched from a template; nobody else can set these keys.
+	for _, lc := range in.LaunchTemplateConfigs {
+		if s := lc.LaunchTemplateSpecification; s != nil {
+			// The fake knows one template: any name is TemplateID's.
+			tags[ghrtags.LaunchTemplateID] = cmp.Or(aws.ToString(s.LaunchTemplateId), TemplateID)
+		}
+	}
+	tags["aws:ec2:fleet-id"] = aws.ToString(out.FleetId)
 	var open []types.FleetLaunchTemplateOverridesRequest
 	for _, lc := range in.LaunchTemplateConfigs {
 		for _, o := range lc.Overrides {
@@ -303,6 +313,9 @@ func (f *Fake) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...fun
 	if err := f.enter(ctx, "CreateTags"); err != nil {
 		return nil, err
 	}
+	if err := refuseReserved(in.Tags); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, id := range in.Resources {
@@ -322,6 +335,9 @@ func (f *Fake) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...fun
 	if err := f.enter(ctx, "DeleteTags"); err != nil {
 		return nil, err
 	}
+	if err := refuseReserved(in.Tags); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, id := range in.Resources {
@@ -337,6 +353,17 @@ func (f *Fake) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...fun
 		}
 	}
 	return &ec2.DeleteTagsOutput{}, nil
+}
+
+// refuseReserved is EC2's answer to a caller naming a tag key only AWS may set.
+func refuseReserved(ts []types.Tag) error {
+	for _, t := range ts {
+		if k := aws.ToString(t.Key); len(k) >= 4 && strings.EqualFold(k[:4], "aws:") {
+			return &smithy.GenericAPIError{Code: "InvalidParameterValue",
+				Message: "Value ( " + k + " ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use"}
+		}
+	}
+	return nil
 }
 
 // Put adds an instance as given, or replaces the one with its id: how a test seeds a world

@@ -19,12 +19,14 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/ghr-dev/ghr/internal/harness/motoproc"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 )
 
 // The tag keys EC2 sets on what it launches.
@@ -191,4 +193,18 @@ func requestedTemplate(ctx context.Context, c *ec2.Client, form url.Values) (id,
 		version = v
 	}
 	return aws.ToString(lt.LaunchTemplateId), version, nil
+}
+
+// InFront puts a proxy in front of the emulator for one test and returns it as the emulator
+// to use: what the caller launches gets EC2's own tags as on AWS, which the deployment's
+// listings require. The proxy stops on cleanup.
+func InFront(tb testing.TB, moto *motoserver.Server) *motoserver.Server {
+	tb.Helper()
+	p, err := New(moto.URL, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	tb.Cleanup(srv.Close)
+	return &motoserver.Server{URL: srv.URL}
 }

@@ -6,6 +6,10 @@
 
 locals {
   launch_template_arns = [for lt in aws_launch_template.runner : lt.arn]
+  # aws:ec2launchtemplate:id is set by EC2 on every launch from a template and cannot be
+  # created or deleted by anyone: unlike ghr's own tags it proves an instance is this
+  # deployment's, so every change to an existing instance requires it.
+  own_template_condition = { test = "StringEquals", variable = "ec2:ResourceTag/aws:ec2launchtemplate:id", values = [for lt in aws_launch_template.runner : lt.id] }
 
   read_app_statements = [
     {
@@ -37,6 +41,7 @@ locals {
     conditions = [
       { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
       { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
+      local.own_template_condition,
     ]
   }]
 
@@ -85,6 +90,7 @@ locals {
       conditions = [
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
+      local.own_template_condition,
         { test = "ForAllValues:StringLike", variable = "aws:TagKeys", values = [local.tag_registered, local.tag_runner_id] },
       ]
     },
@@ -166,6 +172,7 @@ locals {
       conditions = [
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
+      local.own_template_condition,
         { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_orphan] },
       ]
     },

@@ -47,6 +47,7 @@ locals {
         ephemeral               = var.runner_configs[key].ephemeral
         use_job_labels          = var.runner_configs[key].use_job_labels
         launch_template         = aws_launch_template.runner[key].name
+        launch_template_id      = aws_launch_template.runner[key].id
         instance_types          = var.runner_configs[key].instance_types
         subnet_ids              = var.runner_configs[key].subnet_ids
         capacity_type           = var.runner_configs[key].capacity_type
@@ -73,6 +74,8 @@ locals {
   estimated_configs_json = jsonencode([
     for c in local.runner_configs : merge(c, {
       queue_url = "https://sqs.${local.region}.amazonaws.com/${local.account_id}/${local.queue_names[c.key]}"
+      # An id is "lt-" and 17 hex digits, unknown until apply.
+      launch_template_id = "lt-00000000000000000"
     })
   ])
   configs_in_parameter = var.runner_configs_storage == "parameter" || (
