@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"strconv"
 	"time"
 
@@ -15,6 +16,14 @@ import (
 
 // maxPages bounds one pass's listing (10,000 deliveries) even if the window is busy.
 const maxPages = 100
+
+// Time one pass may spend redelivering, spaced by postGap. passMargin is what the listing
+// before and the memory write after need of the invocation's deadline; defaultPassWindow is
+// the window without a deadline (the module's 120 s timeout less the margin).
+const (
+	passMargin        = 30 * time.Second
+	defaultPassWindow = 90 * time.Second
+)
 
 // Hooks is the GitHub side: the App's delivery log.
 type Hooks interface {
@@ -37,14 +46,17 @@ type Redeliverer struct {
 	Lookback   time.Duration
 	MaxPerPass int
 	Log        *slog.Logger
-	Now        func() time.Time  // nil means time.Now
-	Metrics    *metrics.Recorder // nil records nothing
+	Now        func() time.Time // nil means time.Now
+	// Sleep waits between redeliveries (postGap); nil waits on a timer.
+	Sleep   func(ctx context.Context, d time.Duration) error
+	Metrics *metrics.Recorder // nil records nothing
 }
 
 // Result counts what a pass did.
 type Result struct {
 	Listed      int `json:"listed"`
 	Pages       int `json:"pages"`
+	Backlog     int `json:"backlog"` // deliveries eligible for redelivery
 	Selected    int `json:"selected"`
 	Redelivered int `json:"redelivered"`
 	Retries     int `json:"retries"` // of Redelivered, events redelivered before
@@ -79,7 +91,13 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 	}
 	res.Listed = len(all)
 
-	chosen := Select(all, mem, now, since, r.MaxPerPass)
+	backlog := Select(all, mem, now, since, math.MaxInt)
+	window := defaultPassWindow
+	if deadline, ok := ctx.Deadline(); ok {
+		window = max(0, time.Until(deadline)-passMargin)
+	}
+	chosen := backlog[:PassSize(len(backlog), r.MaxPerPass, spentLastHour(mem, now), window)]
+	res.Backlog = len(backlog)
 	res.Selected = len(chosen)
 	kept := make(map[string]Redelivered, len(mem)+len(chosen))
 	maps.Copy(kept, mem)
@@ -112,6 +130,15 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	for i, d := range chosen {
+		if i > 0 {
+			if err := r.sleep(ctx, postGap); err != nil {
+				for _, rest := range chosen[i:] {
+					undo(rest.GUID)
+				}
+				res.Failed += len(chosen) - i
+				break
+			}
+		}
 		log := r.Log.With(logging.KeyDeliveryID, d.GUID, "hook_delivery_id", strconv.FormatInt(d.ID, 10), "action", d.Action,
 			"status_code", d.StatusCode, "redeliveries", d.Redeliveries)
 		if err := r.Hooks.Redeliver(ctx, d.ID); err != nil {
@@ -142,6 +169,20 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+func (r *Redeliverer) sleep(ctx context.Context, d time.Duration) error {
+	if r.Sleep != nil {
+		return r.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Handle is the scheduled Lambda entry point: one pass, its counts logged and returned.

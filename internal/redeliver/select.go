@@ -95,9 +95,15 @@ type history struct {
 	done           bool // an attempt succeeded, or was refused for good
 }
 
-// Select picks the deliveries to redeliver at now, oldest event first, at most limit: the
-// newest attempt of each failed `workflow_job` event within the window [since, now] that
-// the bound and the backoff allow (see the package doc). remembered is the memory's record.
+// ActionQueued is the workflow_job action that asks for a runner: the one whose loss leaves a
+// job waiting forever. The other actions only tell about jobs that already have a runner (or
+// run on GitHub's), and scale-down reconciles what their loss leaves behind.
+const ActionQueued = "queued"
+
+// Select picks the deliveries to redeliver at now, at most limit: the newest attempt of each
+// failed `workflow_job` event within the window [since, now] that the bound and the backoff
+// allow (see the package doc). `queued` events go first, then the others; within each, the
+// event waiting longest goes first. remembered is the memory's record.
 func Select(ds []Delivery, remembered map[string]Redelivered, now, since time.Time, limit int) []Pick {
 	events := map[string]*history{}
 	for _, d := range ds {
@@ -143,13 +149,58 @@ func Select(ds []Delivery, remembered map[string]Redelivered, now, since time.Ti
 		}
 		out = append(out, Pick{Delivery: h.latest, Redeliveries: n})
 	}
+	queuedFirst := func(p Pick) int {
+		if p.Action == ActionQueued {
+			return 0
+		}
+		return 1
+	}
 	slices.SortFunc(out, func(a, b Pick) int {
-		return cmp.Or(events[a.GUID].first.Compare(events[b.GUID].first), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(queuedFirst(a), queuedFirst(b)),
+			events[a.GUID].first.Compare(events[b.GUID].first), cmp.Compare(a.ID, b.ID))
 	})
 	if len(out) > limit {
 		out = out[:limit]
 	}
 	return out
+}
+
+// GitHub's content-creation limits, which a redelivery (it creates a delivery) counts
+// against: at most 80 a minute and 500 an hour per App, besides the 900 points per endpoint
+// the pacer keeps to.
+const (
+	contentPerMinute = 80
+	contentPerHour   = 500
+)
+
+// postGap spaces one pass's redeliveries so that no minute holds more than contentPerMinute.
+const postGap = time.Minute / contentPerMinute
+
+// PassSize is how many of backlog eligible deliveries one pass redelivers: up to base (the
+// configured REDELIVER_MAX_PER_PASS) as before, and when the backlog is larger, as many as
+// the pass's time allows at contentPerMinute; never more than the hour's content budget
+// left after spentLastHour redeliveries. A 30-minute outage at a busy organisation's delivery
+// rate leaves more failed deliveries than a fixed pass can replay before they leave the
+// look-back window.
+func PassSize(backlog, base, spentLastHour int, window time.Duration) int {
+	size := min(backlog, base)
+	if backlog > base {
+		size = max(size, min(backlog, int(window/postGap)))
+	}
+	return max(0, min(size, contentPerHour-spentLastHour))
+}
+
+// spentLastHour counts this function's redeliveries in the hour before now from its memory:
+// every redelivery of an event last redelivered within the hour (an overcount when some were
+// earlier, which only makes the pass smaller).
+func spentLastHour(mem map[string]Redelivered, now time.Time) int {
+	n := 0
+	for _, e := range mem {
+		if now.Sub(e.Last) < time.Hour {
+			n += e.Count
+		}
+	}
+	return n
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -132,3 +132,42 @@ func TestRetryable(t *testing.T) {
 		}
 	}
 }
+
+func TestSelectQueuedFirst(t *testing.T) {
+	action := func(d Delivery, a string) Delivery { d.Action = a; return d }
+	ds := []Delivery{
+		action(job(1, "done-old", 50*time.Minute, 500), "completed"),
+		action(job(2, "progress", 40*time.Minute, 429), "in_progress"),
+		job(3, "queued-new", 5*time.Minute, 429),
+		job(4, "queued-old", 30*time.Minute, 0),
+	}
+	if got, want := picked(Select(ds, nil, now, ago(time.Hour), 10)), []string{"4/0", "3/0", "1/0", "2/0"}; !slices.Equal(got, want) {
+		t.Errorf("Select = %v, want %v (queued events first, each kind oldest first)", got, want)
+	}
+	if got, want := picked(Select(ds, nil, now, ago(time.Hour), 2)), []string{"4/0", "3/0"}; !slices.Equal(got, want) {
+		t.Errorf("Select limited = %v, want %v", got, want)
+	}
+}
+
+func TestPassSize(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		backlog, base, spent int
+		window               time.Duration
+		want                 int
+	}{
+		{"small backlog: all of it", 7, 100, 0, 90 * time.Second, 7},
+		{"at the configured pass", 100, 100, 0, 90 * time.Second, 100},
+		{"backlog beyond it: what 80 a minute allows in the window", 1000, 100, 0, 90 * time.Second, 120},
+		{"a longer window", 1000, 100, 0, 3 * time.Minute, 240},
+		{"a short window keeps the configured pass", 1000, 100, 0, 30 * time.Second, 100},
+		{"a backlog between the two", 110, 100, 0, 90 * time.Second, 110},
+		{"the hour's budget left", 1000, 100, 450, 90 * time.Second, 50},
+		{"the hour's budget spent", 1000, 100, 500, 90 * time.Second, 0},
+		{"nothing to do", 0, 100, 0, 90 * time.Second, 0},
+	} {
+		if got := PassSize(tc.backlog, tc.base, tc.spent, tc.window); got != tc.want {
+			t.Errorf("%s: PassSize(%d, %d, %d, %s) = %d, want %d", tc.name, tc.backlog, tc.base, tc.spent, tc.window, got, tc.want)
+		}
+	}
+}
