@@ -12,7 +12,9 @@ import (
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -46,7 +48,59 @@ func (f *deploymentFlags) deployment(ctx context.Context) (*ops.Deployment, erro
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return &ops.Deployment{Prefix: f.prefix, EC2: ec2.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), SSM: ssm.NewFromConfig(cfg)}, nil
+	return &ops.Deployment{Prefix: f.prefix, EC2: ec2.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), SSM: ssm.NewFromConfig(cfg),
+		CloudWatch: cloudwatch.NewFromConfig(cfg), Lambda: lambda.NewFromConfig(cfg)}, nil
+}
+
+// deploymentCommand is one operator command: its own flags and argument rules, what it does
+// to the deployment, and how a person reads its result. run holds the steps they all share:
+// parse the flags, check the arguments before any AWS call, open the deployment, act, then
+// print JSON (-json) or the text.
+type deploymentCommand[T any] struct {
+	name    string
+	maxArgs int                          // positional arguments allowed (-1: any)
+	flags   func(fs *flag.FlagSet)       // the command's own flags; nil for none
+	check   func(fs *flag.FlagSet) error // argument rules; nil for none
+	do      func(ctx context.Context, d *ops.Deployment, f *deploymentFlags, args []string) (T, error)
+	// partial reports whether a result do returned with an error is worth printing: a
+	// command that failed part-way shows what it did first. nil prints nothing on error.
+	partial func(v T) bool
+	text    func(w io.Writer, v T) error
+}
+
+func (c deploymentCommand[T]) run(ctx context.Context, args []string, stdout io.Writer) error {
+	var f deploymentFlags
+	fs := newFlags(c.name)
+	f.define(fs)
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	if err := parseFlags(fs, args, c.maxArgs, stdout); err != nil {
+		return err
+	}
+	if c.check != nil {
+		if err := c.check(fs); err != nil {
+			return err
+		}
+	}
+	d, err := f.deployment(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := c.do(ctx, d, &f, fs.Args())
+	if err != nil && (c.partial == nil || !c.partial(v)) {
+		return err
+	}
+	var perr error
+	if f.json {
+		perr = printJSON(stdout, v)
+	} else {
+		perr = c.text(stdout, v)
+	}
+	if perr != nil {
+		return perr
+	}
+	return err
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/ghr-dev/ghr/internal/drain"
+	"github.com/ghr-dev/ghr/internal/ops"
 )
 
 func init() {
@@ -23,40 +24,39 @@ func runUndrain(ctx context.Context, args []string, stdout, _ io.Writer) error {
 }
 
 func drainCommand(ctx context.Context, name string, args []string, stdout io.Writer) error {
-	var f deploymentFlags
 	var all bool
-	fs := newFlags(name)
-	f.define(fs)
-	fs.BoolVar(&all, "all", false, "every runner config")
-	if err := parseFlags(fs, args, -1, stdout); err != nil {
-		return err
-	}
-	keys, err := drainKeys(fs, all)
-	if err != nil {
-		return err
-	}
-	d, err := f.deployment(ctx)
-	if err != nil {
-		return err
-	}
-	var set drain.Set
-	if name == "drain" {
-		set, err = d.Drain(ctx, keys...)
-	} else {
-		set, err = d.Undrain(ctx, keys...)
-	}
-	if err != nil {
-		return err
-	}
-	if f.json {
-		return printJSON(stdout, map[string]any{"drained": set.String()})
-	}
-	now := set.String()
-	if now == "" {
-		now = "none"
-	}
-	fmt.Fprintf(stdout, "drained now: %s (scale-up and the pool read the switch within 30 s)\n", now)
-	return nil
+	var keys []string
+	return deploymentCommand[drainState]{
+		name: name, maxArgs: -1,
+		flags: func(fs *flag.FlagSet) { fs.BoolVar(&all, "all", false, "every runner config") },
+		check: func(fs *flag.FlagSet) (err error) {
+			keys, err = drainKeys(fs, all)
+			return err
+		},
+		do: func(ctx context.Context, d *ops.Deployment, _ *deploymentFlags, _ []string) (drainState, error) {
+			var set drain.Set
+			var err error
+			if name == "drain" {
+				set, err = d.Drain(ctx, keys...)
+			} else {
+				set, err = d.Undrain(ctx, keys...)
+			}
+			return drainState{set.String()}, err
+		},
+		text: func(w io.Writer, s drainState) error {
+			now := s.Drained
+			if now == "" {
+				now = "none"
+			}
+			_, err := fmt.Fprintf(w, "drained now: %s (scale-up and the pool read the switch within 30 s)\n", now)
+			return err
+		},
+	}.run(ctx, args, stdout)
+}
+
+// drainState is the drain switch after a command: "" none, "*" all, else config keys.
+type drainState struct {
+	Drained string `json:"drained"`
 }
 
 func drainKeys(fs *flag.FlagSet, all bool) ([]string, error) {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/ops"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/ssmparam"
@@ -21,53 +23,56 @@ func init() {
 }
 
 func runRedrive(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	var f deploymentFlags
 	var dry bool
 	var apiURL string
-	fs := newFlags("redrive")
-	f.define(fs)
-	fs.BoolVar(&dry, "dry-run", false, "show what would move, change nothing")
-	fs.StringVar(&apiURL, "github-api-url", "", "GitHub API URL (GitHub Enterprise Server: https://HOST/api/v3; default github.com)")
-	if err := parseFlags(fs, args, 0, stdout); err != nil {
-		return err
-	}
-	d, err := f.deployment(ctx)
-	if err != nil {
-		return err
-	}
+	return deploymentCommand[[]ops.Redriven]{
+		name: "redrive",
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&dry, "dry-run", false, "show what would move, change nothing")
+			fs.StringVar(&apiURL, "github-api-url", "", "GitHub API URL (GitHub Enterprise Server: https://HOST/api/v3; default github.com)")
+		},
+		// Messages are moved one by one: what moved before a failure is shown.
+		partial: func(rs []ops.Redriven) bool { return len(rs) > 0 },
+		do: func(ctx context.Context, d *ops.Deployment, f *deploymentFlags, _ []string) ([]ops.Redriven, error) {
+			queued, err := jobQueued(ctx, d, f.prefix, apiURL)
+			if err != nil {
+				return nil, err
+			}
+			return d.Redrive(ctx, dry, queued)
+		},
+		text: func(w io.Writer, rs []ops.Redriven) error {
+			t := newTable(w, "DEAD-LETTER QUEUE", "JOB", "ACTION", "REASON")
+			for _, r := range rs {
+				action := r.Action
+				if dry {
+					action = "would be " + action
+				}
+				t.row(r.Queue, fmt.Sprint(r.JobID), t.paint(action, yellow, r.Action != "moved"), r.Reason)
+			}
+			if err := t.flush(); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(w, "%d dead letters looked at\n", len(rs))
+			return err
+		},
+	}.run(ctx, args, stdout)
+}
+
+// jobQueued asks GitHub, as the deployment's App, whether a job still waits for a runner.
+func jobQueued(ctx context.Context, d *ops.Deployment, prefix, apiURL string) (ops.JobQueued, error) {
 	// The App's own credentials, where the module stores them (terraform/modules/secrets).
 	src := config.GitHubApp{
-		AppID:      config.Secret{Env: "GITHUB_APP_ID", Parameter: "/" + f.prefix + "/app/id"},
-		PrivateKey: config.Secret{Env: "GITHUB_APP_KEY", Parameter: "/" + f.prefix + "/app/key"},
+		AppID:      config.Secret{Env: "GITHUB_APP_ID", Parameter: "/" + prefix + "/app/id"},
+		PrivateKey: config.Secret{Env: "GITHUB_APP_KEY", Parameter: "/" + prefix + "/app/key"},
 		APIURL:     apiURL,
 	}
 	params := ssmparam.Reader{API: d.SSM.(ssmparam.API)}
 	app, err := githubapp.Load(ctx, src, params, githubapp.Config{PointsPerMinute: config.DefaultGitHubPointsPerMinute})
 	if err != nil {
-		return fmt.Errorf("github app of %s: %w", f.prefix, err)
+		return nil, fmt.Errorf("github app of %s: %w", prefix, err)
 	}
 	gh := scaleup.NewAppGitHub(app, "", redriveGitHubConcurrency, nil)
-	queued := func(ctx context.Context, j queue.Job) (bool, error) {
+	return func(ctx context.Context, j queue.Job) (bool, error) {
 		return gh.JobQueued(ctx, scaleup.Owner{Name: j.Owner, Level: j.Level, InstallationID: j.InstallationID}, j.Repo, j.JobID)
-	}
-	rs, err := d.Redrive(ctx, dry, queued)
-	if f.json {
-		if jerr := printJSON(stdout, rs); jerr != nil {
-			return jerr
-		}
-		return err
-	}
-	t := newTable(stdout, "DEAD-LETTER QUEUE", "JOB", "ACTION", "REASON")
-	for _, r := range rs {
-		action := r.Action
-		if dry {
-			action = "would be " + action
-		}
-		t.row(r.Queue, fmt.Sprint(r.JobID), t.paint(action, yellow, r.Action != "moved"), r.Reason)
-	}
-	if ferr := t.flush(); ferr != nil {
-		return ferr
-	}
-	fmt.Fprintf(stdout, "%d dead letters looked at\n", len(rs))
-	return err
+	}, nil
 }

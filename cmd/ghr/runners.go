@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+
+	"github.com/ghr-dev/ghr/internal/ops"
 )
 
 func init() {
@@ -10,24 +12,17 @@ func init() {
 }
 
 func runRunners(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	var f deploymentFlags
-	fs := newFlags("runners")
-	f.define(fs)
-	if err := parseFlags(fs, args, 0, stdout); err != nil {
-		return err
-	}
-	d, err := f.deployment(ctx)
-	if err != nil {
-		return err
-	}
-	rs, err := d.Runners(ctx)
-	if err != nil {
-		return err
-	}
-	if f.json {
-		return printJSON(stdout, rs)
-	}
-	t := newTable(stdout, "INSTANCE", "CONFIG", "OWNER", "STATE", "AGE", "BY", "TYPE", "JOBS", "FLAGS")
+	return deploymentCommand[[]ops.Runner]{
+		name: "runners",
+		do: func(ctx context.Context, d *ops.Deployment, _ *deploymentFlags, _ []string) ([]ops.Runner, error) {
+			return d.Runners(ctx)
+		},
+		text: printRunners,
+	}.run(ctx, args, stdout)
+}
+
+func printRunners(w io.Writer, rs []ops.Runner) error {
+	t := newTable(w, "INSTANCE", "CONFIG", "OWNER", "STATE", "AGE", "BY", "TYPE", "JOBS", "FLAGS")
 	for _, r := range rs {
 		state := r.State
 		if r.Registered && state == "running" {

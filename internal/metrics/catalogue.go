@@ -49,6 +49,8 @@ var (
 		"jobs whose launch or registration failed (retried), by error class"}
 	LaunchLatency = Metric{"LaunchLatency", Milliseconds, []string{DimConfig}, "scale-up",
 		"job queued (webhook) → runner instance requested and registered"}
+	WaitingJobAge = Metric{"WaitingJobAge", Milliseconds, []string{DimConfig}, "scale-up",
+		"age (queued → now) of each job scale-up sent back to wait, one sample per job each time: a job waiting is seen at least once a minute (the longest requeue delay), so the Maximum over two minutes is the oldest waiting job"}
 	QueueWait = Metric{"QueueWait", Milliseconds, []string{DimConfig}, "webhook",
 		"job queued → a runner started it (in_progress event of a job matching a runner config), one sample per job"}
 	JobsCompleted = Metric{"JobsCompleted", Count, []string{DimConfig}, "cleanup",
@@ -84,7 +86,7 @@ var (
 // Catalogue lists every metric, in documentation order.
 var Catalogue = []Metric{
 	JobsReceived, WebhookRejected, JobsLaunched, JobsDeferred, JobsDropped, JobsExpired, JobsFailed,
-	LaunchLatency, QueueWait, JobsCompleted, RunnersLive, RunnersIdle, RunnersBusy, InstancesTerminated,
+	LaunchLatency, WaitingJobAge, QueueWait, JobsCompleted, RunnersLive, RunnersIdle, RunnersBusy, InstancesTerminated,
 	PoolLaunched, EC2Errors, GitHubRateLimitRemaining, GitHubCalls, GitHubPacingWaits, GitHubRateLimited,
 	Redeliveries, SpotInterruptions, JobsRerun,
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"time"
 )
 
 // maxLogLine bounds one log line read back (Lambda splits lines at 256 KiB).
@@ -15,7 +16,12 @@ type Point struct {
 	Function string
 	Name     string
 	Dims     map[string]string // the record's full dimension set, deployment included
-	Values   []float64
+	// Sets are the record's dimension sets by name (the full one first): CloudWatch makes
+	// one series of each.
+	Sets   [][]string
+	Values []float64
+	Unit   Unit
+	At     time.Time // the record's timestamp
 }
 
 // Read parses the EMF records among log lines (other lines, and text before a line's first
@@ -42,6 +48,7 @@ func Read(r io.Reader) ([]Point, error) {
 
 func pointsOf(rec map[string]json.RawMessage) []Point {
 	var meta struct {
+		Timestamp         int64
 		CloudWatchMetrics []struct {
 			Namespace  string
 			Dimensions [][]string
@@ -72,7 +79,7 @@ func pointsOf(rec map[string]json.RawMessage) []Point {
 				}
 				vs = []float64{v}
 			}
-			pts = append(pts, Point{Function: fn, Name: m.Name, Dims: dims, Values: vs})
+			pts = append(pts, Point{Function: fn, Name: m.Name, Dims: dims, Values: vs, Unit: m.Unit, At: time.UnixMilli(meta.Timestamp), Sets: d.Dimensions})
 		}
 	}
 	return pts

@@ -52,7 +52,10 @@ type Deployment struct {
 	EC2    EC2API
 	SQS    SQSAPI
 	SSM    SSMAPI
-	Now    func() time.Time // nil means time.Now
+	// CloudWatch and Lambda feed the status's metrics and budgets; nil leaves those out.
+	CloudWatch CloudWatchAPI
+	Lambda     LambdaAPI
+	Now        func() time.Time // nil means time.Now
 }
 
 func (d *Deployment) now() time.Time {

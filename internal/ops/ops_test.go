@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -27,13 +31,30 @@ type world struct {
 	d   *Deployment
 	ec2 *ec2.Client
 	sqs *sqs.Client
+	cw  *cloudwatch.Client
+}
+
+// metric publishes one datum as CloudWatch would from a function's EMF line.
+func (w *world) metric(namespace, name string, v float64, at time.Time, dims map[string]string) {
+	// In name order, as status queries them: moto 5.2.1 compares dimension lists after a sort
+	// whose order test is broken, so only lists in the same order match (CloudWatch ignores it).
+	var ds []cwtypes.Dimension
+	for _, k := range slices.Sorted(maps.Keys(dims)) {
+		ds = append(ds, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(dims[k])})
+	}
+	_, err := w.cw.PutMetricData(context.Background(), &cloudwatch.PutMetricDataInput{Namespace: aws.String(namespace),
+		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String(name), Value: aws.Float64(v), Timestamp: aws.Time(at), Dimensions: ds}}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 func newWorld(t *testing.T) *world {
 	moto := motoserver.Start(t)
 	cfg := moto.AWSConfig()
 	w := &world{t: t, ec2: ec2.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
-	w.d = &Deployment{Prefix: prefix, EC2: w.ec2, SQS: w.sqs, SSM: ssm.NewFromConfig(cfg)}
+	w.cw = cloudwatch.NewFromConfig(cfg)
+	w.d = &Deployment{Prefix: prefix, EC2: w.ec2, SQS: w.sqs, SSM: ssm.NewFromConfig(cfg), CloudWatch: w.cw}
 	return w
 }
 
@@ -121,9 +142,36 @@ func TestOperatorCommands(t *testing.T) {
 	forged := w.instance("other-small", map[string]string{tags.Environment: prefix, tags.CreatedBy: tags.CreatedByScaleUp, tags.RunnerConfig: "small"})
 
 	t.Run("status", func(t *testing.T) {
+		now := time.Now()
+		small := map[string]string{"deployment": prefix, "config": "small"}
+		dep := map[string]string{"deployment": prefix}
+		w.metric("ghr", "WaitingJobAge", 42_000, now.Add(-30*time.Second), small)
+		w.metric("ghr", "WaitingJobAge", 3_600_000, now.Add(-10*time.Minute), small) // a job long started
+		w.metric("ghr", "WaitingJobAge", 99_000, now, map[string]string{"deployment": "other", "config": "small"})
+		w.metric("AWS/SQS", "ApproximateAgeOfOldestMessage", 7, now.Add(-time.Minute), map[string]string{"QueueName": prefix + "-build-small"})
+		w.metric("ghr", "GitHubPacingWaits", 3, now.Add(-time.Minute), dep)
+		w.metric("ghr", "GitHubPacingWaits", 2, now.Add(-2*time.Minute), dep)
+		w.metric("ghr", "GitHubRateLimitRemaining", 4200, now.Add(-time.Minute), dep)
+		w.metric("ghr", "GitHubRateLimitRemaining", 4100, now.Add(-2*time.Minute), dep)
+		if _, err := w.d.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/" + prefix + "/scale-down/last-pass"), Type: "String",
+			Value: aws.String(`{"at":"2026-12-01T00:00:00Z","seconds":0.5,"result":{"instances":3,"terminated":1}}`)}); err != nil {
+			t.Fatal(err)
+		}
 		st, err := w.d.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if o := st.OldestWaiting; o == nil || o.Config != "small" || o.Age != 42*time.Second || o.Source != "WaitingJobAge" {
+			t.Errorf("oldest waiting job = %+v, want small's 42s from WaitingJobAge", o)
+		}
+		if g := st.GitHub; g.PacingWaits != 5 || g.Remaining == nil || *g.Remaining != 4100 {
+			t.Errorf("github = %+v, want 5 pacing waits and 4100 left", g)
+		}
+		if p := st.LastScaleDown; p == nil || p.Result.Terminated != 1 || p.Result.Instances != 3 {
+			t.Errorf("last scale-down pass = %+v", p)
+		}
+		if len(st.Unread) != 0 {
+			t.Errorf("unread: %v", st.Unread)
 		}
 		if len(st.Queues) != 4 || st.Waiting != 2 || st.DeadLetters != 1 || st.Drain != "" {
 			t.Fatalf("status = %+v", st)

@@ -13,6 +13,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
+	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
@@ -54,10 +55,47 @@ type Status struct {
 	Waiting int `json:"waiting"`
 	// DeadLetters is the number of messages in dead-letter queues.
 	DeadLetters int `json:"dead_letters"`
+	// OldestWaiting is the oldest job waiting for a runner; nil when none waits or no
+	// metric has seen it yet.
+	OldestWaiting *WaitingJob `json:"oldest_waiting,omitempty"`
+	// GitHub is the App's budget as the functions spend it.
+	GitHub GitHubState `json:"github"`
+	// LastScaleDown is what the latest scale-down pass recorded; nil before the first.
+	LastScaleDown *scaledown.PassRecord `json:"last_scale_down,omitempty"`
+	// Unread names what could not be read (e.g. no permission): the rest is still shown.
+	Unread []string `json:"unread,omitempty"`
 }
 
-// Status reads queues, instances and the drain switch.
+// Status reads queues, instances, the drain switch and the last scale-down pass, then the
+// metrics and function settings behind the oldest waiting job and the GitHub budget. Nothing
+// here touches the functions' own path: each fact is read where they already leave it.
 func (d *Deployment) Status(ctx context.Context) (*Status, error) {
+	st, err := d.core(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.LastScaleDown, err = d.lastPass(ctx); err != nil {
+		st.Unread = append(st.Unread, err.Error())
+	}
+	if d.Lambda != nil {
+		if st.GitHub.Budgets, err = d.budgets(ctx); err != nil {
+			st.Unread = append(st.Unread, err.Error())
+		}
+	}
+	if d.CloudWatch != nil {
+		st.GitHub.Window = githubWindow
+		if err := d.fromMetrics(ctx, st); err != nil {
+			st.Unread = append(st.Unread, err.Error())
+		}
+		if st.Waiting == 0 {
+			st.OldestWaiting = nil // a sample from a job that has since started
+		}
+	}
+	return st, nil
+}
+
+// core reads queues, instances and the drain switch: without them there is no status.
+func (d *Deployment) core(ctx context.Context) (*Status, error) {
 	st := &Status{Deployment: d.Prefix, At: d.now().UTC()}
 	qs, err := d.Queues(ctx)
 	if err != nil {

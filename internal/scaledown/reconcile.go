@@ -65,6 +65,7 @@ type Reconciler struct {
 	Now              func() time.Time  // nil means time.Now
 	RelistDelay      time.Duration     // 0 means defaultRelistDelay; tests shorten it
 	Metrics          *metrics.Recorder // nil records nothing
+	PassLog          PassLog           // nil keeps no record of the last pass
 }
 
 // Result counts what a pass did.
@@ -286,11 +287,24 @@ func (r *Reconciler) now() time.Time {
 }
 
 // Handle is the scheduled Lambda entry point: one pass, its counts logged and returned.
+// Each pass's counts are also kept in r.PassLog, for `ghr status`; failing to keep them
+// does not fail the pass.
 func (r *Reconciler) Handle(ctx context.Context) (Result, error) {
+	start := r.now()
 	res, err := r.Run(ctx)
 	r.Log.Info("reconcile done", "result", res)
 	if err != nil {
 		r.Log.Error("reconcile failed", logging.KeyError, err.Error())
+	}
+	if r.PassLog != nil {
+		end := r.now()
+		rec := PassRecord{At: end.UTC(), Seconds: end.Sub(start).Seconds(), Result: res}
+		if err != nil {
+			rec.Error = err.Error()
+		}
+		if serr := r.PassLog.Save(ctx, rec); serr != nil {
+			r.Log.Warn("last pass not recorded", logging.KeyError, serr.Error())
+		}
 	}
 	return res, err
 }

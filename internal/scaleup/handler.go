@@ -342,6 +342,9 @@ func (h *Handler) record(job queue.Job, v Verdict, drained drain.Set) {
 			reason = "drained"
 		}
 		h.Metrics.Add(metrics.JobsDeferred, 1, cfg, reason)
+		if !job.QueuedAt.IsZero() {
+			h.Metrics.Duration(metrics.WaitingJobAge, h.Launcher.now().Sub(job.QueuedAt), cfg)
+		}
 	case Expired:
 		h.Metrics.Add(metrics.JobsExpired, 1, cfg)
 	case Invalid, UnknownConfig, Duplicate, Served, NotQueued, Unauthorized:

@@ -530,4 +530,7 @@ func TestDrainedConfigDefersItsJobs(t *testing.T) {
 	if n := w.metric("JobsDeferred", map[string]string{"config": "linux", "reason": "drained"}); n != 1 {
 		t.Errorf("JobsDeferred{linux, drained} = %v, want 1", n)
 	}
+	if age := w.metric("WaitingJobAge", map[string]string{"config": "linux"}); age <= 0 {
+		t.Errorf("WaitingJobAge{linux} = %v ms: the drained job's wait is not published", age)
+	}
 }

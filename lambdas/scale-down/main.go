@@ -24,6 +24,7 @@ func main() {
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
 		Metrics:          b.Metrics,
+		PassLog:          scaledown.SSMPassLog{API: b.SSM, Prefix: cfg.Prefix},
 	}
 	lambda.Start(lambdaboot.Scheduled(b, r.Handle))
 }

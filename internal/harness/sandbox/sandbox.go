@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -174,8 +175,10 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 			return nil, err
 		}
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.Hosts.Run(runCtx) }()
+	ship := &metricShipper{path: s.logFile.Name(), cw: cloudwatch.NewFromConfig(awsCfg), log: o.Log}
+	go func() { defer s.wg.Done(); ship.run(runCtx) }()
 	return s, nil
 }
 

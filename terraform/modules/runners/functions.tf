@@ -184,6 +184,12 @@ locals {
       conditions = []
     },
     {
+      sid        = "RecordLastPass"
+      actions    = ["ssm:PutParameter"]
+      resources  = [local.last_pass_parameter_arn]
+      conditions = []
+    },
+    {
       sid        = "DeleteStaleTokens"
       actions    = ["ssm:DeleteParameter", "ssm:DeleteParameters"]
       resources  = [local.token_path_arn]

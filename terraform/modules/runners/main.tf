@@ -28,9 +28,11 @@ locals {
   any_pool      = anytrue([for c in values(var.runner_configs) : c.pool_size > 0])
 
   drain_parameter_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/drain"
-  token_path_arn      = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/runners/*/tokens/*"
-  instance_arn        = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/*"
-  volume_arn          = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:volume/*"
+  # scaledown.LastPassPath: each scale-down pass overwrites it with what it did (ghr status).
+  last_pass_parameter_arn = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/scale-down/last-pass"
+  token_path_arn          = "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/runners/*/tokens/*"
+  instance_arn            = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/*"
+  volume_arn              = "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:volume/*"
 
   # The runner-configs document. Optional fields are left out rather than sent as null, so the
   # JSON reads exactly like the schema's examples; unknown fields would be rejected by the
