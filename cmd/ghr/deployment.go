@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -48,8 +49,13 @@ func (f *deploymentFlags) deployment(ctx context.Context) (*ops.Deployment, erro
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return &ops.Deployment{Prefix: f.prefix, EC2: ec2.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), SSM: ssm.NewFromConfig(cfg),
-		CloudWatch: cloudwatch.NewFromConfig(cfg), Lambda: lambda.NewFromConfig(cfg)}, nil
+	return newDeployment(f.prefix, cfg), nil
+}
+
+// newDeployment opens a deployment with every client the commands use.
+func newDeployment(prefix string, cfg aws.Config) *ops.Deployment {
+	return &ops.Deployment{Prefix: prefix, EC2: ec2.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), SSM: ssm.NewFromConfig(cfg),
+		CloudWatch: cloudwatch.NewFromConfig(cfg), Lambda: lambda.NewFromConfig(cfg)}
 }
 
 // deploymentCommand is one operator command: its own flags and argument rules, what it does

@@ -239,7 +239,12 @@ func up(ctx context.Context, sb *sandbox.Sandbox, stdout, stderr io.Writer) erro
 
 func demo(ctx context.Context, sb *sandbox.Sandbox, jobs int, jsonOut string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "queueing %d jobs\n", jobs)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { defer close(watched); showStatusMidRun(watchCtx, sb, stderr) }()
 	rep, err := sb.Run(ctx, sandbox.DemoScenario(jobs), stderr)
+	stopWatch()
+	<-watched
 	if err != nil {
 		return err
 	}
@@ -250,6 +255,34 @@ func demo(ctx context.Context, sb *sandbox.Sandbox, jobs int, jsonOut string, st
 		return fmt.Errorf("demo failed: %d of %d jobs ran, leftovers %+v (logs: %s)", rep.Completed, rep.Jobs, rep.Leftovers, filepath.Join(sb.Opts.WorkDir, "sandbox.log"))
 	}
 	return nil
+}
+
+// midRunPoll is how often the demo looks for the moment to show `ghr status`.
+const midRunPoll = 200 * time.Millisecond
+
+// showStatusMidRun prints `ghr status` of the sandbox once, at the first moment jobs are both
+// running and waiting: what an operator would see during the demo.
+func showStatusMidRun(ctx context.Context, sb *sandbox.Sandbox, w io.Writer) {
+	d := newDeployment(sb.Opts.Prefix, motoproc.AWSConfig(sb.Moto))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(midRunPoll):
+		}
+		if queued, running, _ := sb.Sim.JobCounts(); queued == 0 || running == 0 {
+			continue
+		}
+		st, err := d.Status(ctx)
+		if err != nil {
+			fmt.Fprintf(w, "ghr status: %v\n", err)
+			return
+		}
+		fmt.Fprintf(w, "\n$ ghr status -prefix %s   (AWS_ENDPOINT_URL=%s)\n", sb.Opts.Prefix, sb.Moto)
+		_ = printStatus(w, st)
+		fmt.Fprintln(w)
+		return
+	}
 }
 
 func soak(ctx context.Context, sb *sandbox.Sandbox, o sandbox.SoakOptions, jsonOut string, stdout, stderr io.Writer) error {

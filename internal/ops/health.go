@@ -101,6 +101,10 @@ func (d *Deployment) budgets(ctx context.Context) ([]FunctionBudget, error) {
 			if !ours || f.Environment == nil {
 				continue
 			}
+			if e := f.Environment.Error; e != nil {
+				// A customer-managed key the operator may not decrypt with hides the values.
+				return out, fmt.Errorf("environment of %s: %s: %s", aws.ToString(f.FunctionName), aws.ToString(e.ErrorCode), aws.ToString(e.Message))
+			}
 			if p, err := strconv.Atoi(f.Environment.Variables[pointsEnv]); err == nil {
 				out = append(out, FunctionBudget{Function: fn, PointsPerMinute: p})
 			}
