@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/ghr-dev/ghr/internal/harness/simrunner"
 )
 
 // GitHub's own numbers, the simulator's defaults.
@@ -89,6 +91,11 @@ type Options struct {
 	// waits about ten minutes; the default 0 fails it at once so tests stay fast.
 	LostRunnerTimeout time.Duration
 
+	// RunnerSessionGrace is how long a runner session may go without a job poll or a renewal
+	// before the runner service treats its process as gone; default 5 s, and never under
+	// two renewal periods (simrunner.RenewEvery) so a live runner is never taken for gone.
+	RunnerSessionGrace time.Duration
+
 	// RunnerReleases are the actions/runner releases served (newest first); nil serves
 	// DefaultRunnerRelease.
 	RunnerReleases []Release
@@ -122,6 +129,10 @@ func (o *Options) applyDefaults() {
 	if o.SecondaryStatus == 0 {
 		o.SecondaryStatus = http.StatusForbidden
 	}
+	if o.RunnerSessionGrace <= 0 {
+		o.RunnerSessionGrace = defaultSessionGrace
+	}
+	o.RunnerSessionGrace = max(o.RunnerSessionGrace, 2*simrunner.RenewEvery)
 	if o.RunnerReleases == nil {
 		o.RunnerReleases = []Release{DefaultRunnerRelease()}
 	}

@@ -16,10 +16,11 @@ import (
 
 // Runner service timing.
 const (
-	// sessionGrace is how long a session may go without a job poll or a renewal before the
-	// service treats its runner process as gone (GitHub notices a vanished runner the same
+	// defaultSessionGrace is how long a session may go without a job poll or a renewal before
+	// the service treats its runner process as gone (GitHub notices a vanished runner the same
 	// way, only slower); the runner renews every simrunner.RenewEvery while it runs a job.
-	sessionGrace = 5 * time.Second
+	// Options.RunnerSessionGrace overrides it.
+	defaultSessionGrace = 5 * time.Second
 	// maxJobWait bounds one job long poll, so a dead client's poll cannot hold a session.
 	maxJobWait = 30 * time.Second
 	// maxRunnerRequest bounds a runner request body.
@@ -271,7 +272,8 @@ func (rs *RunnerService) forget(id string) {
 // reap drops sessions whose runner process stopped talking: the host was terminated or
 // the process killed. A busy runner's job is then lost as with RunnerConn.Interrupt.
 func (rs *RunnerService) reap() {
-	t := time.NewTicker(sessionGrace / 5)
+	grace := rs.sim.opts.RunnerSessionGrace
+	t := time.NewTicker(grace / 5)
 	defer t.Stop()
 	for {
 		select {
@@ -282,7 +284,7 @@ func (rs *RunnerService) reap() {
 		var lost []*RunnerConn
 		rs.mu.Lock()
 		for id, x := range rs.sessions {
-			if x.polls == 0 && time.Since(x.seen) > sessionGrace {
+			if x.polls == 0 && time.Since(x.seen) > grace {
 				lost = append(lost, x.conn)
 				delete(rs.sessions, id)
 			}

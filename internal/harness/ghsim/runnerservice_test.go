@@ -171,7 +171,7 @@ func TestSimulatedRunnerRunsJITConfigOnce(t *testing.T) {
 }
 
 func TestRunnerServiceLosesAVanishedRunner(t *testing.T) {
-	srv := start(t, Options{})
+	srv := start(t, Options{RunnerSessionGrace: 2 * simrunner.RenewEvery})
 	seed(t, srv.Sim)
 	tok, err := srv.NewRegistrationToken("octo")
 	if err != nil {
@@ -199,7 +199,7 @@ func TestRunnerServiceLosesAVanishedRunner(t *testing.T) {
 	l.HTTP = &http.Client{Transport: deadTransport{}}
 	kill()
 	<-done
-	deadline = time.Now().Add(3 * sessionGrace)
+	deadline = time.Now().Add(3 * srv.Sim.opts.RunnerSessionGrace)
 	for runnerNamedT(t, srv.Sim, "p").Online {
 		if time.Now().After(deadline) {
 			t.Fatal("the service still sees a runner that stopped talking")
