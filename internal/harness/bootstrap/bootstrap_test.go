@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,38 @@ func TestTokenArrivesLate(t *testing.T) {
 	if h.HasParameter(tokenPath) {
 		t.Error("token parameter left behind")
 	}
+	// Polled with a doubling interval from 1 s, capped by TOKEN_POLL_MAX (5 s) and the time
+	// left (the stub sleeps a tenth of each wait; the deadline counts real seconds).
+	waits := sleepsBefore(t, h, "run.sh")
+	if len(waits) == 0 || waits[0] != 1 {
+		t.Errorf("waits between token reads %v s, want a backoff from 1 s", waits)
+	}
+	for i := 1; i < len(waits); i++ {
+		if waits[i] > min(2*waits[i-1], 5) {
+			t.Errorf("waits between token reads %v s: want each at most double the last and 5 s", waits)
+			break
+		}
+	}
+}
+
+// sleepsBefore returns the lengths in seconds of the script's waits before its first call of
+// cmd, in order.
+func sleepsBefore(t *testing.T, h *bt.Host, cmd string) []int {
+	t.Helper()
+	var out []int
+	for _, c := range h.Calls(t) {
+		if c.Cmd == cmd {
+			break
+		}
+		if c.Cmd == "sleep" {
+			n, err := strconv.Atoi(strings.Join(c.Args, " "))
+			if err != nil {
+				t.Fatalf("sleep %q: %v", c.Args, err)
+			}
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func TestTokenTimeoutPowersOff(t *testing.T) {
@@ -391,6 +424,9 @@ func TestTokenDeleteFailureOnlyWarns(t *testing.T) {
 		t.Errorf("log lacks %q:\n%s", want, r.Log)
 	}
 	mustOne(t, h, "run.sh")
+	if waits := sleepsBefore(t, h, "run.sh"); !slices.Equal(waits, []int{1, 2}) {
+		t.Errorf("waits between delete attempts %v, want 1 then 2 s (DELETE_ATTEMPTS 3)", waits)
+	}
 }
 
 // The default runner gets Docker, git, jq and the CloudWatch agent, installed only when the

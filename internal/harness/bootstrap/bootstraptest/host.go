@@ -74,6 +74,7 @@ func NewWithTags(tb testing.TB, cloudWatchAgent bool, tags map[string]string) *H
 	stubs := map[string]string{
 		"aws": awsStub, "shutdown": recorderStub, "chown": recorderStub,
 		"useradd": useraddStub, "getent": getentStub, "runuser": runuserStub,
+		"sleep": sleepStub,
 	}
 	if cloudWatchAgent {
 		stubs["amazon-cloudwatch-agent-ctl"] = recorderStub

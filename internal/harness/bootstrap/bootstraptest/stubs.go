@@ -78,6 +78,15 @@ const recorderStub = `#!/usr/bin/env bash
 record "${0##*/}" "$@"
 `
 
+// sleepStub records each wait and sleeps a tenth of it: the script's backoffs keep their
+// order and their recorded lengths (tests assert them) at a tenth of the wall time. Its
+// deadlines use bash's $SECONDS, which stays real.
+const sleepStub = `#!/usr/bin/env bash
+. @STATE@/record.sh
+record sleep "$@"
+exec /bin/sleep "$(awk -v s="$1" 'BEGIN { printf "%.3f", s / 10 }')"
+`
+
 // useraddStub adds the user to the fake passwd that getentStub reads.
 const useraddStub = `#!/usr/bin/env bash
 set -euo pipefail
