@@ -90,7 +90,7 @@ locals {
       conditions = [
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
-      local.own_template_condition,
+        local.own_template_condition,
         { test = "ForAllValues:StringLike", variable = "aws:TagKeys", values = [local.tag_registered, local.tag_runner_id] },
       ]
     },
@@ -172,7 +172,7 @@ locals {
       conditions = [
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
         { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
-      local.own_template_condition,
+        local.own_template_condition,
         { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_orphan] },
       ]
     },
