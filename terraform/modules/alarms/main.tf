@@ -101,23 +101,49 @@ resource "aws_cloudwatch_metric_alarm" "dlq" {
   tags                = var.tags
 }
 
-# A job waiting this long in its build queue is a developer waiting.
+# A job waiting this long is a developer waiting. SQS's age of the oldest message alone misses
+# a job scale-up sends back to wait (drained, at max_runners, GitHub pausing): it is re-sent as
+# a new message, so its SQS age restarts at each requeue. Scale-up publishes the job's own age
+# (WaitingJobAge) each time it sees it, at least once a minute while it waits: the alarm reads
+# the larger of the two, in two-minute periods so one late sighting leaves no gap.
 resource "aws_cloudwatch_metric_alarm" "queue_age" {
   for_each            = local.create && local.s.queue_age_minutes > 0 ? local.queue_name : {}
   alarm_name          = "${var.prefix}-queue-age-${each.key}"
-  alarm_description   = "ghr ${var.prefix}: the oldest ${each.key} job has waited over ${local.s.queue_age_minutes} minutes in its build queue."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 3
+  alarm_description   = "ghr ${var.prefix}: the oldest ${each.key} job has waited over ${local.s.queue_age_minutes} minutes for a runner."
+  evaluation_periods  = 2
   threshold           = local.s.queue_age_minutes * 60
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.actions
   ok_actions          = local.actions
   tags                = var.tags
+
+  metric_query {
+    id          = "oldest"
+    expression  = "MAX([sqs, waiting / 1000])"
+    label       = "oldest waiting ${each.key} job (seconds)"
+    return_data = true
+  }
+  metric_query {
+    id = "sqs"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateAgeOfOldestMessage"
+      dimensions  = { QueueName = each.value }
+      stat        = "Maximum"
+      period      = 120
+    }
+  }
+  metric_query {
+    id = "waiting"
+    metric {
+      namespace   = local.namespace
+      metric_name = "WaitingJobAge"
+      dimensions  = merge(local.dims, { config = each.key })
+      stat        = "Maximum"
+      period      = 120
+    }
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
