@@ -160,6 +160,7 @@ module "runners" {
   runner_configs_inline_max_bytes = var.runner_configs_inline_max_bytes
   runner_volume_kms_key           = var.runner_volume_kms_key
   enable_session_manager          = var.enable_session_manager
+  runner_logs                     = var.runner_logs
   runner_additional_policy_arns   = var.runner_additional_policy_arns
   cleanup_concurrency             = local.cleanup_concurrency
   scale_up                        = var.scale_up

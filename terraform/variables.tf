@@ -32,7 +32,7 @@ variable "subnet_ids" {
 
 variable "runner_configs" {
   description = <<-EOT
-    Kinds of runner, keyed by a short name (`^[a-z0-9][a-z0-9-]{0,31}$`). Each gets its own build queue and launch template and is rendered into the RUNNER_CONFIGS document (internal/config/runners.go). Fields: `labels` (job labels it takes), `match` (`exact`, `subset`, `any`), `priority` (lower first), `level` (`org` or `repo` runners), `ephemeral` (one job per instance), `runner_group`, `use_job_labels`, `architecture` (`x64`, `arm64`), `instance_types`, `capacity_type` (`spot`, `on-demand`), `allocation_strategy`, `on_demand_failover_errors`, `max_runners` (-1 unlimited), `minimum_running_minutes`, `boot_minutes`, `idle_config` (cron windows keeping idle runners), `idle_eviction`, `pool_size` and `pool_owner` (warm pool), `subnet_ids`, `security_group_ids`, `ami` (`id`, or `name` pattern and `owners`; default Amazon Linux 2023), `runner_user` (the non-root user jobs run as), `runner_dir`, `root_volume_size`, `root_volume_type`, `metadata_hop_limit`, `token_wait_timeout_seconds`, `cloudwatch_config_parameter`, `install_software` (what the boot installs when the image lacks it: any of `docker` (started, runner user in the `docker` group), `git`, `jq`, `amazon-cloudwatch-agent`; default all four; `[]` for a prebuilt image), `pre_install_script`, `post_install_script`.
+    Kinds of runner, keyed by a short name (`^[a-z0-9][a-z0-9-]{0,31}$`). Each gets its own build queue and launch template and is rendered into the RUNNER_CONFIGS document (internal/config/runners.go). Fields: `labels` (job labels it takes), `match` (`exact`, `subset`, `any`), `priority` (lower first), `level` (`org` or `repo` runners), `ephemeral` (one job per instance), `runner_group`, `use_job_labels`, `architecture` (`x64`, `arm64`), `instance_types`, `capacity_type` (`spot`, `on-demand`), `allocation_strategy`, `on_demand_failover_errors`, `max_runners` (-1 unlimited), `minimum_running_minutes`, `boot_minutes`, `idle_config` (cron windows keeping idle runners), `idle_eviction`, `pool_size` and `pool_owner` (warm pool), `subnet_ids`, `security_group_ids`, `ami` (`id`, or `name` pattern and `owners`; default Amazon Linux 2023), `runner_user` (the non-root user jobs run as), `runner_dir`, `root_volume_size`, `root_volume_type`, `metadata_hop_limit`, `token_wait_timeout_seconds`, `cloudwatch_config_parameter` (your own CloudWatch agent configuration; `""` uses the deployment's when `runner_logs` is on), `install_software` (what the boot installs when the image lacks it: any of `docker` (started, runner user in the `docker` group), `git`, `jq`, `amazon-cloudwatch-agent`; default all four; `[]` for a prebuilt image), `pre_install_script`, `post_install_script`.
   EOT
   type = map(object({
     labels                    = list(string)
@@ -426,6 +426,12 @@ variable "runner_additional_policy_arns" {
   description = "Managed policies attached to the runner role besides the module's own. For Session Manager use `enable_session_manager` rather than AmazonSSMManagedInstanceCore. Whatever they allow, the runner role can never read or decrypt the App credentials."
   type        = list(string)
   default     = []
+}
+
+variable "runner_logs" {
+  description = "Ship each runner's boot log and the runner's own logs to the CloudWatch log group `/<prefix>/runners` (retention and encryption as the functions' log groups; streams `<instance id>/bootstrap`, `/runner`, `/worker`), with the CloudWatch agent the boot installs and an agent configuration per runner config in SSM (`/<prefix>/cloudwatch-agent/<config>`). The runner role may write only there. A runner config's own `cloudwatch_config_parameter` replaces the deployment's configuration."
+  type        = bool
+  default     = true
 }
 
 variable "enable_session_manager" {

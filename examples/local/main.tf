@@ -86,9 +86,11 @@ module "ghr" {
       # Spare runners (a duplicate webhook after its job's runner left) go after a minute
       # rather than five: the sandbox checks for leftovers soon after the jobs end.
       minimum_running_minutes = 1
-      boot_minutes            = 1
-      pool_size               = var.pool_size
-      pool_owner              = var.pool_size > 0 ? "octo-org" : null
+      # Real boots (the sandbox runs every host's user data) queue for the 2-core machine:
+      # a burst's last boots start a minute or more after launch.
+      boot_minutes = 3
+      pool_size    = var.pool_size
+      pool_owner   = var.pool_size > 0 ? "octo-org" : null
     }
     large = {
       # Disjoint from small's labels: GitHub gives a job to any idle runner whose labels
@@ -101,7 +103,7 @@ module "ghr" {
       capacity_type           = "on-demand"
       max_runners             = 5
       minimum_running_minutes = 1
-      boot_minutes            = 1
+      boot_minutes            = 3
     }
     persistent = {
       # Non-ephemeral: registered with a registration token, takes job after job until
@@ -115,7 +117,7 @@ module "ghr" {
       capacity_type           = "on-demand"
       max_runners             = 3
       minimum_running_minutes = 1
-      boot_minutes            = 1
+      boot_minutes            = 3
     }
   }
 

@@ -160,6 +160,9 @@ func (p *Proxy) tagFleetLaunch(ctx context.Context, region string, form url.Valu
 		if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: ts}); err != nil {
 			return fmt.Errorf("tag fleet launch: %w", err)
 		}
+		if err := associateTemplateProfile(ctx, c, l.id, l.version, ids); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -22,11 +22,8 @@ import (
 // keeps ghsim's script-only archive: no sandbox host can run it.
 func simRunnerRelease(ctx context.Context, root, work string) (*ghsim.Release, error) {
 	bin := filepath.Join(work, "Runner.Listener")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", bin, "./internal/harness/simrunner/cmd/runner-listener")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build the simulated runner: %w\n%s", err, out)
+	if err := goBuild(ctx, root, "./internal/harness/simrunner/cmd/runner-listener", bin); err != nil {
+		return nil, err
 	}
 	listener, err := os.ReadFile(bin)
 	if err != nil {
@@ -46,6 +43,17 @@ func simRunnerRelease(ctx context.Context, root, work string) (*ghsim.Release, e
 	return &rel, nil
 }
 
+// goBuild builds a static binary of pkg (relative to the repository root) for this machine.
+func goBuild(ctx context.Context, root, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %w\n%s", pkg, err, b)
+	}
+	return os.Chmod(out, 0o755)
+}
+
 // startBoots gives the hosts a BootEnv: Options.RealBoots of them run the real boot.
 func (s *Sandbox) startBoots(ctx context.Context, awsCfg aws.Config) error {
 	dir, err := os.MkdirTemp("", "ghr-hosts-")
@@ -53,14 +61,16 @@ func (s *Sandbox) startBoots(ctx context.Context, awsCfg aws.Config) error {
 		return err
 	}
 	s.bootDir = dir
-	env, err := NewBootEnv(ctx, dir)
+	env, err := NewBootEnv(ctx, dir, s.Opts.Root)
 	if err != nil {
 		return err
 	}
 	s.runners = ghsim.NewRunnerService(s.Sim.Sim)
 	s.runners.OnConnect = s.Hosts.runnerConnected
 	env.Runners = s.runners
-	env.AWSTarget, env.Region = s.Moto, awsCfg.Region
+	// Hosts reach AWS through the proxy, as the functions do: its limits are the account's,
+	// and it knows their role sessions (Proxy.Credentials).
+	env.AWSTarget, env.Region = s.ProxyURL, awsCfg.Region
 	env.EC2, env.IAM = ec2.NewFromConfig(awsCfg), iam.NewFromConfig(awsCfg)
 	env.Credentials = s.Proxy.Credentials
 	s.Hosts.Boot, s.Hosts.RealShare = env, s.Opts.RealBoots

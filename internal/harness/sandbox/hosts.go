@@ -325,6 +325,13 @@ func (h *Hosts) powerOff(x *host) {
 	}
 }
 
+// SetRealShare changes the share of new hosts that boot for real (a scenario's choice).
+func (h *Hosts) SetRealShare(share float64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.RealShare = share
+}
+
 // OnlineAt reports when the runner named name came online.
 func (h *Hosts) OnlineAt(name string) (time.Time, bool) {
 	h.mu.Lock()

@@ -65,10 +65,17 @@ printf '%s\n' "$*" >>"$GHR_HOST_STATE/poweroff"
 printf 'systemctl %s\n' "$*" >>"$GHR_HOST_STATE/services"
 `,
 	// OS packages are not installed on a sandbox host; the request is recorded and checked.
+	// A package the sandbox has a stand-in for (packageDir) becomes available on the host.
 	"dnf": `#!/bin/bash
 printf 'dnf %s\n' "$*" >>"$GHR_HOST_STATE/packages"
 case "${1:-}" in
-install) echo "Complete!" ;;
+install)
+	for pkg in "$@"; do
+		if [[ -d $GHR_PACKAGE_DIR/$pkg ]]; then
+			mkdir -p "$GHR_HOST_STATE/bin" && ln -sf "$GHR_PACKAGE_DIR/$pkg"/* "$GHR_HOST_STATE/bin/"
+		fi
+	done
+	echo "Complete!" ;;
 *) echo "dnf (ghr sandbox): only install is recorded, not: $*" >&2; exit 1 ;;
 esac
 `,
@@ -84,6 +91,7 @@ type BootEnv struct {
 	Runners   *ghsim.RunnerService
 	EC2       interface {
 		DescribeInstanceAttribute(ctx context.Context, in *ec2.DescribeInstanceAttributeInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceAttributeOutput, error)
+		DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	}
 	IAM interface {
 		GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, opts ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
@@ -106,11 +114,23 @@ type BootStat struct {
 	Log        string // the boot log (/var/log/ghr-bootstrap.log of the host)
 }
 
-// NewBootEnv prepares dir (shims) and the runner user.
-func NewBootEnv(ctx context.Context, dir string) (*BootEnv, error) {
+// packageDir holds, per OS package, the stand-ins a host gets when its boot installs it
+// (the dnf shim links them into the host's own bin directory).
+const packageDir = "packages"
+
+// NewBootEnv prepares dir (shims, package stand-ins built from the repository at root) and
+// the runner user.
+func NewBootEnv(ctx context.Context, dir, root string) (*BootEnv, error) {
 	e := &BootEnv{Dir: dir, sem: make(chan struct{}, maxConcurrentBoots)}
 	shims := filepath.Join(dir, "bin")
 	if err := os.MkdirAll(shims, 0o755); err != nil {
+		return nil, err
+	}
+	agent := filepath.Join(dir, packageDir, "amazon-cloudwatch-agent", "amazon-cloudwatch-agent-ctl")
+	if err := goBuild(ctx, root, "./internal/harness/cwagent/cmd/amazon-cloudwatch-agent-ctl", agent); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(filepath.Join(dir, packageDir), 0o755); err != nil {
 		return nil, err
 	}
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -185,8 +205,12 @@ func (e *BootEnv) realBoot(ctx context.Context, x *host, in ec2types.Instance, m
 	for _, t := range in.Tags {
 		md.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
-	if in.IamInstanceProfile != nil {
-		roleARN, err := e.roleOf(ctx, aws.ToString(in.IamInstanceProfile.Arn))
+	profile, err := e.profileOf(ctx, in)
+	if err != nil {
+		return err
+	}
+	if profile != "" {
+		roleARN, err := e.roleOf(ctx, profile)
 		if err != nil {
 			return err
 		}
@@ -249,7 +273,7 @@ func (e *BootEnv) realBoot(ctx context.Context, x *host, in ec2types.Instance, m
 	defer console.Close()
 	cmd := exec.Command("ip", "netns", "exec", ns.name, "bash", scriptPath)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + e.path, "HOME=" + filepath.Join(dir, "home"), "LANG=C.UTF-8",
+	cmd.Env = []string{"PATH=" + filepath.Join(state, "bin") + ":" + e.path, "GHR_PACKAGE_DIR=" + filepath.Join(e.Dir, packageDir), "HOME=" + filepath.Join(dir, "home"), "LANG=C.UTF-8",
 		"GHR_ROOT=" + filepath.Join(dir, "root"), "GHR_HOST_STATE=" + state, "AWS_ENDPOINT_URL=http://" + hostAWSAddr}
 	cmd.Stdout, cmd.Stderr = console, console
 	start := time.Now()
@@ -304,6 +328,38 @@ func (e *BootEnv) cachedCredentials(roleARN, session string) func(context.Contex
 			c = fresh
 		}
 		return fresh, err
+	}
+}
+
+// profileWait bounds how long a boot looks for its instance profile: a fleet's instance is
+// listed a moment before the proxy has associated its template's profile (EC2 launches it
+// with the profile), and a boot that started in that moment would find no credentials.
+const profileWait = 3 * time.Second
+
+// profileOf is the instance's profile ARN, "" when it has none after profileWait.
+func (e *BootEnv) profileOf(ctx context.Context, in ec2types.Instance) (string, error) {
+	deadline := time.Now().Add(profileWait)
+	for {
+		if in.IamInstanceProfile != nil && aws.ToString(in.IamInstanceProfile.Arn) != "" {
+			return aws.ToString(in.IamInstanceProfile.Arn), nil
+		}
+		if time.Now().After(deadline) {
+			return "", nil
+		}
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		out, err := e.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{aws.ToString(in.InstanceId)}})
+		if err != nil {
+			return "", fmt.Errorf("describe %s: %w", aws.ToString(in.InstanceId), err)
+		}
+		for _, r := range out.Reservations {
+			for _, i := range r.Instances {
+				in = i
+			}
+		}
 	}
 }
 

@@ -107,7 +107,7 @@ func newRealWorld(t *testing.T) *realWorld {
 	}
 	w.profile = aws.ToString(prof.InstanceProfile.Arn)
 
-	env, err := NewBootEnv(ctx, tempHostDir(t))
+	env, err := NewBootEnv(ctx, tempHostDir(t), root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ locals {
     [local.app_parameter_path_arn, "${local.app_parameter_path_arn}/*"],
     values(var.app_credentials.parameter_arns),
   ))
-  cloudwatch_config_parameters = distinct(compact([for c in values(var.runner_configs) : c.cloudwatch_config_parameter]))
+  cloudwatch_config_parameters = distinct(compact(values(local.cloudwatch_config_parameter)))
 }
 
 resource "aws_iam_role" "runner" {
@@ -99,6 +99,7 @@ locals {
         startswith(p, "arn:") ? p : "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(p, "/")}"
       ]
     }],
+    local.runner_log_statements,
   )
   runner_policy_json = jsonencode({ Version = "2012-10-17", Statement = local.runner_statements })
 }

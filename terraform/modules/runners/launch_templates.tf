@@ -23,6 +23,9 @@ locals {
   # Amazon Linux 2023, the image the bootstrap is tested against, unless a config names one.
   default_ami_name    = { x64 = "al2023-ami-2023.*-kernel-*-x86_64", arm64 = "al2023-ami-2023.*-kernel-*-arm64" }
   need_security_group = anytrue([for c in values(var.runner_configs) : length(c.security_group_ids) == 0])
+  # shutdown_delay_seconds: a finished or failed boot waits this long before powering off, so
+  # the CloudWatch agent ships the last lines (logs.tf).
+  shutdown_delay_seconds = 10
 }
 
 data "aws_ami" "runner" {
@@ -112,8 +115,8 @@ resource "aws_launch_template" "runner" {
     runner_user                 = each.value.runner_user
     runner_dir                  = each.value.runner_dir
     token_wait_timeout_seconds  = each.value.token_wait_timeout_seconds
-    shutdown_delay_seconds      = 10
-    cloudwatch_config_parameter = each.value.cloudwatch_config_parameter
+    shutdown_delay_seconds      = local.shutdown_delay_seconds
+    cloudwatch_config_parameter = local.cloudwatch_config_parameter[each.key]
     install_software            = join(" ", each.value.install_software)
     pre_install_script          = each.value.pre_install_script
     post_install_script         = each.value.post_install_script

@@ -91,6 +91,11 @@ variable "runner_configs_inline_max_bytes" {
   type        = number
 }
 
+variable "runner_logs" {
+  description = "Ship runners' boot and runner logs to the /<prefix>/runners log group (the root module's variable)."
+  type        = bool
+}
+
 variable "enable_session_manager" {
   description = "Let runner instances register with Systems Manager for Session Manager shells (no ssm:GetParameter*)."
   type        = bool

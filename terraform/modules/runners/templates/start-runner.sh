@@ -80,7 +80,10 @@ start_cloudwatch_agent() {
 		log "warning: CloudWatch config $cloudwatch_parameter given but amazon-cloudwatch-agent-ctl is not installed"
 		return 0
 	fi
-	amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c "ssm:$cloudwatch_parameter"
+	# Logs matter less than the job: a runner without its agent still runs (the console keeps
+	# the boot log), so a failure here only warns.
+	amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c "ssm:$cloudwatch_parameter" ||
+		log "warning: the CloudWatch agent did not start with $cloudwatch_parameter: this instance's logs stay on it"
 }
 
 # install_packages installs what jobs expect, only what the image lacks (docs/prebuilt-ami.md).
