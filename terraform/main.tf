@@ -180,6 +180,7 @@ module "webhook" {
   build_queue_arns             = [for q in values(module.runners.build_queues) : q.arn]
   lifecycle_queue              = module.runners.lifecycle_queue
   repository_allowlist         = var.repository_allowlist
+  webhook_source_ranges        = var.webhook_source_ranges
   webhook_max_body_bytes       = var.webhook_max_body_bytes
   redeliver                    = var.redeliver
   api_throttling               = var.api_throttling

@@ -558,15 +558,44 @@ variable "webhook_max_body_bytes" {
 }
 
 variable "api_throttling" {
-  description = "Throttling of the webhook route: `burst_limit` and `rate_limit` (requests per second)."
+  description = <<-EOT
+    Throttling of the webhook route: `burst_limit` and `rate_limit` (requests per second). The
+    route's throttle is shared by GitHub and anyone else who knows the URL, so the defaults
+    (2000 burst, 1000 per second) sit far above GitHub's delivery rate even for a busy
+    organisation (a few deliveries a second; a burst of a few hundred when many workflows
+    start at once): someone flooding the URL must send 1000 requests a second to crowd
+    GitHub out, and the `webhook-4xx` alarm sees it (throttled requests answer 429). They are
+    capped by API Gateway's account limits per region (10,000 per second, 5,000 burst).
+  EOT
   type = object({
-    burst_limit = optional(number, 200)
-    rate_limit  = optional(number, 100)
+    burst_limit = optional(number, 2000)
+    rate_limit  = optional(number, 1000)
   })
   default = {}
   validation {
     condition     = var.api_throttling.burst_limit >= 1 && var.api_throttling.rate_limit >= 1
     error_message = "api_throttling limits must be at least 1."
+  }
+  validation {
+    condition     = var.api_throttling.burst_limit <= 5000 && var.api_throttling.rate_limit <= 10000
+    error_message = "api_throttling cannot exceed API Gateway's account limits: burst_limit 5000, rate_limit 10000."
+  }
+}
+
+variable "webhook_source_ranges" {
+  description = <<-EOT
+    CIDR ranges webhook requests may come from; empty admits every source. Set it to GitHub's
+    published hook ranges, the `hooks` list of `GET https://api.github.com/meta` (for example
+    `curl -s https://api.github.com/meta | jq -c .hooks`), and update it when GitHub announces
+    a change. The webhook function refuses other sources with 403 before reading the body or
+    checking its signature; an HTTP API has no resource policy, so such requests still count
+    against `api_throttling` (see docs/decisions.md).
+  EOT
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for c in var.webhook_source_ranges : can(cidrhost(c, 0))])
+    error_message = "webhook_source_ranges entries must be CIDR ranges such as 140.82.112.0/20 or 2606:50c0::/32."
   }
 }
 

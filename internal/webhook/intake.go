@@ -63,6 +63,7 @@ type Request struct {
 	Body            string
 	IsBase64Encoded bool
 	RequestID       string
+	SourceIP        string // the client's address as API Gateway saw it
 }
 
 // Response is what intake answers.
@@ -76,6 +77,7 @@ type Intake struct {
 	secret       []byte
 	configs      []config.RunnerConfig
 	allow        Allowlist
+	sources      SourceRanges
 	lifecycleURL string
 	runnerPrefix string
 	maxBody      int
@@ -87,9 +89,12 @@ type Intake struct {
 
 // Options configure an Intake.
 type Options struct {
-	Secret            []byte
-	RunnerConfigs     []config.RunnerConfig // sorted by priority (config.ParseRunnerConfigs does)
-	Allowlist         []string
+	Secret        []byte
+	RunnerConfigs []config.RunnerConfig // sorted by priority (config.ParseRunnerConfigs does)
+	Allowlist     []string
+	// SourceRanges are the CIDR ranges requests may come from (GitHub's `hooks` in GET
+	// /meta); empty admits every source.
+	SourceRanges      []string
 	LifecycleQueueURL string
 	// RunnerNamePrefix picks the completed jobs that travel to the lifecycle queue: those
 	// whose runner name is this prefix and an instance id. Required with a lifecycle queue.
@@ -115,6 +120,10 @@ func New(o Options) (*Intake, error) {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBody
 	}
+	sources, err := ParseSourceRanges(o.SourceRanges)
+	if err != nil {
+		return nil, err
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -122,7 +131,7 @@ func New(o Options) (*Intake, error) {
 		o.Now = time.Now
 	}
 	return &Intake{
-		secret: o.Secret, configs: o.RunnerConfigs, allow: NewAllowlist(o.Allowlist),
+		secret: o.Secret, configs: o.RunnerConfigs, allow: NewAllowlist(o.Allowlist), sources: sources,
 		lifecycleURL: o.LifecycleQueueURL, runnerPrefix: o.RunnerNamePrefix, maxBody: o.MaxBodyBytes, sender: o.Sender,
 		log: o.Logger, metrics: o.Metrics, now: o.Now,
 	}, nil
@@ -202,6 +211,9 @@ func jsonResponse(status int, key, msg string) Response {
 // Decide is intake without I/O: verify, parse, match and build the message.
 func (in *Intake) Decide(req Request) Decision {
 	d := Decision{Event: brief(header(req.Headers, "X-GitHub-Event")), DeliveryID: brief(header(req.Headers, "X-GitHub-Delivery"))}
+	if !in.sources.Allows(req.SourceIP) {
+		return d.reject(http.StatusForbidden, "source address is not in the allowed webhook ranges")
+	}
 	if req.Method != "" && req.Method != http.MethodPost {
 		return d.reject(http.StatusMethodNotAllowed, "only POST is accepted")
 	}

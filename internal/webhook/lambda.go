@@ -16,6 +16,7 @@ func (in *Intake) HandleLambda(ctx context.Context, ev events.APIGatewayV2HTTPRe
 		Body:            ev.Body,
 		IsBase64Encoded: ev.IsBase64Encoded,
 		RequestID:       ev.RequestContext.RequestID,
+		SourceIP:        ev.RequestContext.HTTP.SourceIP,
 	})
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: resp.Status,

@@ -16,7 +16,7 @@ func main() {
 	b := lambdaboot.Start("webhook", cfg.LogLevel, err)
 	intake, err := webhook.New(webhook.Options{
 		Secret: []byte(b.Secret(cfg.Secret)), RunnerConfigs: b.RunnerConfigs(cfg.RunnerConfigs),
-		Allowlist: cfg.RepositoryAllowlist, LifecycleQueueURL: cfg.LifecycleQueueURL, RunnerNamePrefix: cfg.RunnerNamePrefix, MaxBodyBytes: cfg.MaxBodyBytes,
+		Allowlist: cfg.RepositoryAllowlist, SourceRanges: cfg.SourceRanges, LifecycleQueueURL: cfg.LifecycleQueueURL, RunnerNamePrefix: cfg.RunnerNamePrefix, MaxBodyBytes: cfg.MaxBodyBytes,
 		Sender: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, Logger: b.Log, Metrics: b.Metrics,
 	})
 	b.Must(err, "webhook intake")

@@ -57,7 +57,7 @@ run "ephemeral_configs" {
   assert {
     condition = alltrue([for c in jsondecode(output.runner_configs_json) : alltrue([for k in keys(c) : contains([
       "key", "labels", "match", "priority", "queue_url", "level", "ephemeral", "runner_group", "use_job_labels",
-      "launch_template", "instance_types", "subnet_ids", "capacity_type", "allocation_strategy", "on_demand_failover_errors",
+      "launch_template", "launch_template_id", "instance_types", "subnet_ids", "capacity_type", "allocation_strategy", "on_demand_failover_errors",
       "max_runners", "minimum_running_minutes", "boot_minutes", "idle_config", "idle_eviction", "pool_size", "pool_owner",
     ], k)])])
     error_message = "RUNNER_CONFIGS holds only fields of config.RunnerConfig (the functions reject unknown fields)"
@@ -98,6 +98,12 @@ run "ephemeral_configs" {
       can(s.Condition.StringEquals["ec2:ResourceTag/ghr:environment"]) if contains(flatten([s.Action]), "ec2:TerminateInstances")
     ])])
     error_message = "terminations are conditioned on the ghr:environment tag"
+  }
+  assert {
+    condition = alltrue([for fn in ["scale-up", "scale-down", "cleanup"] : alltrue([for s in jsondecode(output.iam_policies[fn]).Statement :
+      can(s.Condition.StringEquals["ec2:ResourceTag/aws:ec2launchtemplate:id"]) if anytrue([for a in flatten([s.Action]) : contains(["ec2:TerminateInstances", "ec2:DeleteTags"], a)]) || try(s.Sid, "") == "MarkRegistered"
+    ])])
+    error_message = "terminations and tag changes on existing instances require EC2's own aws:ec2launchtemplate:id tag to be one of the deployment's templates"
   }
   assert {
     condition = length([for s in jsondecode(output.iam_policies["scale-up"]).Statement : s

@@ -78,3 +78,26 @@ run "rejects_a_runner_name_prefix_that_overlaps_another" {
   }
   expect_failures = [var.runner_name_prefix]
 }
+
+run "rejects_throttling_beyond_the_account_limits" {
+  command = plan
+  variables {
+    api_throttling = { rate_limit = 20000 }
+  }
+  expect_failures = [var.api_throttling]
+}
+
+run "rejects_a_webhook_source_range_that_is_not_cidr" {
+  command = plan
+  variables {
+    webhook_source_ranges = ["140.82.112.0/20", "github.com"]
+  }
+  expect_failures = [var.webhook_source_ranges]
+}
+
+run "accepts_github_hook_ranges" {
+  command = plan
+  variables {
+    webhook_source_ranges = ["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20", "2a0a:a440::/29", "2606:50c0::/32"]
+  }
+}

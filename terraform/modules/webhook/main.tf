@@ -14,6 +14,7 @@ locals {
   webhook_env = merge(var.runner_configs_environment, {
     WEBHOOK_SECRET_PARAMETER = var.app_credentials.parameters.webhook_secret
     REPOSITORY_ALLOWLIST     = join(",", var.repository_allowlist)
+    WEBHOOK_SOURCE_RANGES    = join(",", var.webhook_source_ranges)
     MAX_BODY_BYTES           = tostring(var.webhook_max_body_bytes)
     }, var.lifecycle_queue == null ? {} : {
     LIFECYCLE_QUEUE_URL = var.lifecycle_queue.url

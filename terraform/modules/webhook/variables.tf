@@ -66,6 +66,11 @@ variable "repository_allowlist" {
   type        = list(string)
 }
 
+variable "webhook_source_ranges" {
+  description = "CIDR ranges webhook requests may come from (the root module's variable, validated there); empty admits all."
+  type        = list(string)
+}
+
 variable "redeliver" {
   description = "Missed-webhook redelivery: enabled, schedule, lookback, max_per_pass."
   type = object({
