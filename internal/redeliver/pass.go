@@ -96,7 +96,7 @@ func (r *Redeliverer) Run(ctx context.Context) (Result, error) {
 	if deadline, ok := ctx.Deadline(); ok {
 		window = max(0, time.Until(deadline)-passMargin)
 	}
-	chosen := backlog[:PassSize(len(backlog), r.MaxPerPass, spentLastHour(mem, now), window)]
+	chosen := backlog[:PassSize(len(backlog), r.MaxPerPass, SpentLastHour(all, mem, now), window)]
 	res.Backlog = len(backlog)
 	res.Selected = len(chosen)
 	kept := make(map[string]Redelivered, len(mem)+len(chosen))

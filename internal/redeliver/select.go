@@ -190,17 +190,25 @@ func PassSize(backlog, base, spentLastHour int, window time.Duration) int {
 	return max(0, min(size, contentPerHour-spentLastHour))
 }
 
-// spentLastHour counts this function's redeliveries in the hour before now from its memory:
-// every redelivery of an event last redelivered within the hour (an overcount when some were
-// earlier, which only makes the pass smaller).
-func spentLastHour(mem map[string]Redelivered, now time.Time) int {
-	n := 0
-	for _, e := range mem {
-		if now.Sub(e.Last) < time.Hour {
-			n += e.Count
+// SpentLastHour counts the redeliveries of the hour before now: those GitHub lists
+// (redelivery attempts, an operator's included, which only makes a pass smaller) or, when
+// more, those the memory holds (its own not listed yet; an event's every redelivery when its
+// last was within the hour). The memory alone would not do: its 4 KB keeps far fewer GUIDs
+// than a flood's hour of redeliveries. The listing reaches back an hour with the default
+// look-back; a shorter look-back sees less of it.
+func SpentLastHour(ds []Delivery, mem map[string]Redelivered, now time.Time) int {
+	listed, remembered := 0, 0
+	for _, d := range ds {
+		if d.Redelivery && now.Sub(d.DeliveredAt) < time.Hour {
+			listed++
 		}
 	}
-	return n
+	for _, e := range mem {
+		if now.Sub(e.Last) < time.Hour {
+			remembered += e.Count
+		}
+	}
+	return max(listed, remembered)
 }
 
 func minTime(a, b time.Time) time.Time {

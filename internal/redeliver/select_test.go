@@ -171,3 +171,24 @@ func TestPassSize(t *testing.T) {
 		}
 	}
 }
+
+func TestSpentLastHour(t *testing.T) {
+	ds := []Delivery{
+		again(1, "a", 10*time.Minute, 202), again(2, "b", 50*time.Minute, 202), again(3, "c", 70*time.Minute, 202),
+		job(4, "d", 5*time.Minute, 500), // an original delivery, not a redelivery
+	}
+	for _, tc := range []struct {
+		name string
+		mem  map[string]Redelivered
+		want int
+	}{
+		{"listed redeliveries of the hour", nil, 2},
+		{"a memory that lost most of them (its 4 KB) does not lower it", map[string]Redelivered{"a": {Count: 1, Last: ago(10 * time.Minute)}}, 2},
+		{"ours not listed yet", map[string]Redelivered{"x": {Count: 2, Last: ago(time.Minute)}, "y": {Count: 1, Last: ago(2 * time.Minute)}}, 3},
+		{"the memory's older ones do not count", map[string]Redelivered{"x": {Count: 3, Last: ago(2 * time.Hour)}}, 2},
+	} {
+		if got := SpentLastHour(ds, tc.mem, now); got != tc.want {
+			t.Errorf("%s: SpentLastHour = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
