@@ -1,6 +1,7 @@
 // Package config turns each Lambda's environment into one typed, validated struct. The
 // Terraform module is the single source of truth for these variables; every name read here
-// must be set there (terraform/modules/*/main.tf).
+// must be set there (terraform/main.tf's local.deployment for what every function shares, each
+// submodule for its functions' own variables).
 package config
 
 import (
