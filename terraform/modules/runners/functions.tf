@@ -5,7 +5,11 @@
 # AWS, so those are the only statements on "*".
 
 locals {
-  launch_template_arns = [for lt in aws_launch_template.runner : lt.arn]
+  # Built from the account id rather than taken from lt.arn: a provider configured with
+  # skip_requesting_account_id (examples/local) computes template ARNs without the account, and
+  # ec2:LaunchTemplate then never matches the ARN EC2 evaluates (the sandbox's IAM evaluation
+  # refused every launch). Identical to lt.arn on AWS otherwise.
+  launch_template_arns = [for lt in aws_launch_template.runner : "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:launch-template/${lt.id}"]
   # aws:ec2launchtemplate:id is set by EC2 on every launch from a template and cannot be
   # created or deleted by anyone: unlike ghr's own tags it proves an instance is this
   # deployment's, so every change to an existing instance requires it.
@@ -26,6 +30,22 @@ locals {
       conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] }]
     },
   ]
+
+  # The spot circuit breaker (interruption.Gate) lists the interruption records; GetParametersByPath
+  # is authorized on the path itself, not on the parameters under it. Clean-up reads one record
+  # to re-run an interrupted job.
+  list_interruptions_statements = [{
+    sid        = "ListInterruptions"
+    actions    = ["ssm:GetParametersByPath"]
+    resources  = ["${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/interruptions"]
+    conditions = []
+  }]
+  read_interruption_statements = [{
+    sid        = "ReadInterruption"
+    actions    = ["ssm:GetParameter"]
+    resources  = ["${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/interruptions/*"]
+    conditions = []
+  }]
 
   describe_statements = [{
     sid        = "DescribeInstances"
@@ -215,7 +235,7 @@ module "scale_up" {
   description       = "Launches runners for queued jobs"
   deployment        = var.deployment
   environment       = local.function_environments["scale-up"]
-  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"], local.requeue_statements)
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.consume_statements["scale-up"], local.requeue_statements, local.list_interruptions_statements)
 }
 
 module "scale_down" {
@@ -237,7 +257,7 @@ module "cleanup" {
   description       = "Terminates a finished ephemeral runner's instance"
   deployment        = var.deployment
   environment       = local.function_environments["cleanup"]
-  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"])
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"], local.read_interruption_statements)
 }
 
 module "pool" {
@@ -248,7 +268,7 @@ module "pool" {
   description       = "Keeps warm pools of idle runners topped up"
   deployment        = var.deployment
   environment       = local.function_environments["pool"]
-  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements)
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.launch_statements, local.list_interruptions_statements)
   schedule          = var.pool_schedule
 }
 
