@@ -61,7 +61,7 @@ func gettingStarted(t *testing.T) (root string, blocks []docBlock) {
 			blocks = append(blocks, *cur)
 			cur = nil
 		case cur != nil:
-			if cmd, _, _ := strings.Cut(line, " #"); strings.TrimSpace(cmd) != "" {
+			if cmd, _, _ := strings.Cut(line, "#"); strings.TrimSpace(cmd) != "" { // shell comments
 				cur.cmds = append(cur.cmds, strings.TrimSpace(cmd))
 			}
 		}
