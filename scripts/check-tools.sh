@@ -25,6 +25,14 @@ if ! command -v moto_server >/dev/null; then
 fi
 
 command -v shellcheck >/dev/null || apt_install shellcheck
+# docs/getting-started.md's commands run against the sandbox (cmd/ghr TestGettingStartedOnTheSandbox):
+# the aws CLI (1.29 or newer honours AWS_ENDPOINT_URL), openssl and sha256sum.
+if ! command -v aws >/dev/null; then
+	echo "check-tools: installing awscli (pip)" >&2
+	python3 -m pip install -q 'awscli>=1.29' || need "aws CLI missing and pip could not install it: pip install 'awscli>=1.29'"
+	hash -r
+fi
+command -v openssl >/dev/null || apt_install openssl
 command -v zip >/dev/null || true # not needed: dist zips are written by cmd/reprozip
 
 # Terraform checks (internal/harness/tfmodule, scripts/terraform-checks.sh) and the sandbox. The
