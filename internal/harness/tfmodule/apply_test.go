@@ -277,8 +277,10 @@ func checkRunnerConfigs(ctx context.Context, t *testing.T, cfg aws.Config, d *de
 		t.Fatal(err)
 	}
 	names := map[string]bool{}
+	ids := map[string]string{} // name → id
 	for _, lt := range lts.LaunchTemplates {
 		names[aws.ToString(lt.LaunchTemplateName)] = true
+		ids[aws.ToString(lt.LaunchTemplateName)] = aws.ToString(lt.LaunchTemplateId)
 	}
 	if len(cfgs) != 3 || cfgs[0].Key != "small" || cfgs[1].Key != "large" || cfgs[2].Key != "persistent" {
 		t.Fatalf("runner configs %+v, want small, large, then persistent (by priority)", cfgs)
@@ -289,6 +291,10 @@ func checkRunnerConfigs(ctx context.Context, t *testing.T, cfg aws.Config, d *de
 		}
 		if !names[c.LaunchTemplate] {
 			t.Errorf("%s: launch template %s does not exist", c.Key, c.LaunchTemplate)
+		}
+		// The functions recognise their instances by EC2's aws:ec2launchtemplate:id tag.
+		if c.LaunchTemplateID == "" || c.LaunchTemplateID != ids[c.LaunchTemplate] {
+			t.Errorf("%s: launch_template_id %q, want %s's id %q", c.Key, c.LaunchTemplateID, c.LaunchTemplate, ids[c.LaunchTemplate])
 		}
 		if wantEphemeral := c.Key != "persistent"; len(c.SubnetIDs) == 0 || c.Match != config.MatchExact || c.Ephemeral != wantEphemeral {
 			t.Errorf("%s: subnets %v, match %s, ephemeral %v", c.Key, c.SubnetIDs, c.Match, c.Ephemeral)
