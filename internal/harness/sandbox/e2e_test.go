@@ -43,6 +43,13 @@ const (
 func TestE2E(t *testing.T) {
 	slow.Skip(t, slow.EndToEnd)
 	sb := deploy(t, e2eBootDelay, map[string]any{"small_max_runners": burstMaxRunners}, t.Failed, "sandbox")
+	var cli *ghrCLI
+	ghr := func() *ghrCLI { // built once, by the first scenario that runs it
+		if cli == nil {
+			cli = newGHR(t, sb)
+		}
+		return cli
+	}
 
 	t.Run("forged webhook enqueues nothing", func(t *testing.T) {
 		mark := markEMF(t, sb)
@@ -53,10 +60,11 @@ func TestE2E(t *testing.T) {
 	})
 	t.Run("demo", func(t *testing.T) {
 		mark := markEMF(t, sb)
-		rep := run(t, sb, DemoScenario(20))
+		rep := runWatched(t, sb, DemoScenario(20), ghr())
 		t.Logf("\n%s", rep.Markdown())
 		demoMetrics(t, mark.since(), rep.Jobs)
 	})
+	t.Run("operator commands", func(t *testing.T) { operatorCommands(t, sb, ghr()) })
 	t.Run("lost webhook recovered by redelivery", func(t *testing.T) {
 		before := sb.Sim.Stats().Webhooks.Redelivered
 		sb.Sim.DropNextDeliveries(1)
