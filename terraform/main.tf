@@ -16,6 +16,10 @@ locals {
     pool         = { memory_size = 256, timeout = 120, reserved_concurrency = 1 }
     redeliver    = { memory_size = 256, timeout = 120, reserved_concurrency = 1 }
     syncer       = { memory_size = 512, timeout = 900, reserved_concurrency = 1 }
+    # One event per interruption or stop: a describe, an SSM write and a DELETE. One container
+    # (EventBridge's asynchronous invocations wait out throttling for hours) keeps its GitHub
+    # share whole; events take about a second each.
+    "spot-interruption" = { memory_size = 256, timeout = 30, reserved_concurrency = 1 }
   }
   functions = {
     for name, d in local.function_defaults : name => {
@@ -53,6 +57,8 @@ locals {
     cleanup      = anytrue([for c in values(var.runner_configs) : c.ephemeral]) ? 2 : 0
     pool         = anytrue([for c in values(var.runner_configs) : c.pool_size > 0]) ? 1 : 0
     syncer       = var.syncer.credentials == "app" ? 1 : 0
+    # A runner DELETE per spot interruption (and per stop after one).
+    "spot-interruption" = anytrue([for c in values(var.runner_configs) : c.capacity_type == "spot"]) ? 1 : 0
   }
   # Redeliver calls only the App's hook-delivery endpoints (internal/redeliver/github.go), which
   # no other function calls: it shares the budget with nobody and divides it only by its own
@@ -164,6 +170,7 @@ module "runners" {
   runner_additional_policy_arns   = var.runner_additional_policy_arns
   cleanup_concurrency             = local.cleanup_concurrency
   scale_up                        = var.scale_up
+  spot_circuit_breaker            = var.spot_circuit_breaker
   build_queue                     = var.build_queue
   scale_down_schedule             = var.scale_down_schedule
   pool_schedule                   = var.pool_schedule

@@ -285,12 +285,12 @@ variable "lambda_dist_dir" {
 }
 
 variable "lambda_zip_paths" {
-  description = "Zip path per function name (webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer), overriding `lambda_dist_dir`."
+  description = "Zip path per function name (webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer, spot-interruption), overriding `lambda_dist_dir`."
   type        = map(string)
   default     = {}
   validation {
-    condition     = alltrue([for k in keys(var.lambda_zip_paths) : contains(["webhook", "scale-up", "scale-down", "cleanup", "pool", "redeliver", "syncer"], k)])
-    error_message = "lambda_zip_paths: keys must be function names: webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer."
+    condition     = alltrue([for k in keys(var.lambda_zip_paths) : contains(["webhook", "scale-up", "scale-down", "cleanup", "pool", "redeliver", "syncer", "spot-interruption"], k)])
+    error_message = "lambda_zip_paths: keys must be function names: webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer, spot-interruption."
   }
 }
 
@@ -305,8 +305,8 @@ variable "lambda_s3" {
   default = null
   validation {
     condition = var.lambda_s3 == null || alltrue([for k in concat(keys(try(var.lambda_s3.keys, {})), keys(try(var.lambda_s3.object_versions, {}))) :
-    contains(["webhook", "scale-up", "scale-down", "cleanup", "pool", "redeliver", "syncer"], k)])
-    error_message = "lambda_s3: keys and object_versions must be keyed by function name: webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer."
+    contains(["webhook", "scale-up", "scale-down", "cleanup", "pool", "redeliver", "syncer", "spot-interruption"], k)])
+    error_message = "lambda_s3: keys and object_versions must be keyed by function name: webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer, spot-interruption."
   }
   validation {
     condition     = var.lambda_s3 == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", try(var.lambda_s3.bucket, "")))
@@ -333,8 +333,8 @@ variable "function_settings" {
   }))
   default = {}
   validation {
-    condition     = alltrue([for k in keys(var.function_settings) : contains(["webhook", "scale-up", "scale-down", "cleanup", "pool", "redeliver", "syncer"], k)])
-    error_message = "function_settings: keys must be function names: webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer."
+    condition     = alltrue([for k in keys(var.function_settings) : contains(["webhook", "scale-up", "scale-down", "cleanup", "pool", "redeliver", "syncer", "spot-interruption"], k)])
+    error_message = "function_settings: keys must be function names: webhook, scale-up, scale-down, cleanup, pool, redeliver, syncer, spot-interruption."
   }
   validation {
     condition = alltrue([for s in values(var.function_settings) :
@@ -716,5 +716,24 @@ variable "alarms" {
     # CloudWatch evaluates at most a day of periods; at one-minute periods that is 1440.
     condition     = var.alarms.deferrals_minutes <= 1440 && var.alarms.queue_age_minutes <= 20160
     error_message = "alarms.deferrals_minutes is at most 1440; alarms.queue_age_minutes at most 20160 (SQS' longest retention)."
+  }
+}
+
+variable "spot_circuit_breaker" {
+  description = "Spot circuit breaker per runner config (SPOT_BREAKER_*; internal/interruption): after `interruptions` spot interruptions within `window_minutes`, the config launches on-demand for `cooldown_minutes`. The defaults are RunsOn's (2 in 15 minutes → 30 minutes); `interruptions = 0` turns it off. An interrupted job is re-run once on on-demand either way."
+  type = object({
+    interruptions    = optional(number, 2)
+    window_minutes   = optional(number, 15)
+    cooldown_minutes = optional(number, 30)
+  })
+  default = {}
+  validation {
+    condition     = var.spot_circuit_breaker.interruptions >= 0 && var.spot_circuit_breaker.interruptions <= 100 && floor(var.spot_circuit_breaker.interruptions) == var.spot_circuit_breaker.interruptions
+    error_message = "spot_circuit_breaker.interruptions must be a whole number from 0 (off) to 100."
+  }
+  validation {
+    condition = alltrue([for m in [var.spot_circuit_breaker.window_minutes, var.spot_circuit_breaker.cooldown_minutes] :
+    m >= 2 && m <= 1440 && floor(m) == m])
+    error_message = "spot_circuit_breaker.window_minutes and cooldown_minutes must be whole minutes from 2 (a reclaim's notice) to 1440."
   }
 }

@@ -26,10 +26,10 @@ func TestAppManifestPermissions(t *testing.T) {
 		args []string
 		want map[string]string
 	}{
-		{nil, map[string]string{"organization_self_hosted_runners": "write", "actions": "read", "metadata": "read"}},
-		{[]string{"-level", "repo"}, map[string]string{"administration": "write", "actions": "read", "metadata": "read"}},
-		{[]string{"-level", "org", "-user-repos"}, map[string]string{"organization_self_hosted_runners": "write", "administration": "write", "actions": "read", "metadata": "read"}},
-		{[]string{"-level", "org,repo"}, map[string]string{"organization_self_hosted_runners": "write", "administration": "write", "actions": "read", "metadata": "read"}},
+		{nil, map[string]string{"organization_self_hosted_runners": "write", "actions": "write", "metadata": "read"}},
+		{[]string{"-level", "repo"}, map[string]string{"administration": "write", "actions": "write", "metadata": "read"}},
+		{[]string{"-level", "org", "-user-repos"}, map[string]string{"organization_self_hosted_runners": "write", "administration": "write", "actions": "write", "metadata": "read"}},
+		{[]string{"-level", "org,repo"}, map[string]string{"organization_self_hosted_runners": "write", "administration": "write", "actions": "write", "metadata": "read"}},
 	} {
 		var out strings.Builder
 		if err := run(context.Background(), append([]string{"app", "manifest", "-owner", "acme"}, c.args...), &out, io.Discard); err != nil {

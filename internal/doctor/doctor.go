@@ -106,10 +106,15 @@ func Run(ctx context.Context, d *Deployment) []Result {
 
 // NeededPermissions are the App permissions the runner configs need (docs/getting-started.md):
 // org runners need organization self-hosted runners; repo runners, and org configs that fall
-// back to repo runners for user-owned repositories, need administration; all read actions.
+// back to repo runners for user-owned repositories, need administration; all read actions, and
+// a spot config (the default capacity type) writes them: an interrupted job is re-run
+// (internal/interruption).
 func NeededPermissions(cfgs []config.RunnerConfig, userOwners bool) map[string]string {
 	p := map[string]string{"actions": "read", "metadata": "read"}
 	for _, c := range cfgs {
+		if c.CapacityType != config.CapacityOnDemand {
+			p["actions"] = "write"
+		}
 		if c.Level == "org" {
 			p["organization_self_hosted_runners"] = "write"
 		}

@@ -9,8 +9,10 @@
 //     by the environment and created-by tags, as every listing does).
 //   - On the warning, Handler records the interruption (Record: config, owner, runner id)
 //     and tries to deregister the runner. While the runner still runs its job GitHub refuses
-//     (422); on the state change that follows, the runner is offline and the DELETE makes
-//     GitHub fail the job at once instead of after its ~10-minute lost-runner timeout.
+//     (422); on the state change that follows the runner is offline and the DELETE is tried
+//     again. GitHub does not document whether removing a vanished busy runner fails its job
+//     before the ~10-minute lost-runner timeout; the simulator assumes not (422 until then),
+//     so nothing here depends on it: the re-run follows the job's failure whenever it comes.
 //   - The job's `completed` event reaches clean-up through the lifecycle queue, the only
 //     place that knows which job the runner ran. Rerunner re-runs it through GitHub's
 //     re-run API when the event's runner id is the one recorded for the interrupted

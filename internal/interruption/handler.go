@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 )
 
@@ -66,7 +67,8 @@ type Handler struct {
 	Store   Store
 	Breaker Breaker
 	Log     *slog.Logger
-	Now     func() time.Time // nil uses time.Now
+	Metrics *metrics.Recorder // nil records nothing
+	Now     func() time.Time  // nil uses time.Now
 }
 
 // Handle acts on one EventBridge event. An error makes Lambda retry the asynchronous
@@ -104,6 +106,7 @@ func (h *Handler) Handle(ctx context.Context, raw events.EventBridgeEvent) error
 			Owner: in.Owner.Name, RunnerID: in.RunnerID, At: now}); err != nil {
 			return err
 		}
+		h.Metrics.Add(metrics.SpotInterruptions, 1, in.RunnerConfig)
 		h.prune(ctx, log, in.RunnerConfig, now)
 	}
 	if plan.Deregister {

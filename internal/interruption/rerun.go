@@ -13,6 +13,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -33,10 +34,11 @@ type JobRerunner interface {
 // Rerunner re-runs a job that failed because its spot instance was interrupted: once per
 // interrupted instance, and only when the failed job ran on that instance's own registration.
 type Rerunner struct {
-	Store  Store
-	GitHub JobRerunner
-	Log    *slog.Logger
-	Now    func() time.Time // nil uses time.Now
+	Store   Store
+	GitHub  JobRerunner
+	Log     *slog.Logger
+	Metrics *metrics.Recorder // nil records nothing
+	Now     func() time.Time  // nil uses time.Now
 }
 
 // Reasons ShouldRerun gives, logged.
@@ -111,6 +113,7 @@ func (r *Rerunner) JobFailed(ctx context.Context, ev queue.Lifecycle, instanceID
 	if err != nil {
 		return err
 	}
+	r.Metrics.Add(metrics.JobsRerun, 1, rec.Config)
 	log.Info("interrupted job re-run on on-demand", logging.KeyRunnerConfig, rec.Config)
 	return nil
 }

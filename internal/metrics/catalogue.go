@@ -79,8 +79,8 @@ var (
 		"failed webhook deliveries GitHub was asked to redeliver"}
 	SpotInterruptions = Metric{"SpotInterruptions", Count, []string{DimConfig}, "spot-interruption",
 		"spot interruption warnings for runner instances"}
-	JobsRerun = Metric{"JobsRerun", Count, []string{DimConfig}, "spot-interruption, scale-down",
-		"jobs lost with their runner and re-run through GitHub"}
+	JobsRerun = Metric{"JobsRerun", Count, []string{DimConfig}, "cleanup",
+		"jobs lost with their spot instance and re-run through GitHub (once, on on-demand)"}
 )
 
 // Catalogue lists every metric, in documentation order.

@@ -27,7 +27,7 @@ func main() {
 		Log:              b.Log,
 		Metrics:          b.Metrics,
 		Reruns: &interruption.Rerunner{
-			Store: interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix}, GitHub: interruption.AppGitHub{App: app}, Log: b.Log,
+			Store: interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix}, GitHub: interruption.AppGitHub{App: app}, Log: b.Log, Metrics: b.Metrics,
 		},
 	}
 	lambda.Start(lambdaboot.Handle(b, c.HandleSQS))

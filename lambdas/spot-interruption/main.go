@@ -26,6 +26,7 @@ func main() {
 		Store:   interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix},
 		Breaker: interruption.BreakerFrom(cfg.Breaker),
 		Log:     b.Log,
+		Metrics: b.Metrics,
 	}
 	lambda.Start(lambdaboot.Handle(b, func(ctx context.Context, ev events.EventBridgeEvent) (struct{}, error) {
 		return struct{}{}, h.Handle(ctx, ev)

@@ -14,13 +14,14 @@ variables {
     webhook_secret = "0123456789abcdef0123"
   }
   lambda_zip_paths = {
-    webhook      = "tests/fixtures/function.zip"
-    "scale-up"   = "tests/fixtures/function.zip"
-    "scale-down" = "tests/fixtures/function.zip"
-    cleanup      = "tests/fixtures/function.zip"
-    pool         = "tests/fixtures/function.zip"
-    redeliver    = "tests/fixtures/function.zip"
-    syncer       = "tests/fixtures/function.zip"
+    webhook             = "tests/fixtures/function.zip"
+    "scale-up"          = "tests/fixtures/function.zip"
+    "scale-down"        = "tests/fixtures/function.zip"
+    cleanup             = "tests/fixtures/function.zip"
+    pool                = "tests/fixtures/function.zip"
+    redeliver           = "tests/fixtures/function.zip"
+    syncer              = "tests/fixtures/function.zip"
+    "spot-interruption" = "tests/fixtures/function.zip"
   }
   runner_configs = {
     small = { labels = ["self-hosted", "linux", "x64"], instance_types = ["m7i.large"] }
@@ -44,7 +45,7 @@ run "defaults_alarm_everything_on_a_new_topic" {
     error_message = "one oldest-job alarm per build queue, got ${jsonencode(output.alarm_names.queue_age)}"
   }
   assert {
-    condition     = length(output.alarm_names.function_errors) == 5 && length(output.alarm_names.function_throttles) == 5 && !contains(output.alarm_names.function_errors, "ghr-test-syncer-errors")
+    condition     = length(output.alarm_names.function_errors) == 6 && length(output.alarm_names.function_throttles) == 6 && !contains(output.alarm_names.function_errors, "ghr-test-syncer-errors")
     error_message = "errors and throttles alarms for every function but the syncer, got ${jsonencode(output.alarm_names.function_errors)}"
   }
   assert {

@@ -16,13 +16,14 @@ variables {
     webhook_secret = "0123456789abcdef0123"
   }
   lambda_zip_paths = {
-    webhook      = "tests/fixtures/function.zip"
-    "scale-up"   = "tests/fixtures/function.zip"
-    "scale-down" = "tests/fixtures/function.zip"
-    cleanup      = "tests/fixtures/function.zip"
-    pool         = "tests/fixtures/function.zip"
-    redeliver    = "tests/fixtures/function.zip"
-    syncer       = "tests/fixtures/function.zip"
+    webhook             = "tests/fixtures/function.zip"
+    "scale-up"          = "tests/fixtures/function.zip"
+    "scale-down"        = "tests/fixtures/function.zip"
+    cleanup             = "tests/fixtures/function.zip"
+    pool                = "tests/fixtures/function.zip"
+    redeliver           = "tests/fixtures/function.zip"
+    syncer              = "tests/fixtures/function.zip"
+    "spot-interruption" = "tests/fixtures/function.zip"
   }
   runner_configs = {
     small = { labels = ["self-hosted", "linux", "x64"], instance_types = ["m7i.large"] }
@@ -31,24 +32,25 @@ variables {
 }
 
 # Every function but pool deployed: weights 13 (scale-up), 2 (scale-down, cleanup), 1
-# (syncer) of 18. Scale-up: 720 × 13/18 = 520 over one queue's 2 containers → 260 each;
-# cleanup 80 over its 2 containers. Redeliver alone calls its endpoints: all 720 for its one
-# container. Pool is not deployed: its 10 is never used.
+# (syncer, spot-interruption) of 19. Scale-up: 720 × 13/19 = 492 over one queue's 2
+# containers → 246 each; cleanup 75 over its 2 containers. Redeliver alone calls its
+# endpoints: all 720 for its one container, which is the most any endpoint sees (the shared
+# ones 715). Pool is not deployed: its 10 is never used.
 run "default_split" {
   command = plan
 
   assert {
     condition = local.github_points_per_minute == {
-      "scale-up" = 260, "scale-down" = 80, cleanup = 40, pool = 10, redeliver = 720, syncer = 40
+      "scale-up" = 246, "scale-down" = 75, cleanup = 37, pool = 10, redeliver = 720, syncer = 37, "spot-interruption" = 37
     }
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
   assert {
-    condition     = local.github_containers == { "scale-up" = 2, "scale-down" = 1, cleanup = 2, pool = 1, redeliver = 1, syncer = 1 }
+    condition     = local.github_containers == { "scale-up" = 2, "scale-down" = 1, cleanup = 2, pool = 1, redeliver = 1, syncer = 1, "spot-interruption" = 1 }
     error_message = "containers at once ${jsonencode(local.github_containers)}"
   }
   assert {
-    condition     = output.github_pacing.spend == 260 * 2 + 80 + 40 * 2 + 40 && !output.github_pacing.over_budget
+    condition     = output.github_pacing.spend == max(246 * 2 + 75 + 37 * 2 + 37 + 37, 720) && !output.github_pacing.over_budget
     error_message = "the deployed functions' containers together may spend ${output.github_pacing.spend} of ${var.github_points_per_minute}"
   }
   assert {
@@ -66,14 +68,15 @@ run "reserved_concurrency_caps_scale_up" {
   }
 
   assert {
-    condition     = local.github_containers["scale-up"] == 4 && local.github_points_per_minute["scale-up"] == 130
+    condition     = local.github_containers["scale-up"] == 4 && local.github_points_per_minute["scale-up"] == 123
     error_message = "scale-up capped at 4 containers: ${local.github_containers["scale-up"]} containers of ${local.github_points_per_minute["scale-up"]} points"
   }
 }
 
 # Functions that are not deployed (no cleanup without ephemeral configs, no pool, no
 # redeliver) or do not call GitHub as the App (an anonymous syncer) leave their share to the
-# others: 720 × 13/15 over one queue of 2 containers, 720 × 2/15 to scale-down.
+# others: 720 × 13/16 over one queue of 2 containers, 720 × 2/16 to scale-down, 720 × 1/16
+# to spot-interruption (the config is spot).
 run "unused_shares_go_to_the_rest" {
   command = plan
   variables {
@@ -83,12 +86,12 @@ run "unused_shares_go_to_the_rest" {
   }
 
   assert {
-    condition     = local.github_points_per_minute["scale-up"] == 312 && local.github_points_per_minute["scale-down"] == 96
+    condition     = local.github_points_per_minute["scale-up"] == 292 && local.github_points_per_minute["scale-down"] == 90 && local.github_points_per_minute["spot-interruption"] == 45
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
   assert {
-    condition     = keys(output.github_pacing.functions) == ["scale-down", "scale-up"] && output.github_pacing.spend == 312 * 2 + 96
-    error_message = "only scale-up and scale-down call GitHub: ${jsonencode(output.github_pacing)}"
+    condition     = keys(output.github_pacing.functions) == ["scale-down", "scale-up", "spot-interruption"] && output.github_pacing.spend == 292 * 2 + 90 + 45
+    error_message = "only scale-up, scale-down and spot-interruption call GitHub: ${jsonencode(output.github_pacing)}"
   }
 }
 
@@ -103,7 +106,7 @@ run "smaller_budget" {
 
   assert {
     condition = local.github_points_per_minute == {
-      "scale-up" = 130, "scale-down" = 40, cleanup = 20, pool = 10, redeliver = 360, syncer = 20
+      "scale-up" = 123, "scale-down" = 37, cleanup = 18, pool = 10, redeliver = 360, syncer = 18, "spot-interruption" = 18
     }
     error_message = "per-container points ${jsonencode(local.github_points_per_minute)}"
   }
@@ -122,7 +125,7 @@ run "too_many_containers_is_reported" {
     error_message = "scale-up: ${local.github_containers["scale-up"]} containers, share ${local.github_share["scale-up"]}, given ${output.github_pacing.functions["scale-up"].points_per_minute}"
   }
   assert {
-    condition     = output.github_pacing.over_budget && output.github_pacing.spend == 1200 + 80 + 40 * 2 + 40
+    condition     = output.github_pacing.over_budget && output.github_pacing.spend == 1200 + 75 + 37 * 2 + 37 + 37
     error_message = "over budget: ${jsonencode(output.github_pacing)}"
   }
 }

@@ -26,13 +26,14 @@ variables {
     webhook_secret = "0123456789abcdef0123"
   }
   lambda_zip_paths = {
-    webhook      = "tests/fixtures/function.zip"
-    "scale-up"   = "tests/fixtures/function.zip"
-    "scale-down" = "tests/fixtures/function.zip"
-    cleanup      = "tests/fixtures/function.zip"
-    pool         = "tests/fixtures/function.zip"
-    redeliver    = "tests/fixtures/function.zip"
-    syncer       = "tests/fixtures/function.zip"
+    webhook             = "tests/fixtures/function.zip"
+    "scale-up"          = "tests/fixtures/function.zip"
+    "scale-down"        = "tests/fixtures/function.zip"
+    cleanup             = "tests/fixtures/function.zip"
+    pool                = "tests/fixtures/function.zip"
+    redeliver           = "tests/fixtures/function.zip"
+    syncer              = "tests/fixtures/function.zip"
+    "spot-interruption" = "tests/fixtures/function.zip"
   }
   # Both launching functions exist: scale-up, and pool for the pooled config.
   runner_configs = {

@@ -15,13 +15,14 @@ variables {
     webhook_secret = "0123456789abcdef0123"
   }
   lambda_zip_paths = {
-    webhook      = "tests/fixtures/function.zip"
-    "scale-up"   = "tests/fixtures/function.zip"
-    "scale-down" = "tests/fixtures/function.zip"
-    cleanup      = "tests/fixtures/function.zip"
-    pool         = "tests/fixtures/function.zip"
-    redeliver    = "tests/fixtures/function.zip"
-    syncer       = "tests/fixtures/function.zip"
+    webhook             = "tests/fixtures/function.zip"
+    "scale-up"          = "tests/fixtures/function.zip"
+    "scale-down"        = "tests/fixtures/function.zip"
+    cleanup             = "tests/fixtures/function.zip"
+    pool                = "tests/fixtures/function.zip"
+    redeliver           = "tests/fixtures/function.zip"
+    syncer              = "tests/fixtures/function.zip"
+    "spot-interruption" = "tests/fixtures/function.zip"
   }
   runner_configs = {
     small = { labels = ["self-hosted", "linux", "x64"], instance_types = ["m7i.large"] }
@@ -33,8 +34,8 @@ run "ephemeral_configs" {
   command = apply
 
   assert {
-    condition     = jsonencode(keys(output.function_names)) == jsonencode(["cleanup", "redeliver", "scale-down", "scale-up", "syncer", "webhook"])
-    error_message = "ephemeral configs without pools deploy webhook, scale-up, scale-down, cleanup, redeliver and syncer, got ${jsonencode(keys(output.function_names))}"
+    condition     = jsonencode(keys(output.function_names)) == jsonencode(["cleanup", "redeliver", "scale-down", "scale-up", "spot-interruption", "syncer", "webhook"])
+    error_message = "ephemeral spot configs without pools deploy webhook, scale-up, scale-down, cleanup, redeliver, syncer and spot-interruption, got ${jsonencode(keys(output.function_names))}"
   }
   assert {
     condition     = alltrue([for n in values(output.function_names) : startswith(n, "ghr-test-")])
@@ -123,7 +124,7 @@ run "persistent_configs_with_a_pool" {
   }
 
   assert {
-    condition     = jsonencode(keys(output.function_names)) == jsonencode(["pool", "scale-down", "scale-up", "syncer", "webhook"])
+    condition     = jsonencode(keys(output.function_names)) == jsonencode(["pool", "scale-down", "scale-up", "spot-interruption", "syncer", "webhook"])
     error_message = "persistent runners need no cleanup; a pool deploys the pool function; redeliver can be turned off; got ${jsonencode(keys(output.function_names))}"
   }
   assert {

@@ -161,7 +161,7 @@ func (s *Sim) convertManifest(w http.ResponseWriter, r *http.Request, _ identity
 // DefaultAppPermissions are what the simulator's App holds before any manifest conversion:
 // everything ghr asks for.
 var DefaultAppPermissions = map[string]string{
-	"organization_self_hosted_runners": "write", "administration": "write", "actions": "read", "metadata": "read",
+	"organization_self_hosted_runners": "write", "administration": "write", "actions": "write", "metadata": "read",
 }
 
 // getApp is GET /app: the authenticated App.

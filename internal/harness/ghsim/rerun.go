@@ -81,7 +81,7 @@ func (s *Sim) rerun(j *job) (*job, error) {
 }
 
 // POST /repos/{owner}/{repo}/actions/jobs/{id}/rerun: 201 with an empty object; GitHub's
-// refusals are 403. The simulated App holds Actions: write (appPermissions), which it needs.
+// refusals are 403, and so is an App without Actions: write (Options.AppPermissions).
 func (s *Sim) rerunJob(w http.ResponseWriter, r *http.Request, id identity) {
 	jid, ok := pathID(w, r, docRerun)
 	if !ok {
@@ -91,6 +91,10 @@ func (s *Sim) rerunJob(w http.ResponseWriter, r *http.Request, id identity) {
 	defer s.mu.Unlock()
 	sc, ok := s.scopeOf(LevelRepo)(w, r, id)
 	if !ok {
+		return
+	}
+	if s.opts.AppPermissions["actions"] != "write" {
+		writeError(w, http.StatusForbidden, msgNotAccessible, docRerun)
 		return
 	}
 	j, ok := s.jobs[jid]

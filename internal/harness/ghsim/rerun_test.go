@@ -84,3 +84,22 @@ func mustToken(t *testing.T, srv *Server) string {
 	}
 	return tok
 }
+
+// Re-running needs Actions: write.
+func TestRerunNeedsActionsWrite(t *testing.T) {
+	srv := start(t, Options{AppPermissions: map[string]string{"actions": "read", "metadata": "read", "organization_self_hosted_runners": "write"}})
+	w := seed(t, srv.Sim)
+	tok := installationToken(t, srv, w.octo.ID)
+	a, _ := srv.QueueJob(JobSpec{Repo: "octo/app", Labels: []string{"self-hosted"}})
+	conn, _ := srv.ConnectRegistration(mustToken(t, srv), "spot", nil, true)
+	if _, err := conn.NextJob(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	conn.Interrupt()
+	if j, _ := srv.Job(a.ID); j.Conclusion != ConclusionFailure {
+		t.Fatalf("interrupted job = %s/%s", j.Status, j.Conclusion)
+	}
+	if got := call(t, srv, "POST", "/repos/octo/app/actions/jobs/"+itoa(a.ID)+"/rerun", tok, nil); got.status != 403 {
+		t.Fatalf("re-run without Actions: write: %d, want 403", got.status)
+	}
+}

@@ -13,13 +13,14 @@ import (
 // here fails the contract test; so does a reader that looks up a variable the module does not
 // set, or the reverse.
 var Readers = map[string]func(*config.Env) error{
-	"webhook":    func(e *config.Env) error { _, err := config.ReadWebhook(e); return err },
-	"scale-up":   func(e *config.Env) error { config.ReadScaleUp(e); return e.Err() },
-	"scale-down": func(e *config.Env) error { _, err := config.ReadScaleDown(e); return err },
-	"cleanup":    func(e *config.Env) error { _, err := config.ReadCleanup(e); return err },
-	"pool":       func(e *config.Env) error { _, err := config.ReadPool(e); return err },
-	"redeliver":  func(e *config.Env) error { _, err := config.ReadRedeliver(e); return err },
-	"syncer":     func(e *config.Env) error { config.ReadSyncer(e); return e.Err() },
+	"webhook":           func(e *config.Env) error { _, err := config.ReadWebhook(e); return err },
+	"scale-up":          func(e *config.Env) error { config.ReadScaleUp(e); return e.Err() },
+	"scale-down":        func(e *config.Env) error { _, err := config.ReadScaleDown(e); return err },
+	"cleanup":           func(e *config.Env) error { _, err := config.ReadCleanup(e); return err },
+	"pool":              func(e *config.Env) error { _, err := config.ReadPool(e); return err },
+	"redeliver":         func(e *config.Env) error { _, err := config.ReadRedeliver(e); return err },
+	"syncer":            func(e *config.Env) error { config.ReadSyncer(e); return e.Err() },
+	"spot-interruption": func(e *config.Env) error { _, err := config.ReadSpotInterruption(e); return err },
 }
 
 // ReadEnv runs function fn's reader on env and returns every variable it looked up (set or

@@ -310,6 +310,7 @@ func badInputs() map[string]any {
 		"runner_name_prefix":              "has space i-", // bad characters, and overlapping ("ci-" and "ci-i-")
 		"runner_configs_storage":          "s3",
 		"runner_configs_inline_max_bytes": 5000,
+		"spot_circuit_breaker":            map[string]any{"interruptions": 1.5, "window_minutes": 1, "cooldown_minutes": 30},
 		"scale_up": map[string]any{
 			"batch_size": 11, "batching_window_seconds": 301, "maximum_concurrency": 1,
 			"check_job_queued": "sometimes", "github_concurrency": 0, "offering_cache_ttl": "3 minutes",

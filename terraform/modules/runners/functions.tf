@@ -32,18 +32,12 @@ locals {
   ]
 
   # The spot circuit breaker (interruption.Gate) lists the interruption records; GetParametersByPath
-  # is authorized on the path itself, not on the parameters under it. Clean-up reads one record
-  # to re-run an interrupted job.
+  # is authorized on the path itself, not on the parameters under it. Clean-up's grant on the
+  # records is rerun_statements (interruptions.tf).
   list_interruptions_statements = [{
     sid        = "ListInterruptions"
     actions    = ["ssm:GetParametersByPath"]
     resources  = ["${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/interruptions"]
-    conditions = []
-  }]
-  read_interruption_statements = [{
-    sid        = "ReadInterruption"
-    actions    = ["ssm:GetParameter"]
-    resources  = ["${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${local.prefix}/interruptions/*"]
     conditions = []
   }]
 
@@ -218,10 +212,12 @@ locals {
   ]
 
   function_environments = {
-    scale-up   = merge(local.app_env, local.runner_configs_env, local.launch_env)
+    scale-up   = merge(local.app_env, local.runner_configs_env, local.launch_env, local.breaker_env)
     scale-down = merge(local.app_env, local.runner_configs_env)
     cleanup    = merge(local.app_env, local.runner_configs_env)
-    pool       = merge(local.app_env, local.runner_configs_env, local.launch_env)
+    pool       = merge(local.app_env, local.runner_configs_env, local.launch_env, local.breaker_env)
+    # interruptions.tf; reads no runner configs: the records carry the config key.
+    spot-interruption = merge(local.app_env, local.breaker_env)
   }
 }
 
@@ -257,7 +253,7 @@ module "cleanup" {
   description       = "Terminates a finished ephemeral runner's instance"
   deployment        = var.deployment
   environment       = local.function_environments["cleanup"]
-  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"], local.read_interruption_statements)
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"], local.rerun_statements)
 }
 
 module "pool" {

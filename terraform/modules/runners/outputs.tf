@@ -44,12 +44,13 @@ output "volume_kms_key" {
 }
 
 output "functions" {
-  description = "Deployed functions by short name (scale-up, scale-down, cleanup, pool): name, arn, role_arn, policy_json."
+  description = "Deployed functions by short name (scale-up, scale-down, cleanup, pool, spot-interruption): name, arn, role_arn, policy_json."
   value = {
     for k, f in merge(
       { scale-up = module.scale_up, scale-down = module.scale_down },
       local.any_ephemeral ? { cleanup = module.cleanup[0] } : {},
       local.any_pool ? { pool = module.pool[0] } : {},
+      local.any_spot ? { spot-interruption = module.spot_interruption[0] } : {},
     ) : k => f.summary
   }
 }

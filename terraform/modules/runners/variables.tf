@@ -148,3 +148,12 @@ variable "runner_volume_kms_key" {
   description = "The root module's `runner_volume_kms_key`: \"aws/ebs\" (the AWS-managed key), \"deployment\" (deployment.kms_key_arn) or a key ARN. For a customer-managed key the launching functions get EC2's use of it."
   type        = string
 }
+
+variable "spot_circuit_breaker" {
+  description = "Spot circuit breaker rule (root variable spot_circuit_breaker)."
+  type = object({
+    interruptions    = number
+    window_minutes   = number
+    cooldown_minutes = number
+  })
+}

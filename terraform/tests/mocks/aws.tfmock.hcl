@@ -102,3 +102,9 @@ mock_resource "aws_sns_topic" {
     arn = "arn:aws:sns:eu-west-1:123456789012:ghr-test-alarms"
   }
 }
+
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = {
+    arn = "arn:aws:events:eu-west-1:123456789012:rule/ghr-test-rule"
+  }
+}
