@@ -157,6 +157,10 @@ func TestOperatorCommands(t *testing.T) {
 			Value: aws.String(`{"at":"2026-12-01T00:00:00Z","seconds":0.5,"result":{"instances":3,"terminated":1}}`)}); err != nil {
 			t.Fatal(err)
 		}
+		// A message scale-up holds (in flight) is a job not served yet: it still waits.
+		if _, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.url(prefix + "-build-small")), VisibilityTimeout: 30}); err != nil {
+			t.Fatal(err)
+		}
 		st, err := w.d.Status(ctx)
 		if err != nil {
 			t.Fatal(err)

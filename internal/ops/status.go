@@ -51,7 +51,9 @@ type Status struct {
 	Runners    []ConfigRunners `json:"runners"`
 	Instances  int             `json:"instances"`
 	Drain      string          `json:"drain"` // the switch's value: "" none, "*" all, else config keys
-	// Waiting is the number of jobs waiting in build queues (visible + delayed).
+	// Waiting is the number of jobs in build queues, none of them served yet: visible, delayed
+	// (sent back to wait) and in flight (scale-up launching for them; a message leaves its
+	// queue only once its runner is launched and registered).
 	Waiting int `json:"waiting"`
 	// DeadLetters is the number of messages in dead-letter queues.
 	DeadLetters int `json:"dead_letters"`
@@ -107,7 +109,7 @@ func (d *Deployment) core(ctx context.Context) (*Status, error) {
 		case q.DLQ:
 			st.DeadLetters += q.Visible + q.InFlight + q.Delayed
 		case q.Kind == KindBuild:
-			st.Waiting += q.Visible + q.Delayed
+			st.Waiting += q.Visible + q.InFlight + q.Delayed
 		}
 	}
 	templates, err := d.launchTemplates(ctx)
