@@ -54,6 +54,13 @@ type ScheduleSpec struct {
 	Every      time.Duration
 }
 
+// EventRuleSpec is an EventBridge rule with an event pattern that targets a function.
+type EventRuleSpec struct {
+	Name     string
+	Function string
+	Pattern  string
+}
+
 // RouteSpec is an HTTP API route with a Lambda proxy integration.
 type RouteSpec struct {
 	RouteKey string // "POST /webhook"
@@ -65,6 +72,7 @@ type Deployment struct {
 	Functions map[string]FunctionSpec
 	Mappings  []MappingSpec
 	Schedules []ScheduleSpec
+	Events    []EventRuleSpec
 	Routes    []RouteSpec
 }
 
@@ -175,8 +183,8 @@ func discoverRules(ctx context.Context, ec *eventbridge.Client, prefix string, d
 		return fmt.Errorf("list rules: %w", err)
 	}
 	for _, r := range rules.Rules {
-		expr := aws.ToString(r.ScheduleExpression)
-		if expr == "" || r.State == "DISABLED" {
+		expr, pattern := aws.ToString(r.ScheduleExpression), aws.ToString(r.EventPattern)
+		if (expr == "" && pattern == "") || r.State == "DISABLED" {
 			continue
 		}
 		targets, err := ec.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: r.Name})
@@ -184,6 +192,12 @@ func discoverRules(ctx context.Context, ec *eventbridge.Client, prefix string, d
 			return fmt.Errorf("targets of rule %s: %w", aws.ToString(r.Name), err)
 		}
 		for _, t := range targets.Targets {
+			if pattern != "" {
+				if fn := functionName(aws.ToString(t.Arn)); d.Functions[fn].Name != "" {
+					d.Events = append(d.Events, EventRuleSpec{Name: aws.ToString(r.Name), Function: fn, Pattern: pattern})
+				}
+				continue
+			}
 			if err := d.addSchedule(aws.ToString(r.Name), aws.ToString(t.Arn), expr, ""); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -60,14 +62,32 @@ type Hosts struct {
 	RealShare float64
 	Rand      *rand.Rand
 
+	// Events receives what EC2 tells EventBridge about instances (spot warnings, state
+	// changes); nil sends nothing.
+	Events EC2Events
+
 	boots []BootStat
 
 	mu     sync.Mutex
 	hosts  map[string]*host
 	online map[string]time.Time // runner name → when it came online
 	peak   map[string]int       // runner config → most live instances seen at once
-	stats  HostStats
+	// Continuous cap check: every scan is a sample of live instances per config.
+	caps    map[string]int // runner config → max_runners (SetCaps)
+	overCap map[string]int // runner config → samples above its cap
+	samples int
+	stats   HostStats
 }
+
+// EC2Events is EventBridge's bus as EC2 feeds it (lambdahost.EventBus).
+type EC2Events interface {
+	Publish(ctx context.Context, ev events.EventBridgeEvent)
+	PublishWait(ctx context.Context, ev events.EventBridgeEvent)
+}
+
+// spotNotice is how long after its warning a spot instance is reclaimed once the warning was
+// handled: EC2 gives two minutes; a short pause keeps interrupted jobs mostly still running.
+const spotNotice = 200 * time.Millisecond
 
 // HostStats counts what the hosts did.
 type HostStats struct {
@@ -85,6 +105,7 @@ type host struct {
 	cancel      context.CancelFunc
 	conn        *ghsim.RunnerConn
 	launched    time.Time
+	spot        bool // launched as a spot instance: the only kind EC2 reclaims
 	interrupted bool // by Interrupt: an injected spot interruption
 
 	// Real boots only.
@@ -100,6 +121,9 @@ func (h *Hosts) Run(ctx context.Context) {
 	h.mu.Lock()
 	if h.hosts == nil {
 		h.hosts, h.online, h.peak = map[string]*host{}, map[string]time.Time{}, map[string]int{}
+		if h.overCap == nil {
+			h.overCap = map[string]int{}
+		}
 	}
 	h.mu.Unlock()
 	t := time.NewTicker(hostPoll)
@@ -144,15 +168,21 @@ func (h *Hosts) scan(ctx context.Context) {
 	for _, in := range alive {
 		live[tagValue(in.Tags, tags.RunnerConfig)]++
 	}
+	h.samples++
 	for cfg, n := range live {
 		h.peak[cfg] = max(h.peak[cfg], n)
+		if c, capped := h.caps[cfg]; capped && n > c {
+			h.overCap[cfg]++
+			h.Log.Error("simulated hosts: live instances above max_runners", "runner_config", cfg, "live", n, "max", c)
+		}
 	}
 	for id, in := range alive {
 		if _, ok := h.hosts[id]; ok {
 			continue
 		}
 		hctx, cancel := context.WithCancel(ctx)
-		x := &host{id: id, config: tagValue(in.Tags, tags.RunnerConfig), cancel: cancel, launched: aws.ToTime(in.LaunchTime)}
+		x := &host{id: id, config: tagValue(in.Tags, tags.RunnerConfig), cancel: cancel, launched: aws.ToTime(in.LaunchTime),
+			spot: in.InstanceLifecycle == ec2types.InstanceLifecycleTypeSpot}
 		h.hosts[id] = x
 		h.stats.Booted++
 		if h.Boot != nil && (h.RealShare >= 1 || h.Rand.Float64() < h.RealShare) {
@@ -169,6 +199,9 @@ func (h *Hosts) scan(ctx context.Context) {
 			x.cancel()
 			x.cancel = nil
 			h.stats.Removed++
+			if h.Events != nil { // EC2 reports every instance's stop, whoever caused it
+				h.Events.Publish(ctx, ec2Event(detailStateChange, map[string]string{"instance-id": id, "state": "terminated"}))
+			}
 			if x.real && x.runner != "" && !x.interrupted && !x.poweredOff && h.runnerBusy(x.runner) {
 				h.stats.BusyKilled++
 				h.Log.Error("host: instance terminated under a busy runner", "instance_id", x.id, "runner", x.runner)
@@ -253,9 +286,42 @@ func (h *Hosts) work(ctx context.Context, x *host, conn *ghsim.RunnerConn, ephem
 	}
 }
 
-// Interrupt plays a spot interruption of instance id: the runner vanishes mid-job and the
-// instance terminates.
-func (h *Hosts) Interrupt(id string) bool {
+// Interrupt plays a spot interruption of instance id as EC2 does: the interruption warning
+// (handled before the reclaim, as its two-minute notice allows), then the runner vanishes
+// mid-job, the instance terminates and its state changes are published.
+func (h *Hosts) Interrupt(ctx context.Context, id string) bool {
+	h.mu.Lock()
+	x, ok := h.hosts[id]
+	h.mu.Unlock()
+	if !ok || !x.spot {
+		return false
+	}
+	if h.Events != nil {
+		h.Events.PublishWait(ctx, ec2Event(detailSpotWarning, map[string]string{"instance-id": id, "instance-action": "terminate"}))
+		sleep(ctx, spotNotice)
+	}
+	if !h.reclaim(id) {
+		return false
+	}
+	if h.Events != nil { // "terminated" follows from scan, as for every instance
+		h.Events.Publish(ctx, ec2Event(detailStateChange, map[string]string{"instance-id": id, "state": "shutting-down"}))
+	}
+	return true
+}
+
+// EventBridge detail types of EC2's events.
+const (
+	detailSpotWarning = "EC2 Spot Instance Interruption Warning"
+	detailStateChange = "EC2 Instance State-change Notification"
+)
+
+func ec2Event(detailType string, detail map[string]string) events.EventBridgeEvent {
+	b, _ := json.Marshal(detail)
+	return events.EventBridgeEvent{Source: "aws.ec2", DetailType: detailType, Detail: b, Resources: []string{"arn:aws:ec2:us-east-1:123456789012:instance/" + detail["instance-id"]}}
+}
+
+// reclaim kills the host's runner mid-job and terminates the instance.
+func (h *Hosts) reclaim(id string) bool {
 	h.mu.Lock()
 	x, ok := h.hosts[id]
 	var conn *ghsim.RunnerConn
@@ -277,13 +343,13 @@ func (h *Hosts) Interrupt(id string) bool {
 	return true
 }
 
-// Busy returns the instance ids whose runner is connected (candidates for interruption).
+// Busy returns the spot instance ids whose runner is connected (candidates for interruption).
 func (h *Hosts) Busy() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var ids []string
 	for id, x := range h.hosts {
-		if (x.conn != nil || x.runner != "") && x.cancel != nil {
+		if (x.conn != nil || x.runner != "") && x.cancel != nil && x.spot {
 			ids = append(ids, id)
 		}
 	}
@@ -346,6 +412,24 @@ func (h *Hosts) Peak() map[string]int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return maps.Clone(h.peak)
+}
+
+// SetCaps sets the maxima every later sample is checked against.
+func (h *Hosts) SetCaps(caps map[string]int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.caps = maps.Clone(caps)
+	if h.overCap == nil {
+		h.overCap = map[string]int{}
+	}
+}
+
+// CapSamples returns how many samples of live instances were taken (one per hostPoll) and,
+// per runner config, how many were above its cap.
+func (h *Hosts) CapSamples() (samples int, over map[string]int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.samples, maps.Clone(h.overCap)
 }
 
 // Stats returns a snapshot.

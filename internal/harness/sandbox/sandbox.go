@@ -169,7 +169,7 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	s.WebhookURL = s.Wiring.URL + "/webhook"
 	s.phase("functions: %d started, webhook at %s", len(s.Deployment.Functions), s.WebhookURL)
 	s.Sim.SetWebhook(s.WebhookURL, s.WebhookSecret)
-	s.Hosts = &Hosts{EC2: ec2.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg), Sim: s.Sim.Sim, Prefix: o.Prefix, BootDelay: o.BootDelay, Log: o.Log}
+	s.Hosts = &Hosts{EC2: ec2.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg), Sim: s.Sim.Sim, Prefix: o.Prefix, BootDelay: o.BootDelay, Log: o.Log, Events: s.Wiring.Events}
 	if o.RealBoots > 0 {
 		if err := s.startBoots(ctx, awsCfg); err != nil {
 			return nil, err
@@ -241,7 +241,8 @@ func (s *Sandbox) startSim(ctx context.Context, release *ghsim.Release) error {
 	secret := make([]byte, 20)
 	_, _ = rand.Read(secret)
 	s.WebhookSecret = hex.EncodeToString(secret)
-	opts := ghsim.Options{WebhookSecret: s.WebhookSecret, Seed: s.Opts.Seed, RetryLostJobs: true}
+	// GitHub never re-runs a job by itself: ghr's spot-interruption path must (RetryLostJobs off).
+	opts := ghsim.Options{WebhookSecret: s.WebhookSecret, Seed: s.Opts.Seed}
 	if release != nil {
 		opts.RunnerReleases = []ghsim.Release{*release}
 	}

@@ -57,7 +57,10 @@ type Wiring struct {
 	Hosts     map[string]*lambdahost.Host
 	Mappings  []*lambdahost.SQSMapping
 	Schedules []*lambdahost.Schedule
-	routes    map[string]*lambdahost.HTTPAPI // "POST /webhook" → route
+	// Events plays EventBridge's bus for rules with event patterns (moto never invokes a
+	// Lambda target): the simulated hosts publish EC2's events on it.
+	Events *lambdahost.EventBus
+	routes map[string]*lambdahost.HTTPAPI // "POST /webhook" → route
 
 	srv *http.Server
 	URL string // base URL of the HTTP API once started
@@ -119,6 +122,13 @@ func Wire(d *Deployment, o WireOptions) (*Wiring, error) {
 	for _, s := range d.Schedules {
 		w.Schedules = append(w.Schedules, &lambdahost.Schedule{Name: s.Name, Every: s.Every, Speedup: o.Speedup, Target: w.Hosts[s.Function], Log: o.Log})
 	}
+	w.Events = &lambdahost.EventBus{}
+	for _, e := range d.Events {
+		w.Events.Rules = append(w.Events.Rules, &lambdahost.EventRule{Name: e.Name, Pattern: e.Pattern, Target: w.Hosts[e.Function], Log: o.Log})
+	}
+	if err := w.Events.Check(); err != nil {
+		return nil, err
+	}
 	for _, r := range d.Routes {
 		w.routes[r.RouteKey] = &lambdahost.HTTPAPI{RouteKey: r.RouteKey, Target: w.Hosts[r.Function], Log: o.Log}
 	}
@@ -163,6 +173,7 @@ func (w *Wiring) Stop() {
 		w.srv.Close()
 	}
 	w.wg.Wait()
+	w.Events.Wait()
 	for _, h := range w.Hosts {
 		h.Close()
 	}
