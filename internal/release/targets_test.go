@@ -3,6 +3,7 @@ package release
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 // here rather than in a release. One architecture per operating system: the code differs by OS.
 func TestCLIBuildsForEveryReleasedOS(t *testing.T) {
 	slow.Skip(t, slow.Build)
-	seen := map[string]bool{}
+	seen := map[string]bool{runtime.GOOS: true} // this OS: every other build and test compiles for it
 	for _, target := range CLITargets {
 		goos, goarch, _ := strings.Cut(target, "/")
 		if seen[goos] {
