@@ -70,7 +70,7 @@ var testPEM = sync.OnceValue(func() string {
 })
 
 // functionNames are the functions examples/local deploys with a warm pool.
-var functionNames = []string{"cleanup", "pool", "redeliver", "scale-down", "scale-up", "syncer", "webhook"}
+var functionNames = []string{"cleanup", "pool", "redeliver", "scale-down", "scale-up", "spot-interruption", "syncer", "webhook"}
 
 // syncerOptional are the syncer's credentials it may do without (it uses the App here).
 var syncerOptional = []string{"GITHUB_TOKEN", "GITHUB_TOKEN_PARAMETER"}
