@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/ghr-dev/ghr/internal/harness/iameval"
 	"github.com/ghr-dev/ghr/internal/harness/motoproc"
 )
 
@@ -92,63 +92,24 @@ func (p *Proxy) volumeKeys(ctx context.Context, form url.Values) ([]string, erro
 	return out, nil
 }
 
-// ebsKeyRefusal says why role may not launch volumes with keyID through EC2 in region, or ""
-// when it may (or the key is AWS managed, which EC2 may always use for the account).
-func (p *Proxy) ebsKeyRefusal(ctx context.Context, role, region, keyID string) (string, error) {
-	c := kms.NewFromConfig(motoproc.AWSConfig(p.target.String()), func(o *kms.Options) { o.Region = region })
-	key, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
+// ebsKeyRefusal says why who may not launch volumes with keyID through EC2, or "" when it
+// may (or the key is AWS managed, which EC2 may always use for the account).
+func (p *Proxy) ebsKeyRefusal(ctx context.Context, who caller, keyID string) (string, error) {
+	checks, err := p.keyChecks(ctx, who, keyID, "ec2", ebsKeyActions, nil)
 	if err != nil {
 		return fmt.Sprintf("volume key %s cannot be described: %v", keyID, err), nil
 	}
-	if key.KeyMetadata.KeyManager == kmstypes.KeyManagerTypeAws {
-		return "", nil
-	}
-	if managed, err := awsManagedAlias(ctx, c, aws.ToString(key.KeyMetadata.KeyId)); err != nil || managed {
+	c, d, err := p.decide(ctx, who, checks)
+	if err != nil || d == iameval.Allowed {
 		return "", err
 	}
-	arn := aws.ToString(key.KeyMetadata.Arn)
-	kp, err := c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: key.KeyMetadata.KeyId, PolicyName: aws.String("default")})
-	if err != nil {
-		return "", fmt.Errorf("key policy of %s: %w", arn, err)
-	}
-	keyPolicy, err := ParsePolicy(aws.ToString(kp.Policy))
-	if err != nil {
-		return "", err
-	}
-	identity, err := p.rolePolicies(ctx, role)
-	if err != nil {
-		return "", err
-	}
-	account := strings.Split(role, ":")[4]
-	for _, action := range ebsKeyActions {
-		req := PolicyRequest{Action: action, Resource: arn, Principal: role, Account: account, Context: map[string][]string{
-			"kms:ViaService": {"ec2." + region + ".amazonaws.com"}, "kms:CallerAccount": {account}}}
-		if action == "kms:CreateGrant" {
-			req.Context["kms:GrantIsForAWSResource"] = []string{"true"}
-		}
-		byKey, err := Evaluate(req, []PolicyDocument{keyPolicy}, true)
-		if err != nil {
-			return "", err
-		}
-		byIAM, err := Evaluate(req, identity, false)
-		if err != nil {
-			return "", err
-		}
-		delegated, err := KeyPolicyDelegates(req, keyPolicy)
-		if err != nil {
-			return "", err
-		}
-		if byKey == Denied || byIAM == Denied || (byKey != Allowed && !(delegated && byIAM == Allowed)) {
-			return fmt.Sprintf("%s may not %s on %s via EC2", role, action, arn), nil
-		}
-	}
-	return "", nil
+	return fmt.Sprintf("%s may not %s on %s via EC2", who.Role, c.Action, c.Resource), nil
 }
 
 // launch forwards a CreateFleet or RunInstances. When the launching role may not use a
 // volume's key, the emulator still launches (as AWS returns the instance ids) and the proxy
 // then terminates the instances with AWS's state reason.
-func (p *Proxy) launch(w http.ResponseWriter, r *http.Request, body []byte, role, region string) {
+func (p *Proxy) launch(w http.ResponseWriter, r *http.Request, body []byte, who caller) {
 	form, _ := url.ParseQuery(string(body))
 	ctx := r.Context()
 	keys, err := p.volumeKeys(ctx, form)
@@ -157,7 +118,7 @@ func (p *Proxy) launch(w http.ResponseWriter, r *http.Request, body []byte, role
 		if err != nil || refusal != "" {
 			break
 		}
-		refusal, err = p.ebsKeyRefusal(ctx, role, region, k)
+		refusal, err = p.ebsKeyRefusal(ctx, who, k)
 	}
 	if err != nil {
 		writeFault(w, "ec2:", Fault{Status: http.StatusInternalServerError, Code: "InternalError", Message: "sandbox: " + err.Error()})
@@ -181,7 +142,7 @@ func (p *Proxy) launch(w http.ResponseWriter, r *http.Request, body []byte, role
 			p.limited["ec2:launch "+launchFailureCode]++
 		}
 		p.mu.Unlock()
-		c := ec2.NewFromConfig(motoproc.AWSConfig(p.target.String()), func(o *ec2.Options) { o.Region = region })
+		c := ec2.NewFromConfig(motoproc.AWSConfig(p.target.String()), func(o *ec2.Options) { o.Region = who.Region })
 		if _, err := c.TerminateInstances(context.WithoutCancel(ctx), &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
 			writeFault(w, "ec2:", Fault{Status: http.StatusInternalServerError, Code: "InternalError", Message: "sandbox: terminate: " + err.Error()})
 			return

@@ -48,6 +48,7 @@ func TestEBSKeyUseIsEnforced(t *testing.T) {
 		if _, err := im.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("scale-up"), PolicyName: aws.String("launch"), PolicyDocument: aws.String(doc)}); err != nil {
 			t.Fatal(err)
 		}
+		p.ForgetPolicies()
 	}
 	setPolicy(keyViaSSMOnly)
 	key, err := kms.NewFromConfig(admin).CreateKey(ctx, &kms.CreateKeyInput{}) // default policy: the account root, delegating to IAM

@@ -97,8 +97,8 @@ func (p *Proxy) ec2Owned(w http.ResponseWriter, r *http.Request, body []byte, ac
 		return false
 	}
 	p.serveFleet(w, r, body, func(w http.ResponseWriter, r *http.Request) {
-		if role, region := p.caller(r); role != "" {
-			p.launch(w, r, body, role, region)
+		if who, ok := p.callerOf(r); ok {
+			p.launch(w, r, body, who)
 			return
 		}
 		p.rp.ServeHTTP(w, r)
@@ -115,7 +115,8 @@ func (p *Proxy) serveFleet(w http.ResponseWriter, r *http.Request, body []byte, 
 	next(rec, r)
 	if rec.Code == http.StatusOK {
 		form, _ := url.ParseQuery(string(body))
-		_, region := p.caller(r)
+		who, _ := p.callerOf(r)
+		region := who.Region
 		if err := p.tagFleetLaunch(context.WithoutCancel(r.Context()), region, form, rec.Body.Bytes()); err != nil {
 			writeFault(w, "ec2:", Fault{Status: http.StatusInternalServerError, Code: "InternalError", Message: "sandbox: " + err.Error()})
 			return

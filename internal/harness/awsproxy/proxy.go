@@ -1,6 +1,7 @@
 // Package awsproxy sits between ghr's functions and the AWS emulator: it counts every call
-// by service and action (the sandbox's "AWS calls per job"), enforces the AWS limits the
-// emulator lacks (SSM Parameter Store tiers, counts and throughput: ssm.go), and can inject
+// by service and action (the sandbox's "AWS calls per job"), evaluates IAM for each role's
+// calls on resource ARNs and condition keys (authz.go), enforces the AWS limits the emulator
+// lacks (SSM Parameter Store tiers, counts and throughput: ssm.go), and can inject
 // the faults AWS produces under load (throttling, insufficient capacity), so the real
 // binaries meet them.
 package awsproxy
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -21,6 +23,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ghr-dev/ghr/internal/harness/iameval"
 )
 
 // maxInspect bounds how much of a request body is read to find the action.
@@ -59,10 +63,18 @@ type Proxy struct {
 	limited  map[string]int
 	rng      *rand.Rand
 	ssm      *ssmRules
-	roles    map[string]string // access key id → role ARN (Credentials)
+	roles    map[string]caller // access key id → role session (Credentials)
 	doomed   map[string]string // instance id → state reason code, for launches AWS would fail
 
 	lambdaQuota atomic.Int32 // Lambda concurrent executions; 0: DefaultLambdaConcurrency (account.go)
+
+	evalOnce    sync.Once
+	eval        *iameval.Evaluator
+	evalErr     error
+	memos       map[string]memoEntry // policies read from the emulator (lookup.go)
+	unevaluated map[string]int
+	denied      map[string]int
+	log         *slog.Logger // IAM refusals, when set
 }
 
 // New proxies to target (the emulator's URL). seed makes fault injection reproducible.
@@ -79,7 +91,8 @@ func New(target string, seed uint64) (*Proxy, error) {
 		target: u, rp: rp,
 		calls: map[string]int{}, injected: map[string]int{}, faults: map[string]Fault{}, limited: map[string]int{},
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		ssm: newSSMRules(SSMLimits{}, time.Now), roles: map[string]string{}, doomed: map[string]string{},
+		ssm: newSSMRules(SSMLimits{}, time.Now), roles: map[string]caller{}, doomed: map[string]string{},
+		memos: map[string]memoEntry{}, unevaluated: map[string]int{}, denied: map[string]int{},
 	}, nil
 }
 
@@ -149,15 +162,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, action, f)
 		return
 	}
+	who, signed := p.callerOf(r)
+	if signed && !p.authorize(w, r, body, action, who) {
+		return
+	}
 	if p.ec2Owned(w, r, body, action) { // ec2owned.go
 		return
 	}
 	if p.serveAccount(w, r, action, body) { // account.go
 		return
 	}
-	switch role, region := p.caller(r); {
-	case role != "" && (action == "ec2:CreateFleet" || action == "ec2:RunInstances"):
-		p.launch(w, r, body, role, region)
+	switch {
+	case signed && (action == "ec2:CreateFleet" || action == "ec2:RunInstances"):
+		p.launch(w, r, body, who)
 		return
 	case action == "ec2:DescribeInstances" && p.anyDoomed():
 		p.describeInstances(w, r)

@@ -53,6 +53,7 @@ type Request struct {
 	// Context holds the request's condition keys (aws:TagKeys, ec2:ResourceTag/Name, …).
 	Context        map[string][]string `json:"context"`
 	Identity       []Policy            `json:"identity"`
+	Boundary       []Policy            `json:"boundary,omitempty"`       // the role's permissions boundary
 	ResourcePolicy json.RawMessage     `json:"resourcePolicy,omitempty"` // KMS key, SQS queue or S3 bucket policy
 }
 

@@ -3,7 +3,8 @@
 // come out of order; every request gets exactly one answer.
 //
 // Request: {"id", "principal", "action", "resource", "account", "context": {key: [values]},
-//           "identity": [{"name", "policy"}], "resourcePolicy": policy|null}
+//           "identity": [{"name", "policy"}], "boundary": [{"name", "policy"}]|null,
+//           "resourcePolicy": policy|null}
 // Answer:  {"id", "decision": "Allowed"|"ImplicitlyDenied"|"ExplicitlyDenied",
 //           "ignored": [context keys the action does not take], "error": "..."}
 import { createInterface } from 'node:readline'
@@ -23,6 +24,7 @@ async function evaluate(req) {
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     resourcePolicy: req.resourcePolicy || undefined,
+    permissionBoundaryPolicies: req.boundary && req.boundary.length ? req.boundary : undefined,
   }
   const out = await runSimulation(simulation, { simulationMode: 'Strict' })
   if (out.resultType === 'error') {

@@ -108,9 +108,14 @@ type Report struct {
 	GitHubCallsPerJob float64        `json:"github_calls_per_job"`
 	AWSCalls          map[string]int `json:"aws_calls"`
 	AWSCallsPerJob    float64        `json:"aws_calls_per_job"`
-	RateLimited       int            `json:"github_rate_limited"`
-	Leftovers         Leftovers      `json:"leftovers"`
-	Instances         int            `json:"instances_launched"`
+	// IAMDenied are the functions' calls IAM evaluation refused (awsproxy), by action: a
+	// module policy narrower than ghr's calls shows up here; IAMUnevaluated are role calls
+	// with no IAM mapping (docs/relaxations.md).
+	IAMDenied      map[string]int `json:"iam_denied,omitempty"`
+	IAMUnevaluated map[string]int `json:"iam_unevaluated,omitempty"`
+	RateLimited    int            `json:"github_rate_limited"`
+	Leftovers      Leftovers      `json:"leftovers"`
+	Instances      int            `json:"instances_launched"`
 	// Boots are the real boots of the hosts that ran the scenario's jobs (Options.RealBoots).
 	Boots       []JobBoot `json:"boots,omitempty"`
 	WallSeconds float64   `json:"wall_s"`
@@ -126,6 +131,7 @@ func (r *Report) OK() bool {
 func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Report, error) {
 	start, booted := time.Now(), s.Hosts.Stats().Booted
 	ghBefore, awsBefore := s.Sim.Stats().Requests, s.Proxy.Calls()
+	deniedBefore, unevaluatedBefore := s.Proxy.Denied(), s.Proxy.Unevaluated()
 	var ids []int64
 	for _, p := range sc.Jobs {
 		j, err := s.Sim.QueueJob(ghsim.JobSpec{Repo: p.Repo, Labels: p.Labels, Duration: p.Duration})
@@ -144,6 +150,7 @@ func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Re
 	}
 	left := s.awaitQuiescence(ctx, progress)
 	r := s.report(ids, left, start, ghBefore, awsBefore)
+	r.IAMDenied, r.IAMUnevaluated = diff(s.Proxy.Denied(), deniedBefore), diff(s.Proxy.Unevaluated(), unevaluatedBefore)
 	r.Instances = s.Hosts.Stats().Booted - booted
 	r.Boots = s.jobBoots(ids)
 	return r, nil
@@ -322,6 +329,7 @@ func (r *Report) Markdown() string {
 	}
 	fmt.Fprintf(&b, "\nGitHub calls per job: %.2f (secondary-rate-limit answers: %d)\n\n%s\nAWS calls per job: %.2f\n\n%s\n",
 		r.GitHubCallsPerJob, r.RateLimited, table(r.GitHubCalls, r.Jobs), r.AWSCallsPerJob, table(r.AWSCalls, r.Jobs))
+	fmt.Fprintf(&b, "IAM per function role: denied %v; not evaluated %v\n\n", r.IAMDenied, r.IAMUnevaluated)
 	fmt.Fprintf(&b, "Leftovers: %d instances, %d runner registrations, %d SSM tokens\n", r.Leftovers.Instances, r.Leftovers.Runners, r.Leftovers.Tokens)
 	if len(r.NeverRan) > 0 {
 		fmt.Fprintf(&b, "\nJobs that never ran: %v\n", r.NeverRan)

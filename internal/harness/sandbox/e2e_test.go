@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,8 +14,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
 
 	"github.com/ghr-dev/ghr/internal/harness/awsproxy"
 	"github.com/ghr-dev/ghr/internal/harness/logscan"
@@ -63,6 +68,14 @@ func TestE2E(t *testing.T) {
 		rep := runWatched(t, sb, DemoScenario(20), ghr())
 		t.Logf("\n%s", rep.Markdown())
 		demoMetrics(t, mark.since(), rep.Jobs)
+		// Every function ran with its own role, evaluated on resource ARNs and conditions:
+		// the module's policies must allow every call ghr makes.
+		if len(rep.IAMDenied) > 0 {
+			t.Errorf("IAM refused the module's own functions: %v", rep.IAMDenied)
+		}
+	})
+	t.Run("runner role cannot decrypt the App credentials", func(t *testing.T) {
+		runnerCannotReadAppKey(t, sb)
 	})
 	t.Run("operator commands", func(t *testing.T) { operatorCommands(t, sb, ghr()) })
 	t.Run("lost webhook recovered by redelivery", func(t *testing.T) {
@@ -214,5 +227,28 @@ func soak(t *testing.T, sb *Sandbox) {
 	soakMetrics(t, sb, mark.since(), rep)
 	if !rep.OK() {
 		t.Fatalf("soak invariants broken: %v", rep.Violations)
+	}
+}
+
+// runnerCannotReadAppKey acts as a runner instance (the runner role's instance-profile
+// session) and reads the App's private key: the deployment's key policy and the runner's own
+// policy must refuse it whatever SSM permissions an operator attaches.
+func runnerCannotReadAppKey(t *testing.T, sb *Sandbox) {
+	ctx := context.Background()
+	admin := motoproc.AWSConfig(sb.Moto)
+	role, err := iam.NewFromConfig(admin).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(sb.Opts.Prefix + "-runner")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := sb.Proxy.Credentials(ctx, aws.ToString(role.Role.Arn), "i-0123456789abcdef0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := motoproc.AWSConfig(sb.ProxyURL)
+	cfg.Credentials = credentials.StaticCredentialsProvider{Value: creds}
+	_, err = ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/" + sb.Opts.Prefix + "/app/key"), WithDecryption: aws.Bool(true)})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("runner role reading /%s/app/key: %v, want AccessDeniedException", sb.Opts.Prefix, err)
 	}
 }

@@ -156,7 +156,7 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	s.Wiring, err = Wire(s.Deployment, WireOptions{
 		DistDir: o.DistDir, WorkDir: filepath.Join(o.WorkDir, "functions"), Endpoint: s.ProxyURL,
 		Speedup: o.Speedup, SQS: sqs.NewFromConfig(motoproc.AWSConfig(s.Moto)), Logs: logs, Log: o.Log,
-		Credentials: s.Proxy.Credentials,
+		Credentials: s.Proxy.Credentials, Allowed: s.Proxy.Allowed,
 	})
 	if err != nil {
 		return nil, err
@@ -222,6 +222,9 @@ func (s *Sandbox) startProxy() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
+	}
+	if s.Opts.Log != nil {
+		p.SetLogger(s.Opts.Log)
 	}
 	s.Proxy, s.ProxyURL = p, "http://"+ln.Addr().String()
 	s.proxy = &http.Server{Handler: p}
@@ -325,6 +328,7 @@ func (s *Sandbox) Close() {
 	}
 	if s.proxy != nil {
 		s.proxy.Close()
+		s.Proxy.Close() // the IAM evaluator
 	}
 	if s.moto != nil {
 		s.moto.Stop()

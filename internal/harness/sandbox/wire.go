@@ -47,6 +47,9 @@ type WireOptions struct {
 	// Credentials, when set, gives each function its own execution role's credentials (as
 	// Lambda does) instead of the harness's: awsproxy.Proxy.Credentials.
 	Credentials func(ctx context.Context, roleARN, session string) (aws.Credentials, error)
+	// Allowed, when set, evaluates the execution role's IAM for an action on a resource
+	// (awsproxy.Proxy.Allowed): Lambda refuses an SQS mapping the role may not poll.
+	Allowed func(ctx context.Context, roleARN, action, resource string) (bool, error)
 	// CrashRate kills this share of invocations mid-way (fault injection; see lambdahost).
 	CrashRate float64
 	Seed      uint64
@@ -110,6 +113,9 @@ func Wire(d *Deployment, o WireOptions) (*Wiring, error) {
 			Concurrency: conc, Processes: min(conc, maxLocalConcurrency), Logs: o.Logs, CrashRate: o.CrashRate, Seed: o.Seed + uint64(len(w.Hosts))})
 	}
 	for _, m := range d.Mappings {
+		if err := mappingAllowed(o, d.Functions[m.Function].Role, m); err != nil {
+			return nil, err
+		}
 		pollers := 2
 		if m.MaxConcurrency > 0 {
 			pollers = min(pollers, m.MaxConcurrency)
@@ -133,6 +139,26 @@ func Wire(d *Deployment, o WireOptions) (*Wiring, error) {
 		w.routes[r.RouteKey] = &lambdahost.HTTPAPI{RouteKey: r.RouteKey, Target: w.Hosts[r.Function], Log: o.Log}
 	}
 	return w, nil
+}
+
+// mappingActions are what Lambda's SQS pollers do with the function's execution role, and
+// what CreateEventSourceMapping checks the role for.
+var mappingActions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+
+func mappingAllowed(o WireOptions, role string, m MappingSpec) error {
+	if o.Allowed == nil || role == "" {
+		return nil
+	}
+	for _, a := range mappingActions {
+		ok, err := o.Allowed(context.Background(), role, a, m.QueueARN)
+		if err != nil {
+			return fmt.Errorf("function %s: mapping from %s: %w", m.Function, m.QueueARN, err)
+		}
+		if !ok {
+			return fmt.Errorf("function %s: Lambda refuses the mapping from %s (InvalidParameterValueException): the execution role may not %s", m.Function, m.QueueARN, a)
+		}
+	}
+	return nil
 }
 
 // SetCrashRate makes this share of every function's invocations crash mid-way.
