@@ -80,7 +80,7 @@ func (f burstFigures) worst(g burstFigures) burstFigures {
 func BenchmarkSandboxBurst(b *testing.B) {
 	ctx := context.Background()
 	var worst burstFigures
-	sb := deploy(b, benchBootDelay, map[string]any{"small_max_runners": benchMaxRunners},
+	sb := deploy(b, benchBootDelay, 0, map[string]any{"small_max_runners": benchMaxRunners},
 		func() bool { return b.Failed() || worst.unserved > 0 || worst.secondaryHits > 0 }, "burst")
 
 	for b.Loop() {

@@ -80,14 +80,23 @@ func (s *Sandbox) jobBoots(ids []int64) []JobBoot {
 	return out
 }
 
+// bootTable summarises the real boots: each phase's percentiles and the CPU per boot (the
+// per-job rows are in the JSON report).
 func bootTable(boots []JobBoot) string {
-	var b strings.Builder
-	b.WriteString("\nReal boots (ms since user data started; CPU of the whole boot):\n\n")
-	b.WriteString("| job | instance | IMDS | archive downloaded | token read | runner connected | CPU |\n")
-	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	var imds, download, token, connected, cpu []time.Duration
 	for _, x := range boots {
-		fmt.Fprintf(&b, "| %d | %s | %d | %d | %d | %d | %.2f s |\n", x.JobID, x.InstanceID, x.Phases.IMDS.Milliseconds(),
-			x.Phases.Download.Milliseconds(), x.Phases.Token.Milliseconds(), x.Phases.Connected.Milliseconds(), x.CPU)
+		imds, download, token = append(imds, x.Phases.IMDS), append(download, x.Phases.Download), append(token, x.Phases.Token)
+		connected, cpu = append(connected, x.Phases.Connected), append(cpu, time.Duration(x.CPU*float64(time.Second)))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nReal boots: %d jobs ran on hosts that booted the real user data (seconds since user data started; CPU of the whole boot):\n\n", len(boots))
+	b.WriteString("| phase | p50 | p95 | max |\n| --- | ---: | ---: | ---: |\n")
+	for _, row := range []struct {
+		name string
+		ds   []time.Duration
+	}{{"IMDS read", imds}, {"archive downloaded", download}, {"token read", token}, {"runner connected", connected}, {"CPU per boot", cpu}} {
+		p := percentiles(row.ds)
+		fmt.Fprintf(&b, "| %s | %.2f s | %.2f s | %.2f s |\n", row.name, p.P50, p.P95, p.Max)
 	}
 	return b.String()
 }

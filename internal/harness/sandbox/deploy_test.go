@@ -12,9 +12,9 @@ import (
 )
 
 // deploy builds every function for this machine and brings a sandbox up with the given boot
-// delay and examples/local variables. It closes with the test; keep(tb) decides whether the
+// delay (Go hosts), share of real boots and examples/local variables. It closes with the test; keep(tb) decides whether the
 // run's log is copied to $GHR_E2E_LOGS first (see keepLog).
-func deploy(tb testing.TB, bootDelay time.Duration, vars map[string]any, keep func() bool, logName string) *Sandbox {
+func deploy(tb testing.TB, bootDelay time.Duration, realBoots float64, vars map[string]any, keep func() bool, logName string) *Sandbox {
 	tb.Helper()
 	ctx := context.Background()
 	root, err := filepath.Abs("../../..")
@@ -28,7 +28,7 @@ func deploy(tb testing.TB, bootDelay time.Duration, vars map[string]any, keep fu
 	}
 	tb.Logf("built functions in %s", time.Since(start).Round(time.Second))
 	start = time.Now()
-	sb, err := Up(ctx, Options{Root: root, DistDir: dist, WorkDir: tb.TempDir(), BootDelay: bootDelay, Vars: vars})
+	sb, err := Up(ctx, Options{Root: root, DistDir: dist, WorkDir: tb.TempDir(), BootDelay: bootDelay, RealBoots: realBoots, Vars: vars})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -140,7 +140,7 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 	stopInterrupts()
 	s.faults(false)
 	left := s.awaitQuiescence(ctx, progress)
-	r := &SoakReport{Report: s.report(ids, left, start, ghBefore.Requests, callsBefore), Peak: s.Hosts.Peak()}
+	r := &SoakReport{Report: s.report(ids, left, start, ghBefore.Requests, callsBefore, s.jobBoots(ids)), Peak: s.Hosts.Peak()}
 	gh := s.Sim.Stats()
 	r.Faults = map[string]int{
 		"github_5xx":             sum(gh.InjectedErrors) - sum(ghBefore.InjectedErrors),
