@@ -81,6 +81,7 @@ func TestE2E(t *testing.T) {
 	t.Run("runner role cannot decrypt the App credentials", func(t *testing.T) {
 		runnerCannotReadAppKey(t, sb)
 	})
+	t.Run("a host cannot read another host's token", func(t *testing.T) { hostCannotReadAnotherHostsToken(t, sb) })
 	t.Run("operator commands", func(t *testing.T) { operatorCommands(t, sb, ghr()) })
 	t.Run("lost webhook recovered by redelivery", func(t *testing.T) {
 		before := sb.Sim.Stats().Webhooks.Redelivered
