@@ -9,8 +9,11 @@
 // admin of any repository the App is installed on could register a runner named after a
 // victim instance, run a trivial job on it and have the victim terminated mid-job.
 //
-// Terminate comes first: it is what stops the cost, and GitHub usually removes an ephemeral
-// registration by itself when the job ends. The DELETE that follows is best effort. A
+// Terminate comes first: it is what stops the cost, and GitHub removes an ephemeral
+// registration by itself when its runner ends the job. After a successful job the runner
+// certainly ran to the end, so no DELETE is spent (real boots showed one per job, nearly
+// always a 404). Any other conclusion may be a runner lost mid-job, whose registration stays:
+// the DELETE that follows is best effort. A
 // registration it misses (a 5xx, a rate limit, an instance already gone so its owner is
 // unknown) is offline without an instance, and the scheduled reconcile deletes it as a ghost.
 package cleanup
@@ -68,6 +71,9 @@ type work struct {
 	ev         queue.Lifecycle
 	instanceID string
 }
+
+// conclusionSuccess is GitHub's workflow_job conclusion of a job its runner ran to the end.
+const conclusionSuccess = "success"
 
 // TerminateReason is the InstancesTerminated reason of an instance whose job completed.
 const TerminateReason = "completed"
@@ -223,6 +229,10 @@ func (c *Cleaner) deregister(ctx context.Context, w work, owner scaledown.Owner)
 	log := c.log(w)
 	if w.ev.RunnerID <= 0 || !owner.Valid() {
 		log.Info("registration left to reconcile: runner id or owner unknown")
+		return
+	}
+	if w.ev.Conclusion == conclusionSuccess {
+		log.Debug("registration left to GitHub: the runner ran its job to the end")
 		return
 	}
 	ans, err := c.GitHub.RemoveRunner(ctx, owner, w.ev.RunnerID)

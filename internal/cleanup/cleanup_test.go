@@ -162,6 +162,32 @@ func TestCleanupTerminatesFinishedEphemeralRunners(t *testing.T) {
 	}
 }
 
+// TestCleanupSpendsNoDeleteAfterASuccessfulJob: GitHub removes an ephemeral runner that ran
+// its job to the end, so clean-up terminates the instance and calls GitHub for nothing.
+func TestCleanupSpendsNoDeleteAfterASuccessfulJob(t *testing.T) {
+	c, fleet, gh := setup(t)
+	runner := gh.AddRunner("orgs/octo", prefix+"i-0e000001", true, false)
+	fleet.registered("i-0e000001", runner)
+	var ev queue.Lifecycle
+	if err := json.Unmarshal([]byte(completed(1, prefix+"i-0e000001", runner)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Conclusion = "success"
+	body, _ := json.Marshal(ev)
+	minted := gh.TokensMinted()
+	if resp, err := c.HandleSQS(context.Background(), batch(string(body))); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("resp = %v, %v", failed(resp), err)
+	}
+	if alive := fleet.alive(); slices.Contains(alive, "i-0e000001") {
+		t.Errorf("the finished runner's instance is still alive: %v", alive)
+	}
+	// The fake does not remove a finished ephemeral runner as GitHub does: the registration
+	// still being there shows no DELETE was sent, and no token was minted for one.
+	if left := gh.Runners("orgs/octo"); len(left) != 1 || gh.TokensMinted() != minted {
+		t.Errorf("registrations %+v, tokens minted %d → %d: clean-up called GitHub", left, minted, gh.TokensMinted())
+	}
+}
+
 func TestCleanupRetriesOnlyFailedAWSCalls(t *testing.T) {
 	c, fleet, _ := setup(t)
 	fleet.registered("i-0e000001", 1)
