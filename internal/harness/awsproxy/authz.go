@@ -231,6 +231,8 @@ func (p *Proxy) checks(ctx context.Context, r *http.Request, body []byte, action
 		return p.sqsChecks(ctx, action, body, who)
 	case "s3":
 		return p.s3Checks(ctx, r, who)
+	case "logs":
+		return p.logsChecks(action, body, who)
 	case "sts":
 		// GetCallerIdentity needs no permission; AssumeRole by a role is not something ghr does.
 		return nil, action == "sts:GetCallerIdentity", nil
