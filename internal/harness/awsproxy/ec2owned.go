@@ -158,11 +158,12 @@ func (p *Proxy) tagFleetLaunch(ctx context.Context, region string, form url.Valu
 		if a.FleetID != "" {
 			ts = append(ts, ec2types.Tag{Key: aws.String(TagFleetID), Value: aws.String(a.FleetID)})
 		}
-		if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: ts}); err != nil {
-			return fmt.Errorf("tag fleet launch: %w", err)
-		}
+		// The profile first: the template tags then mark a launch the proxy has finished.
 		if err := associateTemplateProfile(ctx, c, l.id, l.version, ids); err != nil {
 			return err
+		}
+		if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: ts}); err != nil {
+			return fmt.Errorf("tag fleet launch: %w", err)
 		}
 	}
 	return nil

@@ -335,9 +335,10 @@ func (e *BootEnv) cachedCredentials(roleARN, session string) func(context.Contex
 }
 
 // profileWait bounds how long a boot looks for its instance profile: a fleet's instance is
-// listed a moment before the proxy has associated its template's profile (EC2 launches it
-// with the profile), and a boot that started in that moment would find no credentials.
-const profileWait = 3 * time.Second
+// listed before the proxy has associated its template's profile (EC2 launches it with the
+// profile), which in a burst on a busy machine took over 3 s; a boot that started then
+// would find no credentials. Only an instance without a profile waits this long.
+const profileWait = 30 * time.Second
 
 // profileOf is the instance's profile ARN, "" when it has none after profileWait.
 func (e *BootEnv) profileOf(ctx context.Context, in ec2types.Instance) (string, error) {
