@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"runtime"
 	"strings"
@@ -12,9 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 	"github.com/ghr-dev/ghr/internal/harness/motoproc"
+	"github.com/ghr-dev/ghr/internal/runnertoken"
 )
 
 // failedBootWait bounds a failing boot: the download fails within seconds, then the boot
@@ -79,12 +83,27 @@ func failedBootLogReachesTheLogGroup(t *testing.T, sb *Sandbox) {
 				got = append(got, aws.ToString(e.Message))
 			}
 			if text := strings.Join(got, "\n"); strings.Contains(text, "bootstrap failed") && strings.Contains(text, "powering off") {
+				staleTokenRemoved(t, sb, failed.InstanceID, deadline)
 				return
 			}
 		}
 		time.Sleep(2 * time.Second)
 	}
 	t.Fatalf("%s %s holds %d lines without the failure and the power-off:\n%s\nboot log:\n%s", group, stream, len(got), strings.Join(got, "\n"), failed.Log)
+}
+
+// staleTokenRemoved deletes the token the failed host never read, so the scenarios after
+// this one start without a leftover: scale-down would delete it only after tokenGrace (15
+// minutes), longer than the suite.
+func staleTokenRemoved(t *testing.T, sb *Sandbox, instanceID string, _ time.Time) {
+	t.Helper()
+	c := ssm.NewFromConfig(motoproc.AWSConfig(sb.Moto))
+	name := runnertoken.Path(sb.Opts.Prefix, "small", instanceID)
+	_, err := c.DeleteParameter(context.Background(), &ssm.DeleteParameterInput{Name: &name})
+	var nf *ssmtypes.ParameterNotFound
+	if err != nil && !errors.As(err, &nf) {
+		t.Fatalf("delete the failed host's token %s: %v", name, err)
+	}
 }
 
 // distBucket is the deployment's dist bucket, where the syncer put the runner archives.
