@@ -2,11 +2,14 @@ package motoproc
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 )
 
 // LikeANewAccount gives the emulator's default VPC what every real account's default VPC has
@@ -15,6 +18,10 @@ import (
 // cut off from GitHub, which `ghr doctor` rightly reports. It is idempotent, so sandboxes
 // sharing one emulator may each call it.
 func LikeANewAccount(ctx context.Context, endpoint string) error {
+	// Sandboxes in one process (two `ghr local up` on one emulator) take turns: moto, unlike
+	// EC2, lets several gateways attach to one VPC.
+	accountMu.Lock()
+	defer accountMu.Unlock()
 	ec := ec2.NewFromConfig(AWSConfig(endpoint))
 	vpcs, err := ec.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
 	if err != nil {
@@ -38,7 +45,15 @@ func LikeANewAccount(ctx context.Context, endpoint string) error {
 		}
 		igw = out.InternetGateway.InternetGatewayId
 		if _, err := ec.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw, VpcId: vpc}); err != nil {
-			return fmt.Errorf("attach internet gateway: %w", err)
+			// Another sandbox on the same emulator attached its gateway first: use that one.
+			again, derr := ec.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: []ec2types.Filter{{Name: aws.String("attachment.vpc-id"), Values: []string{*vpc}}}})
+			if derr != nil || len(again.InternetGateways) == 0 {
+				return fmt.Errorf("attach internet gateway: %w", err)
+			}
+			_, _ = ec.DeleteInternetGateway(ctx, &ec2.DeleteInternetGatewayInput{InternetGatewayId: igw})
+			igw = again.InternetGateways[0].InternetGatewayId
+		} else if igw, err = oneGateway(ctx, ec, vpc, igw); err != nil {
+			return err
 		}
 	}
 	tables, err := ec.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{
@@ -50,11 +65,38 @@ func LikeANewAccount(ctx context.Context, endpoint string) error {
 		if hasDefaultRoute(t) {
 			continue
 		}
-		if _, err := ec.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: t.RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw}); err != nil {
+		_, err := ec.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: t.RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw})
+		var ae smithy.APIError
+		if err != nil && !(errors.As(err, &ae) && ae.ErrorCode() == "RouteAlreadyExists") {
+			// RouteAlreadyExists: another sandbox on the same emulator added it in between.
 			return fmt.Errorf("default route: %w", err)
 		}
 	}
 	return nil
+}
+
+// accountMu serialises LikeANewAccount within a process.
+var accountMu sync.Mutex
+
+// oneGateway keeps one gateway on the VPC when another process attached its own at the same
+// time (moto allows it; EC2 would have refused the second attach): the smallest id stays, and
+// ours is removed when it is not that one.
+func oneGateway(ctx context.Context, ec *ec2.Client, vpc, ours *string) (*string, error) {
+	out, err := ec.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: []ec2types.Filter{{Name: aws.String("attachment.vpc-id"), Values: []string{*vpc}}}})
+	if err != nil {
+		return nil, fmt.Errorf("internet gateways: %w", err)
+	}
+	keep := ours
+	for _, g := range out.InternetGateways {
+		if aws.ToString(g.InternetGatewayId) < aws.ToString(keep) {
+			keep = g.InternetGatewayId
+		}
+	}
+	if keep != ours {
+		_, _ = ec.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: ours, VpcId: vpc})
+		_, _ = ec.DeleteInternetGateway(ctx, &ec2.DeleteInternetGatewayInput{InternetGatewayId: ours})
+	}
+	return keep, nil
 }
 
 func hasDefaultRoute(t ec2types.RouteTable) bool {

@@ -17,10 +17,19 @@ import (
 func TestLikeANewAccount(t *testing.T) {
 	ctx := context.Background()
 	url := motoserver.Start(t).URL
-	for range 2 {
-		if err := motoproc.LikeANewAccount(ctx, url); err != nil {
+	// Sandboxes sharing one emulator call it at once (TestLocalUpTwoSandboxesOneEmulator
+	// once lost that race: RouteAlreadyExists).
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- motoproc.LikeANewAccount(ctx, url) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := motoproc.LikeANewAccount(ctx, url); err != nil {
+		t.Fatal(err)
 	}
 	ec := ec2.NewFromConfig(motoproc.AWSConfig(url))
 	igws, err := ec.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{})
