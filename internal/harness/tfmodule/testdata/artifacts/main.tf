@@ -1,7 +1,7 @@
 # One function deployed from each artifact source the module accepts, against moto_server:
 # a zip in a directory (make dist), a zip fetched from a release (ghr lambdas fetch) and a
-# versioned S3 object (lambda_s3). The root module maps its inputs onto these two function-
-# module inputs (zip_path, code_s3); terraform/tests/artifacts.tftest.hcl checks that mapping.
+# versioned S3 object (lambda_s3). The root module maps its inputs onto each function's
+# deployment.functions[name].zip_path or .s3; terraform/tests/artifacts.tftest.hcl checks that mapping.
 
 variable "aws_endpoint" {
   type = string
@@ -43,40 +43,50 @@ resource "aws_s3_bucket" "code" {
   force_destroy = true
 }
 
+locals {
+  # The deployment object the root module builds (terraform/main.tf), reduced to one
+  # function per artifact source.
+  function = { memory_size = 128, timeout = 10, reserved_concurrency = null, environment = {} }
+  deployment = {
+    prefix                    = "ghr-art"
+    tags                      = {}
+    kms_key_arn               = null
+    encrypt_log_groups        = false
+    log_retention_days        = 1
+    lambda_architecture       = "arm64"
+    tracing_enabled           = false
+    lambda_vpc                = null
+    role_path                 = "/"
+    role_permissions_boundary = null
+    dist_bucket               = { name = aws_s3_bucket.code.id, arn = aws_s3_bucket.code.arn }
+    environment               = { PREFIX = "ghr-art" }
+    functions = {
+      dir     = merge(local.function, { zip_path = var.dir_zip, s3 = null })
+      release = merge(local.function, { zip_path = var.fetched_zip, s3 = null })
+      s3      = merge(local.function, { zip_path = null, s3 = var.s3 })
+    }
+  }
+}
+
 module "from_dir" {
-  source             = "../../../../terraform/modules/function"
-  name               = "ghr-art-dir"
-  zip_path           = var.dir_zip
-  code_bucket        = aws_s3_bucket.code.id
-  architecture       = "arm64"
-  memory_size        = 128
-  timeout            = 10
-  environment        = { PREFIX = "ghr-art" }
-  log_retention_days = 1
+  source      = "../../../../../terraform/modules/function"
+  name        = "dir"
+  description = "artifact from a directory"
+  deployment  = local.deployment
 }
 
 module "from_release" {
-  source             = "../../../../terraform/modules/function"
-  name               = "ghr-art-release"
-  zip_path           = var.fetched_zip
-  code_bucket        = aws_s3_bucket.code.id
-  architecture       = "arm64"
-  memory_size        = 128
-  timeout            = 10
-  environment        = { PREFIX = "ghr-art" }
-  log_retention_days = 1
+  source      = "../../../../../terraform/modules/function"
+  name        = "release"
+  description = "artifact from a fetched release"
+  deployment  = local.deployment
 }
 
 module "from_s3" {
-  source             = "../../../../terraform/modules/function"
-  name               = "ghr-art-s3"
-  code_s3            = var.s3
-  code_bucket        = aws_s3_bucket.code.id
-  architecture       = "arm64"
-  memory_size        = 128
-  timeout            = 10
-  environment        = { PREFIX = "ghr-art" }
-  log_retention_days = 1
+  source      = "../../../../../terraform/modules/function"
+  name        = "s3"
+  description = "artifact from S3"
+  deployment  = local.deployment
 }
 
 output "code_ids" {
