@@ -39,11 +39,14 @@ func ReadSpotBreaker(e *Env) SpotBreaker {
 type SpotInterruption struct {
 	Common
 	GitHubApp
-	Breaker SpotBreaker
+	// RunnerConfigs gives the launch template ids that prove an instance named by an event
+	// is this deployment's (an EventBridge event names any instance of the account).
+	RunnerConfigs Secret // RUNNER_CONFIGS / RUNNER_CONFIGS_PARAMETER
+	Breaker       SpotBreaker
 }
 
 // ReadSpotInterruption reads and validates the spot-interruption function's environment.
 func ReadSpotInterruption(e *Env) (SpotInterruption, error) {
-	s := SpotInterruption{Common: ReadCommon(e), GitHubApp: ReadGitHubApp(e), Breaker: ReadSpotBreaker(e)}
+	s := SpotInterruption{Common: ReadCommon(e), GitHubApp: ReadGitHubApp(e), RunnerConfigs: ReadRunnerConfigsSource(e), Breaker: ReadSpotBreaker(e)}
 	return s, e.Err()
 }

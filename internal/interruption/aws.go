@@ -14,21 +14,28 @@ import (
 )
 
 // EC2 finds one instance of this deployment by id, in any state (a terminated instance is
-// still described for about an hour). The tag filters are the proof that it is ours: an
-// EventBridge event names any instance of the account.
+// still described for about an hour). An EventBridge event names any instance of the
+// account, so the proof that it is ours is the launch template id EC2 itself tagged it with
+// (ec2fleet.TemplateFilter), as in every other listing; our own tags alone can be forged.
 type EC2 struct {
 	API    ec2fleet.DescribeAPI
 	Prefix string
+	// LaunchTemplates are the deployment's launch template ids (config.LaunchTemplateIDs).
+	LaunchTemplates []string
 }
 
 var _ Fleet = EC2{}
 
 // Instance returns the instance when it is this deployment's.
 func (e EC2) Instance(ctx context.Context, id string) (scaledown.Instance, bool, error) {
+	if err := ec2fleet.CheckLaunchTemplates(e.LaunchTemplates); err != nil {
+		return scaledown.Instance{}, false, err
+	}
 	out, err := e.API.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []types.Filter{
 		{Name: aws.String("instance-id"), Values: []string{id}},
 		{Name: aws.String("tag:" + tags.Environment), Values: []string{e.Prefix}},
 		ec2fleet.OwnLaunchFilter,
+		ec2fleet.TemplateFilter(e.LaunchTemplates),
 	}})
 	if err != nil {
 		return scaledown.Instance{}, false, fmt.Errorf("describe instance %s: %w", id, err)

@@ -20,8 +20,9 @@ import (
 func main() {
 	cfg, err := config.ReadSpotInterruption(config.OSEnv())
 	b := lambdaboot.Start("spot-interruption", cfg.LogLevel, err)
+	templates := b.LaunchTemplates(b.RunnerConfigs(cfg.RunnerConfigs))
 	h := &interruption.Handler{
-		Fleet:   interruption.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix},
+		Fleet:   interruption.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix, LaunchTemplates: templates},
 		GitHub:  &scaledown.GitHub{App: b.GitHubApp(cfg.GitHubApp)},
 		Store:   interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix},
 		Breaker: interruption.BreakerFrom(cfg.Breaker),

@@ -216,8 +216,9 @@ locals {
     scale-down = merge(local.app_env, local.runner_configs_env)
     cleanup    = merge(local.app_env, local.runner_configs_env)
     pool       = merge(local.app_env, local.runner_configs_env, local.launch_env, local.breaker_env)
-    # interruptions.tf; reads no runner configs: the records carry the config key.
-    spot-interruption = merge(local.app_env, local.breaker_env)
+    # interruptions.tf; the runner configs give the launch template ids that prove an
+    # event's instance is ours.
+    spot-interruption = merge(local.app_env, local.runner_configs_env, local.breaker_env)
   }
 }
 

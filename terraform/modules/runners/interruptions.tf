@@ -58,9 +58,10 @@ module "spot_interruption" {
   description = "Records spot interruptions and deregisters interrupted runners"
   deployment  = var.deployment
   environment = local.function_environments["spot-interruption"]
-  # The App's credentials only: the function reads no runner configs.
+  # The App's credentials and the runner configs (for their launch template ids); not the
+  # drain parameter.
   policy_statements = concat([
-    merge(local.read_app_statements[0], { resources = [var.app_credentials.parameter_arns.id, var.app_credentials.parameter_arns.key] }),
+    merge(local.read_app_statements[0], { resources = concat([var.app_credentials.parameter_arns.id, var.app_credentials.parameter_arns.key], local.configs_read_arns) }),
     local.read_app_statements[1],
   ], local.describe_statements, local.interruption_statements)
 }
