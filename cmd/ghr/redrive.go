@@ -73,6 +73,6 @@ func jobQueued(ctx context.Context, d *ops.Deployment, prefix, apiURL string) (o
 	}
 	gh := scaleup.NewAppGitHub(app, "", redriveGitHubConcurrency, nil)
 	return func(ctx context.Context, j queue.Job) (bool, error) {
-		return gh.JobQueued(ctx, scaleup.Owner{Name: j.Owner, Level: j.Level, InstallationID: j.InstallationID}, j.Repo, j.JobID)
+		return gh.JobQueued(ctx, j.RunnerOwner(), j.Repo, j.JobID)
 	}, nil
 }

@@ -4,17 +4,13 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/ghr-dev/ghr/internal/runner"
 )
 
 // Lister reads every record.
 type Lister interface {
 	List(ctx context.Context) ([]Record, error)
-}
-
-// Run names a workflow run: a job's run id and repository ("owner/name").
-type Run struct {
-	Repo string
-	ID   int64
 }
 
 // Reasons Gate gives for on-demand.
@@ -35,7 +31,7 @@ type Gate struct {
 }
 
 // OnDemand reports whether a launch of config for jobs of runs must use on-demand, and why.
-func (g *Gate) OnDemand(ctx context.Context, config string, runs []Run) (bool, string, error) {
+func (g *Gate) OnDemand(ctx context.Context, config string, runs []runner.Run) (bool, string, error) {
 	recs, err := g.Store.List(ctx)
 	if err != nil {
 		return false, "", err
@@ -49,7 +45,7 @@ func (g *Gate) OnDemand(ctx context.Context, config string, runs []Run) (bool, s
 }
 
 // Decision is Gate's pure rule.
-func Decision(recs []Record, b Breaker, config string, runs []Run, now time.Time) (bool, string) {
+func Decision(recs []Record, b Breaker, config string, runs []runner.Run, now time.Time) (bool, string) {
 	if !b.OpenUntil(recs, config, now).IsZero() {
 		return true, ReasonBreakerOpen
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -247,20 +248,20 @@ func TestRerunnerOnceThenOnDemand(t *testing.T) {
 	recs, _ := st.List(ctx)
 	g := &Gate{Store: st, Breaker: DefaultBreaker, Now: func() time.Time { return at(2) }}
 	for _, c := range []struct {
-		runs   []Run
+		runs   []runner.Run
 		want   bool
 		reason string
 	}{
-		{[]Run{{Repo: "OCTO/app", ID: 7}}, true, ReasonRerun},
-		{[]Run{{Repo: "octo/app", ID: 8}}, false, ""},
-		{[]Run{{Repo: "octo/other", ID: 7}}, false, ""},
+		{[]runner.Run{{Repo: "OCTO/app", ID: 7}}, true, ReasonRerun},
+		{[]runner.Run{{Repo: "octo/app", ID: 8}}, false, ""},
+		{[]runner.Run{{Repo: "octo/other", ID: 7}}, false, ""},
 	} {
 		got, reason, err := g.OnDemand(ctx, "small", c.runs)
 		if err != nil || got != c.want || reason != c.reason {
 			t.Fatalf("OnDemand(%v) = %v %q %v, want %v %q", c.runs, got, reason, err, c.want, c.reason)
 		}
 	}
-	if got, _ := Decision(recs, DefaultBreaker, "small", []Run{{Repo: "octo/app", ID: 7}}, at(1).Add(rerunOnDemandFor+time.Second)); got {
+	if got, _ := Decision(recs, DefaultBreaker, "small", []runner.Run{{Repo: "octo/app", ID: 7}}, at(1).Add(rerunOnDemandFor+time.Second)); got {
 		t.Fatal("a re-run marker outlived rerunOnDemandFor")
 	}
 	gh.refuse = true

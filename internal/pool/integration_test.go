@@ -21,6 +21,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/harness/testutil/motoserver"
 	"github.com/ghr-dev/ghr/internal/harness/testutil/slow"
 	"github.com/ghr-dev/ghr/internal/pool"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
@@ -90,7 +91,7 @@ func TestPoolWithScaleUpAndScaleDown(t *testing.T) {
 
 	// One more idle runner of the config (as scale-up would leave one), then every host
 	// connects: three idle online runners.
-	if _, err := launcher.Launch(ctx, &cfgs[0], scaleup.Owner{Name: "octo", Level: tags.TypeOrg}, 1, tags.CreatedByScaleUp); err != nil {
+	if _, err := launcher.Launch(ctx, &cfgs[0], runner.Owner{Name: "octo", Level: tags.TypeOrg}, 1, tags.CreatedByScaleUp); err != nil {
 		t.Fatal(err)
 	}
 	live, _ = ec2fleet.List(ctx, ec2c, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{world.LaunchTemplateID}})

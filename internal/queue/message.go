@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ghr-dev/ghr/internal/runner"
 )
 
 // Version is the only message version this release produces and accepts.
@@ -129,4 +131,9 @@ func decodeVersioned(body []byte, v any) error {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
+}
+
+// RunnerOwner is where the job's runner registers.
+func (j Job) RunnerOwner() runner.Owner {
+	return runner.Owner{Name: j.Owner, Level: j.Level, InstallationID: j.InstallationID}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/google/go-github/v60/github"
 )
 
@@ -42,7 +43,7 @@ type installation struct {
 // selected repositories, and the token mint registration needs anyway. Errors wrapping
 // ErrUnauthorized are final for the job; any other error (network, 5xx, rate limit, our own
 // credentials refused) is not the job's fault.
-func (g *AppGitHub) Authorize(ctx context.Context, o Owner, repo string) error {
+func (g *AppGitHub) Authorize(ctx context.Context, o runner.Owner, repo string) error {
 	repoOwner, _, ok := strings.Cut(repo, "/")
 	if !ok || repoOwner == "" {
 		return unauthorized("repository %q is not owner/name", repo)

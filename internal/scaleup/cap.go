@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/runner"
 )
 
 // ErrOverCap says hosts a launch started were terminated before registration because
@@ -68,7 +69,7 @@ func boolInt(b bool) int {
 // is registered, the new hosts beyond max_runners (Excess). A re-count that fails gives back
 // every new host: the cap holds even when the count cannot be confirmed. It returns the
 // hosts kept and why any were given back.
-func (l *Launcher) enforceCap(ctx context.Context, spec LaunchSpec, ids []string) ([]string, error) {
+func (l *Launcher) enforceCap(ctx context.Context, spec runner.LaunchSpec, ids []string) ([]string, error) {
 	if spec.Config.MaxRunners < 0 || len(ids) == 0 {
 		return ids, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/interruption"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 )
 
@@ -29,12 +30,12 @@ func TestLaunchHonoursSpotBreaker(t *testing.T) {
 	}
 	cases := []struct {
 		config string
-		runs   []interruption.Run
+		runs   []runner.Run
 		want   string
 	}{
-		{"small", []interruption.Run{{Repo: "octo/app", ID: 1}}, config.CapacitySpot},
-		{"tripped", []interruption.Run{{Repo: "octo/app", ID: 1}}, config.CapacityOnDemand},
-		{"small", []interruption.Run{{Repo: "octo/app", ID: 1}, {Repo: "octo/app", ID: 77}}, config.CapacityOnDemand},
+		{"small", []runner.Run{{Repo: "octo/app", ID: 1}}, config.CapacitySpot},
+		{"tripped", []runner.Run{{Repo: "octo/app", ID: 1}}, config.CapacityOnDemand},
+		{"small", []runner.Run{{Repo: "octo/app", ID: 1}, {Repo: "octo/app", ID: 77}}, config.CapacityOnDemand},
 	}
 	for _, c := range cases {
 		fake := ec2fleettest.NewFake()
@@ -42,7 +43,7 @@ func TestLaunchHonoursSpotBreaker(t *testing.T) {
 			Environment: "ghr", Capacity: &interruption.Gate{Store: state, Breaker: interruption.DefaultBreaker}}
 		cfg := &config.RunnerConfig{Key: c.config, LaunchTemplate: "lt", InstanceTypes: []string{"m5.large"}, SubnetIDs: []string{"subnet-1"},
 			CapacityType: config.CapacitySpot, AllocationStrategy: "price-capacity-optimized"}
-		ids, err := compute.Launch(context.Background(), scaleup.LaunchSpec{Config: cfg, Owner: scaleup.Owner{Level: "org", Name: "octo"},
+		ids, err := compute.Launch(context.Background(), runner.LaunchSpec{Config: cfg, Owner: runner.Owner{Level: "org", Name: "octo"},
 			CreatedBy: "scale-up", JobIDs: []int64{1}, Runs: c.runs, Count: 1})
 		if err != nil || len(ids) != 1 {
 			t.Fatalf("%s %v: launch %v %v", c.config, c.runs, ids, err)

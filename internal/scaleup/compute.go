@@ -1,20 +1,11 @@
 package scaleup
 
 import (
-	"github.com/ghr-dev/ghr/internal/interruption"
-
 	"context"
 	"time"
 
-	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/runner"
 )
-
-// Owner is where runners register: an org ("octo") or a repository ("octo/app").
-type Owner struct {
-	Name           string
-	Level          string // queue.LevelOrg or queue.LevelRepo
-	InstallationID int64  // 0: resolved from Name
-}
 
 // Runner is one live runner host as the compute provider reports it.
 type Runner struct {
@@ -26,22 +17,6 @@ type Runner struct {
 	Deadline   time.Time // of the invocation that launched it (zero: not recorded)
 }
 
-// LaunchSpec asks the compute provider for runner hosts.
-type LaunchSpec struct {
-	Config    *config.RunnerConfig
-	Owner     Owner
-	CreatedBy string  // tags.CreatedByScaleUp or tags.CreatedByPool
-	JobIDs    []int64 // ascending; recorded on every host of the launch
-	Count     int
-	Token     string // idempotency key: the same key never launches twice; "" for none
-	// Deadline is the launching invocation's deadline, recorded on every host in the launch
-	// call itself: an unregistered host counts as its jobs' runner only until then.
-	Deadline time.Time
-	// Runs are the workflow runs of JobIDs: a spot config launches on-demand for the next
-	// attempt of a run re-run after an interruption.
-	Runs []interruption.Run
-}
-
 // Compute starts and stops runner hosts. EC2 is the provider today (EC2Compute); an
 // ECS/Fargate provider would implement the same calls.
 type Compute interface {
@@ -49,23 +24,17 @@ type Compute interface {
 	Runners(ctx context.Context, configKey string) ([]Runner, error)
 	// Launch starts up to spec.Count hosts and returns the ids of those it started, even
 	// when it also returns an error (a partial launch).
-	Launch(ctx context.Context, spec LaunchSpec) ([]string, error)
+	Launch(ctx context.Context, spec runner.LaunchSpec) ([]string, error)
 	// Terminate stops hosts.
 	Terminate(ctx context.Context, ids []string) error
 	// MarkRegistered records that the hosts' registrations are stored, so a later listing
 	// tells a runner from a host whose launching invocation died before registering it, and
 	// each host's runner id where GitHub gave one, so removals can prove a registration is
 	// the host's own.
-	MarkRegistered(ctx context.Context, hosts []RegisteredHost, at time.Time) error
+	MarkRegistered(ctx context.Context, hosts []runner.RegisteredHost, at time.Time) error
 	// Killed returns which of ids, hosts no longer live, the platform ended (a launch
 	// failure, a capacity reclaim) rather than the host itself after its job or a caller.
 	Killed(ctx context.Context, ids []string) (map[string]bool, error)
-}
-
-// RegisteredHost is a host whose registration is stored.
-type RegisteredHost struct {
-	ID       string
-	RunnerID int64 // 0 when GitHub did not return one (registration tokens)
 }
 
 // TokenStore keeps each host's registration where its bootstrap reads it.

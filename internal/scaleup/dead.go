@@ -10,6 +10,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runner"
 )
 
 // deadOnArrivalWindow: a host EC2 cannot start (Client.InternalError, e.g. a volume key the
@@ -23,7 +24,7 @@ const deadOnArrivalWindow = 3 * time.Minute
 // deadOnArrivalWindow.
 type freshHost struct {
 	config   string
-	owner    Owner
+	owner    runner.Owner
 	runnerID int64
 	jobs     []queue.Job // the jobs its launch acknowledged, ascending by id
 	launched time.Time
@@ -31,7 +32,7 @@ type freshHost struct {
 
 // watch remembers the registered hosts of a launch; the jobs they serve are the group's
 // first len(hosts) (the ghr:job-id invariant).
-func (h *Handler) watch(g Group, hosts []RegisteredHost) {
+func (h *Handler) watch(g Group, hosts []runner.RegisteredHost) {
 	if len(hosts) == 0 {
 		return
 	}
@@ -76,7 +77,7 @@ func (h *Handler) reapDead(ctx context.Context, runners map[string][]Runner) {
 	}
 	type launch struct {
 		config string
-		owner  Owner
+		owner  runner.Owner
 		jobs   []queue.Job
 	}
 	var dead []string
@@ -157,7 +158,7 @@ func (h *Handler) deregister(ctx context.Context, id string, f freshHost) {
 
 // requeueLost sends a dead host's job back to its queue when GitHub still queues it (a quick
 // job may have run and finished within the window).
-func (h *Handler) requeueLost(ctx context.Context, o Owner, j queue.Job) {
+func (h *Handler) requeueLost(ctx context.Context, o runner.Owner, j queue.Job) {
 	if q, err := h.Launcher.GitHub.JobQueued(ctx, o, j.Repo, j.JobID); err == nil && !q {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/interruption"
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -34,21 +35,16 @@ type EC2Compute struct {
 	Metrics         *metrics.Recorder // nil records nothing
 	// Capacity sends a spot config's launch to on-demand while its circuit breaker is open
 	// or for a re-run of an interrupted job; nil keeps every config's own capacity type.
-	Capacity CapacityGate
+	Capacity runner.CapacityGate
 	Log      *slog.Logger // nil logs nothing
 }
 
-// CapacityGate decides when a spot config launches on-demand (interruption.Gate).
-type CapacityGate interface {
-	OnDemand(ctx context.Context, config string, runs []interruption.Run) (bool, string, error)
-}
-
-var _ CapacityGate = (*interruption.Gate)(nil)
+var _ runner.CapacityGate = (*interruption.Gate)(nil)
 
 // capacity returns the config to launch with: cfg, or a copy on on-demand when the gate says
 // so. A gate that cannot answer (SSM down) keeps spot: the breaker protects jobs from repeated
 // reclaims, and launching nothing would protect none.
-func (c *EC2Compute) capacity(ctx context.Context, spec LaunchSpec) *config.RunnerConfig {
+func (c *EC2Compute) capacity(ctx context.Context, spec runner.LaunchSpec) *config.RunnerConfig {
 	cfg := spec.Config
 	if c.Capacity == nil || cfg.CapacityType != config.CapacitySpot {
 		return cfg
@@ -91,7 +87,7 @@ func (c *EC2Compute) Runners(ctx context.Context, configKey string) ([]Runner, e
 }
 
 // Launch implements Compute with one instant fleet (plus one on-demand fleet on failover).
-func (c *EC2Compute) Launch(ctx context.Context, spec LaunchSpec) ([]string, error) {
+func (c *EC2Compute) Launch(ctx context.Context, spec runner.LaunchSpec) ([]string, error) {
 	kv := map[string]string{
 		tags.Environment:  c.Environment,
 		tags.RunnerConfig: spec.Config.Key,
@@ -142,7 +138,7 @@ var _ = uint(runnerIDsPerTagCall - maxJobsPerLaunch)
 
 // MarkRegistered implements Compute: one CreateTags call per runnerIDsPerTagCall hosts sets
 // ghr:registered and each host's runner id (tags.RunnerIDKey).
-func (c *EC2Compute) MarkRegistered(ctx context.Context, hosts []RegisteredHost, at time.Time) error {
+func (c *EC2Compute) MarkRegistered(ctx context.Context, hosts []runner.RegisteredHost, at time.Time) error {
 	stamp := at.UTC().Format(time.RFC3339)
 	var errs []error
 	for chunk := range slices.Chunk(hosts, runnerIDsPerTagCall) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/githubapp"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 )
 
@@ -30,7 +31,7 @@ const (
 
 // Registration is one runner to register.
 type Registration struct {
-	Owner       Owner
+	Owner       runner.Owner
 	Name        string
 	Labels      []string
 	RunnerGroup string // org runner group name; "" is Default
@@ -45,12 +46,12 @@ type GitHub interface {
 	// token registers nothing until the host runs config.sh).
 	Register(ctx context.Context, r Registration) (value string, runnerID int64, err error)
 	// Deregister deletes a runner registration that will never run (its host died).
-	Deregister(ctx context.Context, o Owner, runnerID int64) error
+	Deregister(ctx context.Context, o runner.Owner, runnerID int64) error
 	// Authorize reports whether the job's installation may serve a runner for repo; an error
 	// wrapping ErrUnauthorized means it never can.
-	Authorize(ctx context.Context, o Owner, repo string) error
+	Authorize(ctx context.Context, o runner.Owner, repo string) error
 	// JobQueued reports whether the job still waits for a runner.
-	JobQueued(ctx context.Context, o Owner, repo string, jobID int64) (bool, error)
+	JobQueued(ctx context.Context, o runner.Owner, repo string, jobID int64) (bool, error)
 	// Paused returns how long GitHub asked us to hold off (0 when calls may go).
 	Paused() time.Duration
 }
@@ -126,7 +127,7 @@ func (g *AppGitHub) call(ctx context.Context, fn func() error) error {
 	return err
 }
 
-func (g *AppGitHub) client(ctx context.Context, o Owner) (*github.Client, error) {
+func (g *AppGitHub) client(ctx context.Context, o runner.Owner) (*github.Client, error) {
 	id := o.InstallationID
 	if id == 0 {
 		var err error
@@ -192,7 +193,7 @@ func (g *AppGitHub) registrationArgs(ctx context.Context, c *github.Client, r Re
 	return doc.Encode()
 }
 
-func (g *AppGitHub) registrationToken(ctx context.Context, c *github.Client, o Owner) (string, error) {
+func (g *AppGitHub) registrationToken(ctx context.Context, c *github.Client, o runner.Owner) (string, error) {
 	g.mu.Lock()
 	e, ok := g.regTokens[o.Name]
 	if !ok {
@@ -223,7 +224,7 @@ func (g *AppGitHub) registrationToken(ctx context.Context, c *github.Client, o O
 }
 
 // runnerGroupID resolves an org runner group name once per container.
-func (g *AppGitHub) runnerGroupID(ctx context.Context, c *github.Client, o Owner, name string) (int64, error) {
+func (g *AppGitHub) runnerGroupID(ctx context.Context, c *github.Client, o runner.Owner, name string) (int64, error) {
 	if o.Level == queue.LevelRepo || name == "" || strings.EqualFold(name, "default") {
 		return defaultRunnerGroupID, nil
 	}
@@ -262,7 +263,7 @@ func (g *AppGitHub) runnerGroupID(ctx context.Context, c *github.Client, o Owner
 }
 
 // Deregister implements GitHub; a registration already gone is not an error.
-func (g *AppGitHub) Deregister(ctx context.Context, o Owner, runnerID int64) error {
+func (g *AppGitHub) Deregister(ctx context.Context, o runner.Owner, runnerID int64) error {
 	c, err := g.client(ctx, o)
 	if err != nil {
 		return err
@@ -283,7 +284,7 @@ func (g *AppGitHub) Deregister(ctx context.Context, o Owner, runnerID int64) err
 }
 
 // JobQueued implements GitHub.
-func (g *AppGitHub) JobQueued(ctx context.Context, o Owner, repo string, jobID int64) (bool, error) {
+func (g *AppGitHub) JobQueued(ctx context.Context, o runner.Owner, repo string, jobID int64) (bool, error) {
 	c, err := g.client(ctx, o)
 	if err != nil {
 		return true, err

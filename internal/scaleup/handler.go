@@ -17,6 +17,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
@@ -158,10 +159,10 @@ func retryVerdict(err error) Verdict {
 // launched either: it waits (GitHub paused or down) or is retried.
 func (h *Handler) authorize(ctx context.Context, msgs []Message, verdicts map[string]Verdict) []Message {
 	type subject struct {
-		owner Owner
+		owner runner.Owner
 		repo  string
 	}
-	of := func(m Message) subject { return subject{ownerOf(m.Job), m.Job.Repo} }
+	of := func(m Message) subject { return subject{m.Job.RunnerOwner(), m.Job.Repo} }
 	index := map[subject]int{}
 	var subjects []subject
 	for _, m := range msgs {
@@ -197,11 +198,6 @@ func (h *Handler) authorize(ctx context.Context, msgs []Message, verdicts map[st
 	return keep
 }
 
-// ownerOf is the runner owner a job's runner registers with.
-func ownerOf(j queue.Job) Owner {
-	return Owner{Name: j.Owner, Level: j.Level, InstallationID: j.InstallationID}
-}
-
 // dropNotQueued asks GitHub whether each job still waits, where the check is on. Any error
 // counts as queued: launching a spare runner is cheaper than losing a job.
 func (h *Handler) dropNotQueued(ctx context.Context, msgs []Message, verdicts map[string]Verdict) []Message {
@@ -223,7 +219,7 @@ func (h *Handler) dropNotQueued(ctx context.Context, msgs []Message, verdicts ma
 			continue
 		}
 		wg.Go(func() {
-			q, err := h.Launcher.GitHub.JobQueued(ctx, ownerOf(m.Job), m.Job.Repo, m.Job.JobID)
+			q, err := h.Launcher.GitHub.JobQueued(ctx, m.Job.RunnerOwner(), m.Job.Repo, m.Job.JobID)
 			if err != nil {
 				h.Logger.Warn("job status unknown, assuming queued", logging.KeyJobID, m.Job.JobID, logging.KeyError, err.Error())
 				return
@@ -251,7 +247,7 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Go(func() {
-			spec := LaunchSpec{
+			spec := runner.LaunchSpec{
 				Config: g.Config, Owner: g.Owner, CreatedBy: tags.CreatedByScaleUp,
 				JobIDs: g.JobIDs(), Runs: g.Runs(), Count: len(g.Jobs), Token: ClientToken(g),
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/pool"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/runnertoken"
 	"github.com/ghr-dev/ghr/internal/scaledown/ghfake"
 	"github.com/ghr-dev/ghr/internal/scaleup"
@@ -427,7 +428,7 @@ func TestPoolLaunch(t *testing.T) {
 
 func TestClientToken(t *testing.T) {
 	cfg := &config.RunnerConfig{Key: "linux"}
-	g := scaleup.Group{Config: cfg, Owner: scaleup.Owner{Name: "octo", Level: "org"}, Jobs: []scaleup.Message{
+	g := scaleup.Group{Config: cfg, Owner: runner.Owner{Name: "octo", Level: "org"}, Jobs: []scaleup.Message{
 		{Job: queue.Job{JobID: 1}, ReceiveCount: 1}, {Job: queue.Job{JobID: 2}, ReceiveCount: 1},
 	}}
 	tok := scaleup.ClientToken(g)

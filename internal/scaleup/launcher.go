@@ -13,6 +13,7 @@ import (
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
@@ -57,8 +58,8 @@ type Launcher struct {
 // Launch starts count hosts for cfg in owner and registers them. It returns the ids of the
 // hosts started and registered; hosts that started but could not be registered are
 // terminated. The error explains any shortfall. The warm pool calls this.
-func (l *Launcher) Launch(ctx context.Context, cfg *config.RunnerConfig, owner Owner, count int, createdBy string) ([]string, error) {
-	hosts, err := l.launch(ctx, LaunchSpec{Config: cfg, Owner: owner, CreatedBy: createdBy, Count: count}, cfg.Labels)
+func (l *Launcher) Launch(ctx context.Context, cfg *config.RunnerConfig, owner runner.Owner, count int, createdBy string) ([]string, error) {
+	hosts, err := l.launch(ctx, runner.LaunchSpec{Config: cfg, Owner: owner, CreatedBy: createdBy, Count: count}, cfg.Labels)
 	ids := make([]string, len(hosts))
 	for i, h := range hosts {
 		ids[i] = h.ID
@@ -116,7 +117,7 @@ func (l *Launcher) deadline(ctx context.Context) time.Time {
 
 // launch starts spec.Count hosts, registers them, and returns the registered ids in launch
 // order.
-func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string) ([]RegisteredHost, error) {
+func (l *Launcher) launch(ctx context.Context, spec runner.LaunchSpec, labels []string) ([]runner.RegisteredHost, error) {
 	if err := l.ready(ctx, spec.Config.Key); err != nil {
 		return nil, err
 	}
@@ -145,7 +146,7 @@ func (l *Launcher) launch(ctx context.Context, spec LaunchSpec, labels []string)
 
 // register registers every host concurrently (GitHub's client bounds and paces the calls)
 // and terminates the hosts it could not register.
-func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, labels []string) ([]RegisteredHost, error) {
+func (l *Launcher) register(ctx context.Context, spec runner.LaunchSpec, ids []string, labels []string) ([]runner.RegisteredHost, error) {
 	errs := make([]error, len(ids))
 	runnerIDs := make([]int64, len(ids))
 	var wg sync.WaitGroup
@@ -163,10 +164,10 @@ func (l *Launcher) register(ctx context.Context, spec LaunchSpec, ids []string, 
 	}
 	wg.Wait()
 	var failed []string
-	var hosts []RegisteredHost
+	var hosts []runner.RegisteredHost
 	for i, id := range ids {
 		if errs[i] == nil {
-			hosts = append(hosts, RegisteredHost{ID: id, RunnerID: runnerIDs[i]})
+			hosts = append(hosts, runner.RegisteredHost{ID: id, RunnerID: runnerIDs[i]})
 			continue
 		}
 		failed = append(failed, id)
@@ -201,7 +202,7 @@ func (l *Launcher) terminate(ctx context.Context, ids []string) error {
 // markRegistered records the registered hosts. A failure costs nothing now — the hosts run
 // their jobs — so it is only logged: the hosts then count as serving their jobs while their
 // launch may still be in flight (servedJobs), and a duplicate arriving later gets a spare.
-func (l *Launcher) markRegistered(ctx context.Context, spec LaunchSpec, hosts []RegisteredHost) {
+func (l *Launcher) markRegistered(ctx context.Context, spec runner.LaunchSpec, hosts []runner.RegisteredHost) {
 	if len(hosts) == 0 {
 		return
 	}
@@ -216,5 +217,5 @@ type PoolLauncher struct{ L *Launcher }
 
 // Launch starts and registers count runners of cfg in org.
 func (p PoolLauncher) Launch(ctx context.Context, cfg *config.RunnerConfig, org string, count int) ([]string, error) {
-	return p.L.Launch(ctx, cfg, Owner{Name: org, Level: tags.TypeOrg}, count, tags.CreatedByPool)
+	return p.L.Launch(ctx, cfg, runner.Owner{Name: org, Level: tags.TypeOrg}, count, tags.CreatedByPool)
 }

@@ -1,8 +1,6 @@
 package scaleup
 
 import (
-	"github.com/ghr-dev/ghr/internal/interruption"
-
 	"cmp"
 	"slices"
 	"strconv"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runner"
 )
 
 // Verdict is what happens to one message.
@@ -52,7 +51,7 @@ type Message struct {
 // registered with the job's labels), at most maxJobsPerLaunch, ascending by job id.
 type Group struct {
 	Config *config.RunnerConfig
-	Owner  Owner
+	Owner  runner.Owner
 	Labels []string
 	Jobs   []Message
 }
@@ -68,10 +67,10 @@ func (g Group) JobIDs() []int64 {
 
 // Runs returns the workflow runs of the group's jobs (a re-run after a spot interruption is
 // launched on on-demand: interruption.Gate).
-func (g Group) Runs() []interruption.Run {
-	runs := make([]interruption.Run, len(g.Jobs))
+func (g Group) Runs() []runner.Run {
+	runs := make([]runner.Run, len(g.Jobs))
 	for i, m := range g.Jobs {
-		runs[i] = interruption.Run{Repo: m.Job.Repo, ID: m.Job.RunID}
+		runs[i] = runner.Run{Repo: m.Job.Repo, ID: m.Job.RunID}
 	}
 	return runs
 }
@@ -215,7 +214,7 @@ func group(cfg *config.RunnerConfig, jobs []Message, verdicts map[string]Verdict
 		if cfg.UseJobLabels {
 			labels = normalLabels(ms[0].Job.Labels)
 		}
-		owner := Owner{Name: k.owner, Level: k.level}
+		owner := runner.Owner{Name: k.owner, Level: k.level}
 		for _, m := range ms {
 			if m.Job.InstallationID > 0 {
 				owner.InstallationID = m.Job.InstallationID

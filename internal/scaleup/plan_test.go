@@ -9,6 +9,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runner"
 )
 
 func msg(id int64, cfg, owner string, queuedAt int) Message {
@@ -124,7 +125,7 @@ func TestAllocate(t *testing.T) {
 		var sizes []int
 		for _, g := range groups {
 			sizes = append(sizes, len(g.Jobs))
-			if !slices.IsSorted(g.JobIDs()) || g.Owner != (Owner{Name: "o", Level: "org", InstallationID: 42}) || !slices.Equal(g.Labels, unlimited.Labels) {
+			if !slices.IsSorted(g.JobIDs()) || g.Owner != (runner.Owner{Name: "o", Level: "org", InstallationID: 42}) || !slices.Equal(g.Labels, unlimited.Labels) {
 				t.Fatalf("group %+v: want ascending ids, the owner with its installation, the config's labels", g)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/runner"
 	"github.com/ghr-dev/ghr/internal/scaleup"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
@@ -69,8 +70,8 @@ func TestHostOfADeadLaunchServesNoJob(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, 0, config.CheckQueuedAuto)
 			cfg := w.h.Configs["linux"]
-			ids, err := w.h.Launcher.Compute.Launch(context.Background(), scaleup.LaunchSpec{
-				Config: cfg, Owner: scaleup.Owner{Name: "octo", Level: queue.LevelOrg}, CreatedBy: tags.CreatedByScaleUp,
+			ids, err := w.h.Launcher.Compute.Launch(context.Background(), runner.LaunchSpec{
+				Config: cfg, Owner: runner.Owner{Name: "octo", Level: queue.LevelOrg}, CreatedBy: tags.CreatedByScaleUp,
 				JobIDs: []int64{7}, Count: 1, Token: "died-before-registering",
 				Deadline: deadlineOf(time.Now().Add(-tc.age), tc.left),
 			})
