@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,12 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/smithy-go"
 
 	"github.com/ghr-dev/ghr/internal/harness/awsproxy"
 	"github.com/ghr-dev/ghr/internal/harness/logscan"
@@ -251,21 +247,7 @@ func soak(t *testing.T, sb *Sandbox) {
 // session) and reads the App's private key: the deployment's key policy and the runner's own
 // policy must refuse it whatever SSM permissions an operator attaches.
 func runnerCannotReadAppKey(t *testing.T, sb *Sandbox) {
-	ctx := context.Background()
-	admin := motoproc.AWSConfig(sb.Moto)
-	role, err := iam.NewFromConfig(admin).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(sb.Opts.Prefix + "-runner")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := sb.Proxy.Credentials(ctx, aws.ToString(role.Role.Arn), "i-0123456789abcdef0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := motoproc.AWSConfig(sb.ProxyURL)
-	cfg.Credentials = credentials.StaticCredentialsProvider{Value: creds}
-	_, err = ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/" + sb.Opts.Prefix + "/app/key"), WithDecryption: aws.Bool(true)})
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
-		t.Fatalf("runner role reading /%s/app/key: %v, want AccessDeniedException", sb.Opts.Prefix, err)
-	}
+	_, err := ssm.NewFromConfig(runnerSession(t, sb, "i-0123456789abcdef0")).GetParameter(context.Background(),
+		&ssm.GetParameterInput{Name: aws.String("/" + sb.Opts.Prefix + "/app/key"), WithDecryption: aws.Bool(true)})
+	wantAccessDenied(t, "runner role reading /"+sb.Opts.Prefix+"/app/key", err)
 }
