@@ -36,9 +36,10 @@ type Repo struct {
 	Private  bool
 }
 
-// Installation is the App installed in one account, on all its repositories or a selection.
+// Installation is an App installed in one account, on all its repositories or a selection.
 type Installation struct {
 	ID      int64
+	AppID   int64 // the App installed (Sim.Apps)
 	Account Account
 	Repos   []string // selected repository names; nil means all
 }
@@ -124,15 +125,25 @@ func (s *Sim) AddRunnerGroup(org, name string) (int64, error) {
 	return s.nextID, nil
 }
 
-// Install installs the App in account, on the named repositories or, with none, on all.
+// Install installs the webhook App in account, on the named repositories or, with none, on
+// all.
 func (s *Sim) Install(acct string, repos ...string) (Installation, error) {
+	return s.InstallApp(s.opts.AppID, acct, repos...)
+}
+
+// InstallApp installs App appID (AddApp) in account, on the named repositories or, with none,
+// on all. An account holds one installation of each App, as on GitHub.
+func (s *Sim) InstallApp(appID int64, acct string, repos ...string) (Installation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.app(appID) == nil {
+		return Installation{}, fmt.Errorf("app %d: %w", appID, ErrNotFound)
+	}
 	a, ok := s.accounts[strings.ToLower(acct)]
 	if !ok {
 		return Installation{}, fmt.Errorf("account %s: %w", acct, ErrNotFound)
 	}
-	if s.installationOf(a.Login) != nil {
+	if s.installationOf(appID, a.Login) != nil {
 		return Installation{}, fmt.Errorf("installation in %s: %w", acct, ErrExists)
 	}
 	for _, r := range repos {
@@ -141,15 +152,15 @@ func (s *Sim) Install(acct string, repos ...string) (Installation, error) {
 		}
 	}
 	s.nextID++
-	in := &installation{Installation: Installation{ID: s.nextID, Account: a.Account, Repos: slices.Clone(repos)}, created: s.now()}
+	in := &installation{Installation: Installation{ID: s.nextID, AppID: appID, Account: a.Account, Repos: slices.Clone(repos)}, created: s.now()}
 	s.installs[in.ID] = in
 	return in.Installation, nil
 }
 
-// installationOf returns the installation in account login, or nil. Caller holds mu.
-func (s *Sim) installationOf(login string) *installation {
+// installationOf returns App appID's installation in account login, or nil. Caller holds mu.
+func (s *Sim) installationOf(appID int64, login string) *installation {
 	for _, in := range s.installs {
-		if strings.EqualFold(in.Account.Login, login) {
+		if in.AppID == appID && strings.EqualFold(in.Account.Login, login) {
 			return in
 		}
 	}
@@ -164,21 +175,21 @@ func (in *installation) covers(r *repo) bool {
 	return in.Repos == nil || slices.ContainsFunc(in.Repos, func(n string) bool { return strings.EqualFold(n, r.Name) })
 }
 
-// repoInstallation returns the installation covering r, or nil. Caller holds mu.
-func (s *Sim) repoInstallation(r *repo) *installation {
-	in := s.installationOf(r.Owner.Login)
+// repoInstallation returns App appID's installation covering r, or nil. Caller holds mu.
+func (s *Sim) repoInstallation(appID int64, r *repo) *installation {
+	in := s.installationOf(appID, r.Owner.Login)
 	if in == nil || !in.covers(r) {
 		return nil
 	}
 	return in
 }
 
-// Uninstall removes the App's installation in account (DELETE /app/installations/{id} on
-// GitHub); Install puts a new one back.
+// Uninstall removes the webhook App's installation in account (DELETE
+// /app/installations/{id} on GitHub); Install puts a new one back.
 func (s *Sim) Uninstall(acct string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in := s.installationOf(acct)
+	in := s.installationOf(s.opts.AppID, acct)
 	if in == nil {
 		return fmt.Errorf("installation in %s: %w", acct, ErrNotFound)
 	}

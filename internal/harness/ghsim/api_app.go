@@ -8,12 +8,14 @@ import (
 )
 
 // GET /app/installations
-func (s *Sim) listInstallations(w http.ResponseWriter, r *http.Request, _ identity) {
+func (s *Sim) listInstallations(w http.ResponseWriter, r *http.Request, id identity) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := make([]*installation, 0, len(s.installs))
 	for _, in := range s.installs {
-		all = append(all, in)
+		if in.AppID == id.app.ID {
+			all = append(all, in)
+		}
 	}
 	slices.SortFunc(all, func(a, b *installation) int { return cmp.Compare(a.ID, b.ID) })
 	page, per := paging(r)
@@ -27,7 +29,7 @@ func (s *Sim) listInstallations(w http.ResponseWriter, r *http.Request, _ identi
 }
 
 // GET /app/installations/{id}: 404 for an installation of another App or none.
-func (s *Sim) getInstallation(w http.ResponseWriter, r *http.Request, _ identity) {
+func (s *Sim) getInstallation(w http.ResponseWriter, r *http.Request, who identity) {
 	id, ok := pathID(w, r, docInstallation)
 	if !ok {
 		return
@@ -35,7 +37,7 @@ func (s *Sim) getInstallation(w http.ResponseWriter, r *http.Request, _ identity
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in, ok := s.installs[id]
-	if !ok {
+	if !ok || in.AppID != who.app.ID {
 		writeError(w, http.StatusNotFound, msgNotFound, docInstallation)
 		return
 	}
@@ -43,7 +45,7 @@ func (s *Sim) getInstallation(w http.ResponseWriter, r *http.Request, _ identity
 }
 
 // POST /app/installations/{id}/access_tokens
-func (s *Sim) createToken(w http.ResponseWriter, r *http.Request, _ identity) {
+func (s *Sim) createToken(w http.ResponseWriter, r *http.Request, who identity) {
 	id, ok := pathID(w, r, docInstallation)
 	if !ok {
 		return
@@ -51,7 +53,7 @@ func (s *Sim) createToken(w http.ResponseWriter, r *http.Request, _ identity) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in, ok := s.installs[id]
-	if !ok {
+	if !ok || in.AppID != who.app.ID { // another App's installation is not found, as on GitHub
 		writeError(w, http.StatusNotFound, msgNotFound, docInstallation)
 		return
 	}
@@ -66,10 +68,10 @@ func (s *Sim) createToken(w http.ResponseWriter, r *http.Request, _ identity) {
 
 // GET /orgs/{org}/installation and GET /users/{org}/installation
 func (s *Sim) findInstallation(typ string) handler {
-	return func(w http.ResponseWriter, r *http.Request, _ identity) {
+	return func(w http.ResponseWriter, r *http.Request, id identity) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		in := s.installationOf(r.PathValue("org"))
+		in := s.installationOf(id.app.ID, r.PathValue("org"))
 		if in == nil || in.Account.Type != typ {
 			writeError(w, http.StatusNotFound, msgNotFound, docInstallation)
 			return
@@ -79,13 +81,13 @@ func (s *Sim) findInstallation(typ string) handler {
 }
 
 // GET /repos/{owner}/{repo}/installation
-func (s *Sim) findRepoInstallation(w http.ResponseWriter, r *http.Request, _ identity) {
+func (s *Sim) findRepoInstallation(w http.ResponseWriter, r *http.Request, id identity) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp, ok := s.repos[strings.ToLower(r.PathValue("owner")+"/"+r.PathValue("repo"))]
 	var in *installation
 	if ok {
-		in = s.repoInstallation(rp)
+		in = s.repoInstallation(id.app.ID, rp)
 	}
 	if in == nil {
 		writeError(w, http.StatusNotFound, msgNotFound, docInstallation)

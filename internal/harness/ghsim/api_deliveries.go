@@ -26,7 +26,12 @@ func deliveryItem(d *delivery) map[string]any {
 }
 
 // GET /app/hook/deliveries: newest first, cursor-paged with a Link rel="next".
-func (s *Sim) listDeliveries(w http.ResponseWriter, r *http.Request, _ identity) {
+func (s *Sim) listDeliveries(w http.ResponseWriter, r *http.Request, id identity) {
+	if id.app.ID != s.opts.AppID {
+		// The other Apps (AddApp) have no webhook, so no deliveries.
+		writeJSON(w, http.StatusOK, []any{})
+		return
+	}
 	q := r.URL.Query()
 	_, per := paging(r)
 	before := int64(-1)

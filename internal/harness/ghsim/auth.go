@@ -2,6 +2,7 @@ package ghsim
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -34,6 +35,7 @@ const (
 // identity is who a request is from; key names its rate-limit buckets.
 type identity struct {
 	kind authKind // authApp, authInstallation, or authAny for anonymous
+	app  *simApp  // the App calling, or the App of the installation; nil for anonymous
 	inst *installation
 	key  string
 }
@@ -64,7 +66,8 @@ func (s *Sim) authenticate(w http.ResponseWriter, r *http.Request, want authKind
 		writeError(w, http.StatusUnauthorized, msgBadCredentials, docAuth)
 		return identity{}, false
 	case strings.Count(cred, ".") == 2: // a JWT
-		if msg := s.verifyJWT(cred); msg != "" {
+		app, msg := s.verifyJWT(cred)
+		if msg != "" {
 			writeError(w, http.StatusUnauthorized, msg, docAuth)
 			return identity{}, false
 		}
@@ -73,13 +76,16 @@ func (s *Sim) authenticate(w http.ResponseWriter, r *http.Request, want authKind
 			writeError(w, http.StatusForbidden, msgNotAccessible, docAuth)
 			return identity{}, false
 		}
-		return identity{kind: authApp, key: "app"}, true
+		return identity{kind: authApp, app: app, key: app.identityKey(s.opts.AppID)}, true
 	}
 	s.mu.Lock()
 	t, ok := s.tokens[cred]
 	var in *installation
+	var app *simApp
 	if ok && s.now().Before(t.expires) {
-		in = s.installs[t.installationID]
+		if in = s.installs[t.installationID]; in != nil {
+			app = s.app(in.AppID)
+		}
 	}
 	s.mu.Unlock()
 	if in == nil {
@@ -90,41 +96,57 @@ func (s *Sim) authenticate(w http.ResponseWriter, r *http.Request, want authKind
 		writeError(w, http.StatusUnauthorized, msgJWTDecode, docAuth)
 		return identity{}, false
 	}
-	return identity{kind: authInstallation, inst: in, key: "installation:" + strconv.FormatInt(in.ID, 10)}, true
+	return identity{kind: authInstallation, app: app, inst: in, key: "installation:" + strconv.FormatInt(in.ID, 10)}, true
 }
 
-// verifyJWT checks an App JWT the way GitHub does: RS256 signed by the App's key, iss the
-// App id, iat not in the future (with leeway), exp in the future and at most 10 minutes after
-// iat. It returns GitHub's message for a rejected token, or "".
-func (s *Sim) verifyJWT(raw string) string {
+// verifyJWT checks an App JWT the way GitHub does: RS256 signed by the key of the App its iss
+// names, iat not in the future (with leeway), exp in the future and at most 10 minutes after
+// iat. It returns the App, or GitHub's message for a rejected token.
+func (s *Sim) verifyJWT(raw string) (*simApp, string) {
 	claims := jwt.MapClaims{}
 	p := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
-	if _, err := p.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return &s.key.PublicKey, nil }); err != nil {
-		return msgJWTDecode
+	var app *simApp
+	parsed := false // the token decoded; only its key is in question
+	keyOf := func(t *jwt.Token) (any, error) {
+		parsed = true
+		c, _ := t.Claims.(jwt.MapClaims)
+		iss, err := strconv.ParseInt(fmt.Sprint(c["iss"]), 10, 64)
+		if err != nil {
+			return nil, errors.New("iss is not an App id")
+		}
+		s.mu.Lock()
+		app = s.app(iss)
+		s.mu.Unlock()
+		if app == nil {
+			return nil, errors.New("no such App")
+		}
+		return &app.key.PublicKey, nil
 	}
-	iss, ok := claims["iss"]
-	if !ok || fmt.Sprint(iss) != strconv.FormatInt(s.opts.AppID, 10) {
-		return msgJWTIssuer
+	if _, err := p.ParseWithClaims(raw, claims, keyOf); err != nil {
+		if parsed && app == nil {
+			return nil, msgJWTIssuer // iss names no App
+		}
+		return nil, msgJWTDecode
 	}
 	iat, ok1 := claims["iat"].(float64)
 	exp, ok2 := claims["exp"].(float64)
 	if !ok1 {
-		return msgJWTIssuedAt
+		return nil, msgJWTIssuedAt
 	}
 	if !ok2 {
-		return msgJWTExpired
+		return nil, msgJWTExpired
 	}
 	now := s.opts.Now()
 	issued, expires := time.Unix(int64(iat), 0), time.Unix(int64(exp), 0)
 	switch {
 	case issued.After(now.Add(jwtLeeway)):
-		return msgJWTIssuedAt
+		return nil, msgJWTIssuedAt
 	case !expires.After(now):
-		return msgJWTExpired
+		return nil, msgJWTExpired
 	case expires.Sub(issued) > jwtMaxLifetime+jwtLeeway:
-		return msgJWTTooLong
+		return nil, msgJWTTooLong
 	}
-	return ""
+	return app, ""
 }
 
 // classicTokenLen is the length of a classic installation token's body after "ghs_";

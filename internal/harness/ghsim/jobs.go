@@ -100,7 +100,7 @@ func (s *Sim) addJob(r *repo, tmpl Job) *job {
 	s.nextID++
 	j := &job{Job: tmpl, repo: r, seq: s.nextID}
 	j.ID, j.Repo, j.Status, j.QueuedAt = s.nextJob, r.FullName, StatusQueued, s.now()
-	if in := s.repoInstallation(r); in != nil {
+	if in := s.repoInstallation(s.opts.AppID, r); in != nil { // the App whose webhook tells of the job
 		j.InstallationID = in.ID
 	}
 	s.jobs[j.ID] = j

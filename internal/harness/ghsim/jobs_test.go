@@ -60,7 +60,7 @@ func (s *Sim) installationFor(t testing.TB, owner string) int64 {
 	acct, _, _ := strings.Cut(owner, "/")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in := s.installationOf(acct)
+	in := s.installationOf(s.opts.AppID, acct)
 	if in == nil {
 		t.Fatalf("no installation in %s", acct)
 	}

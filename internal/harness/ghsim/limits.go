@@ -100,6 +100,10 @@ func (l *limiter) admit(h http.Header, id identity, endpoint, method string, fre
 		return &limitAnswer{status: http.StatusForbidden}
 	}
 	if l.points >= 0 {
+		limit := l.points
+		if id.app != nil && id.app.points > 0 {
+			limit = id.app.points // an App with limits of its own (AddApp)
+		}
 		cost := getPoints
 		if method != http.MethodGet && method != http.MethodHead {
 			cost = mutationPoints
@@ -115,9 +119,9 @@ func (l *limiter) admit(h http.Header, id identity, endpoint, method string, fre
 		for _, sp := range window {
 			sum += sp.points
 		}
-		if sum+cost > l.points {
+		if sum+cost > limit {
 			// Wait until enough points leave the window.
-			need, wait := sum+cost-l.points, time.Duration(0)
+			need, wait := sum+cost-limit, time.Duration(0)
 			for _, sp := range window {
 				need -= sp.points
 				if need <= 0 {

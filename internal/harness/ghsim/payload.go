@@ -126,7 +126,7 @@ func (s *Sim) installationJSON(in *installation) map[string]any {
 		"id": in.ID, "account": s.userJSON(in.Account), "repository_selection": sel,
 		"access_tokens_url": s.apiURL() + "/app/installations/" + id + "/access_tokens",
 		"repositories_url":  s.apiURL() + "/installation/repositories", "html_url": html,
-		"app_id": s.opts.AppID, "app_slug": s.opts.AppSlug, "client_id": "Iv1." + hexOf("client", s.opts.AppID)[:16],
+		"app_id": in.AppID, "app_slug": s.appSlug(in.AppID), "client_id": "Iv1." + hexOf("client", in.AppID)[:16],
 		"target_id": in.Account.ID, "target_type": in.Account.Type, "permissions": appPermissions,
 		"events": []string{"workflow_job"}, "created_at": in.created.Format(timeFormat),
 		"updated_at": in.created.Format(timeFormat), "single_file_name": nil, "has_multiple_single_files": false,

@@ -2,10 +2,7 @@ package ghsim
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -15,8 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/ghr-dev/ghr/internal/githubapp"
 )
 
 const (
@@ -30,7 +25,7 @@ const (
 // drives (accounts, jobs, runner hosts, faults, observers). Safe for concurrent use.
 type Sim struct {
 	opts   Options
-	key    *rsa.PrivateKey
+	key    *rsa.PrivateKey // the first App's
 	keyPEM []byte
 	mux    *http.ServeMux
 
@@ -44,6 +39,7 @@ type Sim struct {
 	accounts map[string]*account
 	repos    map[string]*repo
 	installs map[int64]*installation
+	apps     map[int64]*simApp // by App id; the first is Options.AppID (apps.go)
 	tokens   map[string]*instToken
 	regs     map[string]*regToken
 	groups   map[string][]runnerGroup // org login (lower) → groups
@@ -68,6 +64,7 @@ func New(opts Options) (*Sim, error) {
 		opts:   opts,
 		nextID: 1000, nextRun: 5_000_000_000, nextJob: 20_000_000_000,
 		accounts: map[string]*account{}, repos: map[string]*repo{}, installs: map[int64]*installation{},
+		apps:   map[int64]*simApp{},
 		tokens: map[string]*instToken{}, regs: map[string]*regToken{}, groups: map[string][]runnerGroup{},
 		runners: map[int64]*runner{}, jits: map[string]int64{}, jobs: map[int64]*job{},
 		releases: opts.RunnerReleases,
@@ -88,18 +85,12 @@ func New(opts Options) (*Sim, error) {
 }
 
 func (s *Sim) loadKey(pemBytes []byte) error {
-	if pemBytes == nil {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return fmt.Errorf("ghsim: generate app key: %w", err)
-		}
-		pemBytes = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-	}
-	k, err := githubapp.ParsePrivateKey(pemBytes)
+	a, err := newSimApp(s.opts.AppID, s.opts.AppSlug, pemBytes, 0)
 	if err != nil {
-		return fmt.Errorf("ghsim: %w", err)
+		return err
 	}
-	s.key, s.keyPEM = k, pemBytes
+	s.apps[a.ID] = a
+	s.key, s.keyPEM = a.key, a.PrivateKeyPEM
 	return nil
 }
 
