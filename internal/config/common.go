@@ -39,6 +39,10 @@ type GitHubApp struct {
 	// PointsPerMinute is this container's share of the deployment's secondary-limit budget
 	// (GITHUB_POINTS_PER_MINUTE): the most points it may spend on one endpoint in any minute.
 	PointsPerMinute int
+	// Additional are the deployment's other Apps (GITHUB_APPS), installed on the same owners
+	// to raise the secondary-limit ceiling; each has its own credentials and budget. The
+	// App above is the one whose webhook delivers events (docs/decisions.md).
+	Additional []GitHubApp
 }
 
 // Secondary-limit budget of one container (GITHUB_POINTS_PER_MINUTE). The module splits the
@@ -54,15 +58,18 @@ const (
 	MaxGitHubPointsPerMinute = 900
 )
 
-// ReadGitHubApp reads the App credential sources.
+// ReadGitHubApp reads the App credential sources: the webhook App's, and the other Apps'
+// from GITHUB_APPS.
 func ReadGitHubApp(e *Env) GitHubApp {
-	return GitHubApp{
+	g := GitHubApp{
 		AppID:      e.Secret("GITHUB_APP_ID"),
 		PrivateKey: e.Secret("GITHUB_APP_KEY"),
 		APIURL:     e.String("GITHUB_API_URL", ""),
 		PointsPerMinute: e.Int("GITHUB_POINTS_PER_MINUTE", DefaultGitHubPointsPerMinute,
 			MinGitHubPointsPerMinute, MaxGitHubPointsPerMinute),
 	}
+	g.Additional = readAdditionalApps(e, g.APIURL)
+	return g
 }
 
 // RunnerConfigsSource is RUNNER_CONFIGS (inline JSON) or RUNNER_CONFIGS_PARAMETER (an SSM

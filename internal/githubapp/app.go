@@ -59,6 +59,7 @@ type App struct {
 	app     *github.Client
 	now     func() time.Time
 	stats   *Stats
+	pacer   *Pacer
 
 	mu      sync.Mutex
 	tokens  map[int64]*tokenEntry
@@ -99,7 +100,7 @@ func New(cfg Config) (*App, error) {
 	}
 	tr := &Transport{Base: cfg.Base, Stats: cfg.Stats, Pacer: cfg.Pacer, BasePath: base.Path, Now: cfg.Now}
 	a := &App{
-		appID: cfg.AppID, baseURL: base, key: key, now: cfg.Now, stats: cfg.Stats,
+		appID: cfg.AppID, baseURL: base, key: key, now: cfg.Now, stats: cfg.Stats, pacer: cfg.Pacer,
 		http:    &http.Client{Transport: tr, Timeout: httpTimeout},
 		tokens:  map[int64]*tokenEntry{},
 		clients: map[int64]*github.Client{},
@@ -109,6 +110,9 @@ func New(cfg Config) (*App, error) {
 	a.app = a.newClient(jwtTr)
 	return a, nil
 }
+
+// ID returns the App's id.
+func (a *App) ID() int64 { return a.appID }
 
 // Stats returns the App's call accounting.
 func (a *App) Stats() *Stats { return a.stats }

@@ -197,6 +197,26 @@ func (p *Pacer) wait(ctx context.Context, endpoint string, cost int) (bool, erro
 	return true, nil
 }
 
+// Delay is how long a call of cost points on endpoint would wait for this pacer's budget
+// if it were sent now (0: at once). It reserves nothing.
+func (p *Pacer) Delay(endpoint string, cost int) time.Duration {
+	l := p.limiter(endpoint)
+	now := p.now()
+	short := float64(cost) - l.TokensAt(now)
+	if short <= 0 {
+		return 0
+	}
+	return time.Duration(short / float64(l.Limit()) * float64(time.Second))
+}
+
+// requestCost is a request's secondary-limit points: GitHub charges a mutation five.
+func requestCost(method string) int {
+	if method != http.MethodGet && method != http.MethodHead {
+		return mutationPoints
+	}
+	return getPoints
+}
+
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -222,11 +242,7 @@ type Transport struct {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	endpoint := Endpoint(req.Method, req.URL.Path, t.BasePath)
 	if t.Pacer != nil {
-		cost := getPoints
-		if req.Method != http.MethodGet && req.Method != http.MethodHead {
-			cost = mutationPoints
-		}
-		waited, err := t.Pacer.wait(req.Context(), endpoint, cost)
+		waited, err := t.Pacer.wait(req.Context(), endpoint, requestCost(req.Method))
 		if waited {
 			t.Stats.observePacing(endpoint)
 		}

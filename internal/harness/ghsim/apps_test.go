@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ghr-dev/ghr/internal/githubapp"
+	"github.com/ghr-dev/ghr/internal/harness/testutil/vclock"
 )
 
 // Several Apps: each has its own key, installations and secondary limits, and a runner
@@ -102,4 +103,99 @@ func TestSeveralApps(t *testing.T) {
 	if _, _, err := c1.Actions.GenerateOrgJITConfig(ctx, "octo", &github.GenerateJITConfigRequest{Name: "ghr-i-3", RunnerGroupID: 1, Labels: []string{"self-hosted"}}); err != nil {
 		t.Fatalf("first App after the second met its limit: %v", err)
 	}
+}
+
+// appSet builds ghr's App set over the simulator's Apps, each paced on perApp points on clk
+// and counting its own calls.
+func appSet(t *testing.T, srv *Server, apps []App, perApp int, clk *vclock.Clock) *githubapp.Set {
+	t.Helper()
+	var as []*githubapp.App
+	for _, a := range apps {
+		ga, err := githubapp.New(githubapp.Config{AppID: a.ID, PrivateKey: a.PrivateKeyPEM, APIURL: srv.URL,
+			Pacer: githubapp.NewBudgetPacer(perApp).WithClock(clk.Now, clk.Sleep), Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		as = append(as, ga)
+	}
+	return githubapp.NewSet(as...)
+}
+
+// A burst spreads over the Apps installed on the owner, each within its own budget: no
+// secondary limit from a simulator holding each App to that budget, three times one App's
+// pace, and an App not installed on the owner is never used. Runners registered as one App
+// are deleted as whichever the set picks. A quiet call stays on the webhook App.
+func TestSetSpreadsOverAppsWithinTheirBudgets(t *testing.T) {
+	const (
+		perApp = 100 // points a minute: a 20-point burst (4 JIT configs) and 16 JIT configs a minute
+		jobs   = 45
+		jit    = "POST /orgs/{org}/actions/runners/generate-jitconfig"
+	)
+	ctx := context.Background()
+	clk := vclock.New(time.Now(), 1)
+	defer clk.Exit()
+	srv := start(t, Options{Now: clk.Now, SecondaryPoints: perApp})
+	w := seed(t, srv.Sim)
+	apps := []App{srv.Apps()[0]}
+	for i := range 3 {
+		a, err := srv.AddApp(AppOptions{PrivateKeyPEM: testKey(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := "octo"
+		if i == 2 {
+			owner = "alice" // the last App is not installed on octo
+		}
+		if _, err := srv.InstallApp(a.ID, owner); err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, a)
+	}
+
+	quiet := appSet(t, srv, apps, perApp, clk)
+	if _, _, err := quiet.OwnerClient("octo", w.octo.ID).Actions.GenerateOrgJITConfig(ctx, "octo", &github.GenerateJITConfigRequest{Name: "ghr-i-q", RunnerGroupID: 1, Labels: []string{"self-hosted"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range quiet.Apps()[1:] {
+		if n := a.Stats().Total(); n != 0 {
+			t.Fatalf("a single call made %d calls as App %d: it should stay on the webhook App", n, i+2)
+		}
+	}
+
+	set := appSet(t, srv, apps, perApp, clk)
+	c := set.OwnerClient("octo", w.octo.ID)
+	begin := clk.Now()
+	for i := range jobs {
+		if _, _, err := c.Actions.GenerateOrgJITConfig(ctx, "octo", &github.GenerateJITConfigRequest{Name: "ghr-i-" + strconv.Itoa(i), RunnerGroupID: 1, Labels: []string{"self-hosted"}}); err != nil {
+			t.Fatalf("JIT %d: %v", i, err)
+		}
+	}
+	took := clk.Now().Sub(begin)
+	// Three Apps: 12 at once and 48 a minute, ~41 s; one App alone would need ~154 s.
+	if took > time.Minute {
+		t.Errorf("%d JIT configs took %s over three Apps, want under a minute", jobs, took)
+	}
+	for i, a := range set.Apps() {
+		n := a.Stats().Calls()[jit]
+		if (n > 0) != (i < 3) {
+			t.Errorf("App %d made %d JIT calls; want some from each App installed on octo (the first three), none from the fourth", i+1, n)
+		}
+	}
+	if n := sumCounts(srv.Stats().SecondaryLimited); n != 0 {
+		t.Errorf("%d secondary-limit answers, want 0", n)
+	}
+
+	runners, _, err := c.Actions.ListOrganizationRunners(ctx, "octo", &github.ListOptions{PerPage: 100})
+	if err != nil || runners.TotalCount != jobs+1 {
+		t.Fatalf("octo has %v runners (%v), want %d", runners.TotalCount, err, jobs+1)
+	}
+	for _, r := range runners.Runners {
+		if _, err := c.Actions.RemoveOrganizationRunner(ctx, "octo", r.GetID()); err != nil {
+			t.Fatalf("delete runner %d: %v", r.GetID(), err)
+		}
+	}
+	if left, _, err := c.Actions.ListOrganizationRunners(ctx, "octo", nil); err != nil || left.TotalCount != 0 {
+		t.Fatalf("after deleting every runner as whichever App was picked: %v left (%v)", left.TotalCount, err)
+	}
+	t.Logf("%d JIT configs over three Apps in %s (virtual)", jobs, took)
 }
