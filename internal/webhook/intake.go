@@ -64,6 +64,9 @@ type Request struct {
 	IsBase64Encoded bool
 	RequestID       string
 	SourceIP        string // the client's address as API Gateway saw it
+	// ReceivedAt is when API Gateway received the delivery (zero: when Handle starts). It is
+	// logged as the first milestone of the job's path (logging.KeyReceivedAt).
+	ReceivedAt time.Time
 }
 
 // Response is what intake answers.
@@ -157,16 +160,22 @@ type Decision struct {
 
 // Handle decides, enqueues and logs one request.
 func (in *Intake) Handle(ctx context.Context, req Request) Response {
+	received := req.ReceivedAt
+	if received.IsZero() {
+		received = in.now()
+	}
 	d := in.Decide(req)
 	log := in.log.With(logging.KeyRequestID, req.RequestID, logging.KeyDeliveryID, d.DeliveryID)
 	if d.JobID != 0 {
-		log = log.With(logging.KeyJobID, d.JobID, logging.KeyOwner, d.Owner)
+		log = log.With(logging.KeyJobID, d.JobID, logging.KeyOwner, d.Owner, logging.KeyReceivedAt, received)
 	}
 	if d.QueueURL != "" {
 		sctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
 		err := in.sender.Send(sctx, d.QueueURL, d.Message)
 		cancel()
-		if err != nil {
+		if err == nil {
+			log = log.With(logging.KeyEnqueuedAt, in.now())
+		} else {
 			log.Error("enqueue failed", "event", d.Event, logging.KeyRunnerConfig, d.RunnerConfig, logging.KeyError, err.Error())
 			in.metrics.Add(metrics.WebhookRejected, 1, strconv.Itoa(http.StatusServiceUnavailable))
 			return jsonResponse(http.StatusServiceUnavailable, "error", "enqueue failed; retry the delivery")

@@ -358,3 +358,46 @@ func TestQueueWaitFromInProgress(t *testing.T) {
 		t.Fatalf("QueueWait: %d samples summing %v ms, want one of 90000 for k8s", n, sum)
 	}
 }
+
+// The accepted job's log line carries its path's first milestones (logging.KeyReceivedAt,
+// KeyEnqueuedAt): API Gateway's receipt when the event has it, the handler's start otherwise;
+// a failed enqueue has no enqueued time.
+func TestLogCarriesJobMilestones(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	gateway := now.Add(-40 * time.Millisecond)
+	for _, tc := range []struct {
+		name         string
+		receivedAt   time.Time
+		sendErr      error
+		wantReceived time.Time
+		wantEnqueued bool
+	}{
+		{"gateway time", gateway, nil, gateway, true},
+		{"no gateway time", time.Time{}, nil, now, true},
+		{"enqueue failed", gateway, errors.New("boom"), gateway, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			in := newIntake(t, &recordingSender{err: tc.sendErr}, func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+			r := request("workflow_job", readPayload(t, "workflow_job_queued_user.json"))
+			r.ReceivedAt = tc.receivedAt
+			in.Handle(context.Background(), r)
+			var line struct {
+				ReceivedAt time.Time  `json:"received_at"`
+				EnqueuedAt *time.Time `json:"enqueued_at"`
+			}
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatalf("%v: %s", err, logs.String())
+			}
+			if !line.ReceivedAt.Equal(tc.wantReceived) || (line.EnqueuedAt != nil) != tc.wantEnqueued {
+				t.Errorf("log %s: want received_at %s, enqueued_at present %v", logs.String(), tc.wantReceived, tc.wantEnqueued)
+			}
+		})
+	}
+	if got := receivedAt(gateway.UnixMilli()); !got.Equal(gateway) {
+		t.Errorf("receivedAt(%d) = %s, want %s", gateway.UnixMilli(), got, gateway)
+	}
+	if !receivedAt(0).IsZero() {
+		t.Error("receivedAt(0) is not the zero time")
+	}
+}

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -17,10 +18,20 @@ func (in *Intake) HandleLambda(ctx context.Context, ev events.APIGatewayV2HTTPRe
 		IsBase64Encoded: ev.IsBase64Encoded,
 		RequestID:       ev.RequestContext.RequestID,
 		SourceIP:        ev.RequestContext.HTTP.SourceIP,
+		ReceivedAt:      receivedAt(ev.RequestContext.TimeEpoch),
 	})
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: resp.Status,
 		Headers:    map[string]string{"Content-Type": "application/json"},
 		Body:       string(resp.Body),
 	}, nil
+}
+
+// receivedAt is API Gateway's request time (milliseconds since the epoch); 0 (a caller that
+// does not set it) is the zero time.
+func receivedAt(epochMillis int64) time.Time {
+	if epochMillis <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(epochMillis)
 }
