@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ghr-dev/ghr/internal/awserr"
 	"github.com/ghr-dev/ghr/internal/config"
+	"github.com/ghr-dev/ghr/internal/logging"
 )
 
 // onDemandStrategy is used when failing over from spot: the config's allocation strategy is
@@ -174,10 +176,13 @@ func (f *Fleet) request(ctx context.Context, spec Spec, capacity, strategy strin
 	if spec.ClientToken != "" {
 		in.ClientToken = aws.String(spec.ClientToken + "-" + capacity)
 	}
+	before := len(res.Instances)
+	requested := time.Now()
 	out, err := f.API.CreateFleet(ctx, in)
 	if err != nil {
 		return fmt.Errorf("create %s fleet of %d: %w", capacity, count, err)
 	}
+	returned := time.Now()
 	for _, i := range out.Instances {
 		sn := aws.ToString(i.SubnetId)
 		if sn == "" && i.LaunchTemplateAndOverrides != nil && i.LaunchTemplateAndOverrides.Overrides != nil {
@@ -198,6 +203,15 @@ func (f *Fleet) request(ctx context.Context, spec Spec, capacity, strategy strin
 		}
 		res.Errors = append(res.Errors, pe)
 		f.remember(spec, pe)
+	}
+	if f.Logger != nil {
+		// The launch's milestones for the per-hop latency report, paired by instance id.
+		var ids []string
+		for _, i := range res.Instances[before:] {
+			ids = append(ids, i.ID)
+		}
+		f.Logger.Info("fleet", "capacity_type", capacity, "want", count, "instance_ids", ids, "pool_errors", len(out.Errors),
+			logging.KeyFleetRequestedAt, requested, logging.KeyFleetReturnedAt, returned)
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ type Host struct {
 type RegisteredHost struct {
 	ID       string
 	RunnerID int64 // 0 when GitHub did not return one (registration tokens)
+	// StoredAt is when its JIT config (or registration token) was stored for it to read.
+	StoredAt time.Time
 }
 
 // Registration is one GitHub runner registration as GitHub's runner list shows it.

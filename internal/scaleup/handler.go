@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -43,7 +44,9 @@ type Handler struct {
 // Handle processes one SQS batch and reports the messages to retry. It never fails the whole
 // batch: each message's fate is decided on its own.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	received := h.Launcher.now()
 	verdicts := make(map[string]Verdict, len(ev.Records))
+	hosts := map[string]runner.RegisteredHost{} // message id → the host launched for its job
 	msgs := h.decode(ev.Records, verdicts)
 	keep := Triage(msgs, h.Configs, verdicts)
 	drained := h.drained(ctx)
@@ -68,9 +71,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		live[k] = len(rs)
 	}
 	groups := Allocate(keep, h.Configs, live, verdicts)
-	h.launch(ctx, groups, verdicts)
+	h.launch(ctx, groups, verdicts, hosts)
 	h.requeue(ctx, msgs, verdicts)
-	return h.respond(msgs, ev.Records, verdicts, drained), nil
+	return h.respond(msgs, ev.Records, verdicts, hosts, received, drained), nil
 }
 
 // drained reads the operators' drain switch; unreadable, it drains what it drained before.
@@ -242,7 +245,7 @@ func (h *Handler) dropNotQueued(ctx context.Context, msgs []Message, verdicts ma
 // launch runs every group's launch concurrently. In a group that got fewer registered
 // runners than jobs, the first jobs (ascending ids) are the launched ones, which keeps the
 // ghr:job-id invariant, and the rest are retried.
-func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[string]Verdict) {
+func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[string]Verdict, launched map[string]runner.RegisteredHost) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, g := range groups {
@@ -273,7 +276,7 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 			defer mu.Unlock()
 			for i, m := range g.Jobs {
 				if i < len(ids) {
-					verdicts[m.ID] = Launched
+					verdicts[m.ID], launched[m.ID] = Launched, hosts[i]
 				} else {
 					verdicts[m.ID] = rest
 				}
@@ -297,7 +300,10 @@ func ClientToken(g Group) string {
 	return hex.EncodeToString(h.Sum(nil))[:clientTokenLen]
 }
 
-func (h *Handler) respond(msgs []Message, records []events.SQSMessage, verdicts map[string]Verdict, drained drain.Set) events.SQSEventResponse {
+// respond logs each job's fate — with the milestones of its path when a host was launched for
+// it (logging.KeyBatchReceivedAt, KeyTokenStoredAt) — and reports the messages to retry.
+func (h *Handler) respond(msgs []Message, records []events.SQSMessage, verdicts map[string]Verdict, hosts map[string]runner.RegisteredHost,
+	received time.Time, drained drain.Set) events.SQSEventResponse {
 	var resp events.SQSEventResponse
 	jobs := make(map[string]Message, len(msgs))
 	for _, m := range msgs {
@@ -308,8 +314,13 @@ func (h *Handler) respond(msgs []Message, records []events.SQSMessage, verdicts 
 		m, ok := jobs[r.MessageId]
 		h.record(m.Job, v, drained)
 		if ok {
-			h.Logger.Info("job", logging.KeyJobID, m.Job.JobID, logging.KeyDeliveryID, m.Job.DeliveryID,
-				logging.KeyRunnerConfig, m.Job.RunnerConfig, logging.KeyOwner, m.Job.Owner, logging.KeyDecision, v.String())
+			attrs := []any{logging.KeyJobID, m.Job.JobID, logging.KeyDeliveryID, m.Job.DeliveryID,
+				logging.KeyRunnerConfig, m.Job.RunnerConfig, logging.KeyOwner, m.Job.Owner, logging.KeyDecision, v.String(),
+				logging.KeyBatchReceivedAt, received}
+			if host, launched := hosts[r.MessageId]; launched {
+				attrs = append(attrs, logging.KeyInstanceID, host.ID, logging.KeyTokenStoredAt, host.StoredAt)
+			}
+			h.Logger.Info("job", attrs...)
 		}
 		if m, ok := jobs[r.MessageId]; ok && v.Retry() && h.MaxReceives > 0 && m.ReceiveCount >= h.MaxReceives {
 			h.Logger.Error("message failed on its last receive: it goes to the dead-letter queue", logging.KeyJobID, m.Job.JobID,

@@ -149,6 +149,7 @@ func (l *Launcher) launch(ctx context.Context, spec runner.LaunchSpec, labels []
 func (l *Launcher) register(ctx context.Context, spec runner.LaunchSpec, ids []string, labels []string) ([]runner.RegisteredHost, error) {
 	errs := make([]error, len(ids))
 	runnerIDs := make([]int64, len(ids))
+	stored := make([]time.Time, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
@@ -158,6 +159,7 @@ func (l *Launcher) register(ctx context.Context, spec runner.LaunchSpec, ids []s
 			})
 			if err == nil {
 				err = l.Tokens.Put(ctx, spec.Config.Key, id, value)
+				stored[i] = l.now()
 			}
 			errs[i], runnerIDs[i] = err, runnerID
 		})
@@ -167,7 +169,7 @@ func (l *Launcher) register(ctx context.Context, spec runner.LaunchSpec, ids []s
 	var hosts []runner.RegisteredHost
 	for i, id := range ids {
 		if errs[i] == nil {
-			hosts = append(hosts, runner.RegisteredHost{ID: id, RunnerID: runnerIDs[i]})
+			hosts = append(hosts, runner.RegisteredHost{ID: id, RunnerID: runnerIDs[i], StoredAt: stored[i]})
 			continue
 		}
 		failed = append(failed, id)
