@@ -29,8 +29,9 @@ type Set struct {
 	now   func() time.Time
 
 	mu       sync.Mutex
-	absent   map[absentKey]time.Time // → until when the App is taken as not installed
-	waitTill []time.Time             // per App: GitHub asked it to wait until then
+	absent   map[absentKey]time.Time   // → until when the App is taken as not installed
+	waitTill []time.Time               // per App: GitHub asked it to wait until then
+	clients  map[string]*github.Client // owner → OwnerClient
 }
 
 type absentKey struct {
@@ -43,7 +44,7 @@ func NewSet(apps ...*App) *Set {
 	if len(apps) == 0 {
 		panic("githubapp: a set needs at least the webhook App")
 	}
-	return &Set{apps: apps, stats: apps[0].stats, now: apps[0].now, absent: map[absentKey]time.Time{}, waitTill: make([]time.Time, len(apps))}
+	return &Set{apps: apps, stats: apps[0].stats, now: apps[0].now, absent: map[absentKey]time.Time{}, waitTill: make([]time.Time, len(apps)), clients: map[string]*github.Client{}}
 }
 
 // LoadSet loads every App of src (src.All()): each resolves its own credentials and paces on
@@ -85,7 +86,14 @@ func (s *Set) OwnerClient(owner string, installationID int64) *github.Client {
 	if installationID > 0 {
 		s.apps[0].RememberInstallation(owner, installationID)
 	}
-	return s.apps[0].newClient(&ownerTransport{set: s, owner: owner})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[owner]
+	if !ok {
+		c = s.apps[0].newClient(&ownerTransport{set: s, owner: owner})
+		s.clients[owner] = c
+	}
+	return c
 }
 
 // pick chooses the App for one request and returns it with its installation on owner.

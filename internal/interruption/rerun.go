@@ -118,8 +118,12 @@ func (r *Rerunner) JobFailed(ctx context.Context, ev queue.Lifecycle, instanceID
 	return nil
 }
 
-// AppGitHub re-runs jobs with the App's installation token (Actions: write).
-type AppGitHub struct{ App *githubapp.App }
+// AppGitHub re-runs jobs with an installation token (Actions: write) of the App the set picks
+// (githubapp.Choose), or of App when Apps is nil.
+type AppGitHub struct {
+	Apps *githubapp.Set
+	App  *githubapp.App
+}
 
 var _ JobRerunner = AppGitHub{}
 
@@ -129,11 +133,11 @@ func (g AppGitHub) RerunJob(ctx context.Context, repo string, jobID int64) error
 	if !ok {
 		return fmt.Errorf("re-run job %d: repository %q is not owner/name", jobID, repo)
 	}
-	id, err := g.App.InstallationID(ctx, repo)
-	if err != nil {
-		return fmt.Errorf("re-run job %d: %w", jobID, err)
+	set := g.Apps
+	if set == nil {
+		set = githubapp.NewSet(g.App)
 	}
-	_, err = g.App.Client(id).Actions.RerunJobByID(ctx, owner, name, jobID)
+	_, err := set.OwnerClient(repo, 0).Actions.RerunJobByID(ctx, owner, name, jobID)
 	var er *github.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden && er.Response.Header.Get("Retry-After") == "" &&
 		er.Response.Header.Get("X-RateLimit-Remaining") != "0" {

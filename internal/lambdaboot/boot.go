@@ -74,14 +74,19 @@ func (b *Boot) LaunchTemplates(cfgs []config.RunnerConfig) []string {
 	return ids
 }
 
-// GitHubApp reads the App's credentials and builds its clients, paced on this container's
-// part of the deployment's secondary-limit budget (GITHUB_POINTS_PER_MINUTE).
-func (b *Boot) GitHubApp(src config.GitHubApp) *githubapp.App {
-	app, err := githubapp.Load(b.Ctx, src, b.Params, githubapp.Config{PointsPerMinute: src.PointsPerMinute})
+// GitHubApp reads the credentials of the deployment's Apps (the webhook App and GITHUB_APPS)
+// and builds their clients, each paced on this container's part of that App's own
+// secondary-limit budget (GITHUB_POINTS_PER_MINUTE, points_per_minute in GITHUB_APPS).
+func (b *Boot) GitHubApp(src config.GitHubApp) *githubapp.Set {
+	apps, err := githubapp.LoadSet(b.Ctx, src, b.Params, githubapp.Config{PointsPerMinute: src.PointsPerMinute})
 	b.Must(err, "github app")
-	b.Log.Info("github app ready", "points_per_minute", src.PointsPerMinute)
-	b.Metrics.TrackGitHub(app.Stats())
-	return app
+	perApp := make([]int, 0, len(apps.Apps()))
+	for _, a := range src.All() {
+		perApp = append(perApp, a.PointsPerMinute)
+	}
+	b.Log.Info("github app ready", "apps", len(perApp), "points_per_minute", perApp)
+	b.Metrics.TrackGitHub(apps.Stats())
+	return apps
 }
 
 // Handle wraps a function's handler so that the metrics of each invocation are written when

@@ -39,8 +39,8 @@ func TestGitHubAppPacesOnItsShare(t *testing.T) {
 		wantPaced  bool
 		wantLogged string
 	}{
-		{points: "10", wantPaced: true, wantLogged: `"points_per_minute":10`},
-		{points: "", wantPaced: false, wantLogged: `"points_per_minute":900`},
+		{points: "10", wantPaced: true, wantLogged: `"points_per_minute":[10]`},
+		{points: "", wantPaced: false, wantLogged: `"points_per_minute":[900]`},
 	} {
 		env := config.MapEnv(map[string]string{"GITHUB_APP_ID": "7", "GITHUB_APP_KEY": string(pemKey), "GITHUB_API_URL": srv.URL,
 			"GITHUB_POINTS_PER_MINUTE": tc.points})
@@ -57,7 +57,7 @@ func TestGitHubAppPacesOnItsShare(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		var errs []error
 		for i := range 2 {
-			_, _, err := app.AppClient().Apps.CreateInstallationToken(ctx, int64(i+1), nil)
+			_, _, err := app.Webhook().AppClient().Apps.CreateInstallationToken(ctx, int64(i+1), nil)
 			errs = append(errs, err)
 		}
 		cancel()

@@ -41,7 +41,11 @@ func (r RemoveResult) String() string {
 // GitHub lists and removes runner registrations through a GitHub App. It is safe for
 // concurrent use and shared by every pass of a warm container.
 type GitHub struct {
-	App *githubapp.App
+	// Apps are the deployment's Apps; nil is App alone. Registrations belong to the owner, so
+	// each call goes out as whichever App the set picks (githubapp.Choose), whichever App
+	// registered the runner.
+	Apps *githubapp.Set
+	App  *githubapp.App // the webhook App, when Apps is nil
 
 	mu       sync.Mutex
 	accounts map[string]int64 // account login → installation id, from the installation sweep
@@ -58,7 +62,8 @@ func (g *GitHub) OrgOwners(ctx context.Context) ([]Owner, error) {
 		if page == maxInstallationPages {
 			return nil, fmt.Errorf("list installations: more than %d pages", maxInstallationPages)
 		}
-		insts, resp, err := g.App.AppClient().Apps.ListInstallations(ctx, opts)
+		// The webhook App is installed wherever jobs come from: its installations are the owners.
+		insts, resp, err := g.set().Webhook().AppClient().Apps.ListInstallations(ctx, opts)
 		if err != nil {
 			return nil, fmt.Errorf("list installations: %w", err)
 		}
@@ -68,7 +73,7 @@ func (g *GitHub) OrgOwners(ctx context.Context) ([]Owner, error) {
 				continue
 			}
 			accounts[login] = in.GetID()
-			g.App.RememberInstallation(login, in.GetID())
+			g.set().Webhook().RememberInstallation(login, in.GetID())
 			if in.GetAccount().GetType() == "Organization" {
 				owners = append(owners, Owner{Level: tags.TypeOrg, Name: login})
 			}
@@ -84,20 +89,23 @@ func (g *GitHub) OrgOwners(ctx context.Context) ([]Owner, error) {
 	return owners, nil
 }
 
-// client returns the installation client for owner. A repository's installation is its
+// client returns the client for owner's registrations. A repository's installation is its
 // account's: an App is installed at most once per account.
-func (g *GitHub) client(ctx context.Context, owner Owner) (*github.Client, error) {
+func (g *GitHub) client(_ context.Context, owner Owner) (*github.Client, error) {
 	account, _, _ := strings.Cut(owner.Name, "/")
 	g.mu.Lock()
-	id, ok := g.accounts[account]
+	id := g.accounts[account] // 0: the set looks it up
 	g.mu.Unlock()
-	if !ok {
-		var err error
-		if id, err = g.App.InstallationID(ctx, owner.Name); err != nil {
-			return nil, err
-		}
+	return g.set().OwnerClient(owner.Name, id), nil
+}
+
+func (g *GitHub) set() *githubapp.Set {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.Apps == nil {
+		g.Apps = githubapp.NewSet(g.App)
 	}
-	return g.App.Client(id), nil
+	return g.Apps
 }
 
 // ListRunners returns every registration of owner, 100 per page, with status and busy, so

@@ -61,7 +61,8 @@ type GitHub interface {
 // Concurrency calls are in flight, and a rate-limit answer pauses every call until its
 // Retry-After has passed.
 type AppGitHub struct {
-	app    *githubapp.App
+	apps   *githubapp.Set
+	app    *githubapp.App // the webhook App: the job's installation is its (authorize.go)
 	webURL string // for persistent runners' --url
 	sem    chan struct{}
 	now    func() time.Time
@@ -82,14 +83,21 @@ type registrationToken struct {
 
 var _ GitHub = (*AppGitHub)(nil)
 
-// NewAppGitHub wraps app. webURL is the GitHub web URL (config.WebURL); concurrency bounds
-// calls in flight; now nil uses time.Now.
+// NewAppGitHub wraps app alone: NewAppGitHubSet of one App.
 func NewAppGitHub(app *githubapp.App, webURL string, concurrency int, now func() time.Time) *AppGitHub {
+	return NewAppGitHubSet(githubapp.NewSet(app), webURL, concurrency, now)
+}
+
+// NewAppGitHubSet wraps the deployment's Apps: each call on an owner goes out as the App the
+// set picks for it (githubapp.Choose), so JIT configs spread over the Apps installed on the
+// job's owner, each within its own budget. webURL is the GitHub web URL (config.WebURL);
+// concurrency bounds calls in flight; now nil uses time.Now.
+func NewAppGitHubSet(apps *githubapp.Set, webURL string, concurrency int, now func() time.Time) *AppGitHub {
 	if now == nil {
 		now = time.Now
 	}
 	return &AppGitHub{
-		app: app, webURL: strings.TrimSuffix(webURL, "/"), sem: make(chan struct{}, max(concurrency, 1)), now: now,
+		apps: apps, app: apps.Webhook(), webURL: strings.TrimSuffix(webURL, "/"), sem: make(chan struct{}, max(concurrency, 1)), now: now,
 		groups: map[string]int64{}, regTokens: map[string]*registrationToken{},
 		installs: map[int64]installation{}, authorized: map[string]time.Time{},
 	}
@@ -127,15 +135,10 @@ func (g *AppGitHub) call(ctx context.Context, fn func() error) error {
 	return err
 }
 
-func (g *AppGitHub) client(ctx context.Context, o runner.Owner) (*github.Client, error) {
-	id := o.InstallationID
-	if id == 0 {
-		var err error
-		if id, err = g.app.InstallationID(ctx, o.Name); err != nil {
-			return nil, err
-		}
-	}
-	return g.app.Client(id), nil
+// client returns the owner's client: o.InstallationID is the webhook App's installation (from
+// the event); the set picks the App per call.
+func (g *AppGitHub) client(_ context.Context, o runner.Owner) (*github.Client, error) {
+	return g.apps.OwnerClient(o.Name, o.InstallationID), nil
 }
 
 // Register implements GitHub.

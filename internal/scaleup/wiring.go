@@ -19,8 +19,8 @@ type SSMAPI interface {
 }
 
 // NewLauncher wires the production launch path shared by scale-up and the warm pool: EC2
-// CreateFleet with the dry-pool cache, SSM token storage and the App's GitHub client.
-func NewLauncher(ec2API ec2fleet.API, ssmAPI SSMAPI, app *githubapp.App, cfg config.ScaleUp, templates []string, m *metrics.Recorder, log *slog.Logger) *Launcher {
+// CreateFleet with the dry-pool cache, SSM token storage and the Apps' GitHub client.
+func NewLauncher(ec2API ec2fleet.API, ssmAPI SSMAPI, apps *githubapp.Set, cfg config.ScaleUp, templates []string, m *metrics.Recorder, log *slog.Logger) *Launcher {
 	return &Launcher{
 		Compute: &EC2Compute{
 			API:             ec2API,
@@ -32,7 +32,7 @@ func NewLauncher(ec2API ec2fleet.API, ssmAPI SSMAPI, app *githubapp.App, cfg con
 			Log:             log,
 		},
 		Tokens:           runnertoken.Store{API: ssmAPI, Prefix: cfg.Prefix, KMSKeyID: cfg.TokenKMSKeyID},
-		GitHub:           NewAppGitHub(app, cfg.GitHubURL, cfg.GitHubConcurrency, nil),
+		GitHub:           NewAppGitHubSet(apps, cfg.GitHubURL, cfg.GitHubConcurrency, nil),
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Metrics:          m,
 		Logger:           log,

@@ -21,13 +21,13 @@ func main() {
 	cfgs := b.RunnerConfigs(cfg.RunnerConfigs)
 	c := &cleanup.Cleaner{
 		Fleet:            cleanup.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix, LaunchTemplates: b.LaunchTemplates(cfgs)},
-		GitHub:           &scaledown.GitHub{App: app},
+		GitHub:           &scaledown.GitHub{Apps: app},
 		Configs:          cfgs,
 		RunnerNamePrefix: cfg.RunnerNamePrefix,
 		Log:              b.Log,
 		Metrics:          b.Metrics,
 		Reruns: &interruption.Rerunner{
-			Store: interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix}, GitHub: interruption.AppGitHub{App: app}, Log: b.Log, Metrics: b.Metrics,
+			Store: interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix}, GitHub: interruption.AppGitHub{Apps: app}, Log: b.Log, Metrics: b.Metrics,
 		},
 	}
 	lambda.Start(lambdaboot.Handle(b, c.HandleSQS))

@@ -24,7 +24,7 @@ func main() {
 	launcher := scaleup.NewLauncher(ec2API, b.SSM, app, cfg.ScaleUp, templates, b.Metrics, b.Log)
 	p := &pool.Pool{
 		Fleet:            scaledown.EC2{API: ec2API, Prefix: cfg.Prefix, LaunchTemplates: templates},
-		GitHub:           &scaledown.GitHub{App: app},
+		GitHub:           &scaledown.GitHub{Apps: app},
 		Launcher:         scaleup.PoolLauncher{L: launcher},
 		Configs:          cfgs,
 		RunnerNamePrefix: cfg.RunnerNamePrefix,

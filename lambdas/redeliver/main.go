@@ -14,7 +14,7 @@ func main() {
 	cfg, err := config.ReadRedeliver(config.OSEnv())
 	b := lambdaboot.Start("redeliver", cfg.LogLevel, err)
 	r := &redeliver.Redeliverer{
-		Hooks:      redeliver.GitHub{App: b.GitHubApp(cfg.GitHubApp)},
+		Hooks:      redeliver.GitHub{App: b.GitHubApp(cfg.GitHubApp).Webhook()},
 		Memory:     redeliver.SSMMemory{API: b.SSM, Name: redeliver.MemoryPath(cfg.Prefix)},
 		Lookback:   cfg.Lookback,
 		MaxPerPass: cfg.MaxPerPass,

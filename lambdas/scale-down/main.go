@@ -18,7 +18,7 @@ func main() {
 	cfgs := b.RunnerConfigs(cfg.RunnerConfigs)
 	r := &scaledown.Reconciler{
 		Fleet:            scaledown.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix, LaunchTemplates: b.LaunchTemplates(cfgs)},
-		GitHub:           &scaledown.GitHub{App: b.GitHubApp(cfg.GitHubApp)},
+		GitHub:           &scaledown.GitHub{Apps: b.GitHubApp(cfg.GitHubApp)},
 		Tokens:           scaledown.NewSSMTokens(runnertoken.Store{API: b.SSM, Prefix: cfg.Prefix}),
 		Configs:          cfgs,
 		RunnerNamePrefix: cfg.RunnerNamePrefix,

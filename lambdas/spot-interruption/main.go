@@ -23,7 +23,7 @@ func main() {
 	templates := b.LaunchTemplates(b.RunnerConfigs(cfg.RunnerConfigs))
 	h := &interruption.Handler{
 		Fleet:   interruption.EC2{API: ec2.NewFromConfig(b.AWS), Prefix: cfg.Prefix, LaunchTemplates: templates},
-		GitHub:  &scaledown.GitHub{App: b.GitHubApp(cfg.GitHubApp)},
+		GitHub:  &scaledown.GitHub{Apps: b.GitHubApp(cfg.GitHubApp)},
 		Store:   interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix},
 		Breaker: interruption.BreakerFrom(cfg.Breaker),
 		Log:     b.Log,
