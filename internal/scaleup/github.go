@@ -63,7 +63,7 @@ type GitHub interface {
 type AppGitHub struct {
 	apps   *githubapp.Set
 	app    *githubapp.App // the webhook App: the job's installation is its (authorize.go)
-	webURL string // for persistent runners' --url
+	webURL string         // for persistent runners' --url
 	sem    chan struct{}
 	now    func() time.Time
 
