@@ -13,6 +13,7 @@ import (
 // from the boot's own log: start-runner.sh's "boot phase" lines and the runner's
 // "Listening for Jobs" line.
 type BootPhases struct {
+	Start     time.Time     // user data started (the host's clock)
 	IMDS      time.Duration // instance identity and tags read
 	Download  time.Duration // runner archive downloaded and unpacked
 	Token     time.Duration // runner token read (and deleted)
@@ -47,7 +48,7 @@ func ParseBootPhases(log string) (p BootPhases, ok bool) {
 		return p, false
 	}
 	start := time.Unix(sec, int64(frac*1e9))
-	p.Connected = at.Sub(start)
+	p.Start, p.Connected = start, at.Sub(start)
 	return p, p.Connected >= p.Token && !strings.Contains(log, "bootstrap failed")
 }
 

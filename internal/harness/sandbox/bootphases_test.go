@@ -19,7 +19,7 @@ func TestParseBootPhases(t *testing.T) {
 		ok   bool
 		want BootPhases
 	}{
-		{"every phase", good, true, BootPhases{IMDS: 120 * time.Millisecond, Download: 900 * time.Millisecond, Token: 1500 * time.Millisecond, Connected: 1800 * time.Millisecond}},
+		{"every phase", good, true, BootPhases{Start: time.Unix(1796092800, 250_000_000), IMDS: 120 * time.Millisecond, Download: 900 * time.Millisecond, Token: 1500 * time.Millisecond, Connected: 1800 * time.Millisecond}},
 		{"runner never connected", good[:len(good)-70], false, BootPhases{}},
 		{"no phases", "2026-12-01 02:40:02.050Z: Listening for Jobs\n", false, BootPhases{}},
 	}

@@ -117,7 +117,11 @@ type Report struct {
 	Leftovers      Leftovers      `json:"leftovers"`
 	Instances      int            `json:"instances_launched"`
 	// Boots are the real boots of the hosts that ran the scenario's jobs (Options.RealBoots).
-	Boots       []JobBoot `json:"boots,omitempty"`
+	Boots []JobBoot `json:"boots,omitempty"`
+	// Hops split each job's way to its runner into legs, from the functions' own log lines
+	// and the hosts' records (JobPaths); HopsError says why there are none.
+	Hops        []HopStat `json:"hops,omitempty"`
+	HopsError   string    `json:"hops_error,omitempty"`
 	WallSeconds float64   `json:"wall_s"`
 }
 
@@ -154,7 +158,34 @@ func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Re
 	r.IAMDenied, r.IAMUnevaluated = diff(s.Proxy.Denied(), deniedBefore), diff(s.Proxy.Unevaluated(), unevaluatedBefore)
 	r.Instances = s.Hosts.Stats().Booted - booted
 	r.Boots = boots
+	if paths, err := s.JobPaths(ids); err != nil {
+		r.HopsError = err.Error()
+	} else {
+		r.Hops = HopStats(paths)
+	}
 	return r, nil
+}
+
+// JobPaths reads the paths of jobs from the functions' log (sandbox.log) and the hosts.
+func (s *Sandbox) JobPaths(jobs []int64) ([]JobPath, error) {
+	f, err := os.Open(s.logFile.Name())
+	if err != nil {
+		return nil, fmt.Errorf("function logs: %w", err)
+	}
+	defer f.Close()
+	prefix := s.runnerNamePrefix()
+	return JobPaths(f, jobs, HostRecords{
+		TokenRead: s.Hosts.TokenReadAt,
+		Online:    func(id string) (time.Time, bool) { return s.Hosts.OnlineAt(tags.RunnerName(prefix, id)) },
+	})
+}
+
+// runnerNamePrefix is what scale-up puts before an instance id to name its runner.
+func (s *Sandbox) runnerNamePrefix() string {
+	if fn, ok := s.Deployment.Functions[s.Opts.Prefix+"-scale-up"]; ok && fn.Env["RUNNER_NAME_PREFIX"] != "" {
+		return fn.Env["RUNNER_NAME_PREFIX"]
+	}
+	return s.Opts.Prefix + "-"
 }
 
 // succeeded reports whether a job's final attempt ran to success. A job that failed — its
@@ -347,6 +378,12 @@ func (r *Report) Markdown() string {
 	}
 	if len(r.Boots) > 0 {
 		b.WriteString(bootTable(r.Boots))
+	}
+	if len(r.Hops) > 0 {
+		b.WriteString("\nPer hop, from the functions' log lines and the hosts' records (docs/metrics.md says what bounds each):\n\n")
+		b.WriteString(hopTable(r.Hops))
+	} else if r.HopsError != "" {
+		fmt.Fprintf(&b, "\nPer hop: not measured (%s)\n", r.HopsError)
 	}
 	return b.String()
 }

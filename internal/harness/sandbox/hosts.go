@@ -71,7 +71,9 @@ type Hosts struct {
 	mu     sync.Mutex
 	hosts  map[string]*host
 	online map[string]time.Time // runner name → when it came online
-	peak   map[string]int       // runner config → most live instances seen at once
+	// tokenRead: instance id → when a Go host read its token (a real boot's log says it).
+	tokenRead map[string]time.Time
+	peak      map[string]int // runner config → most live instances seen at once
 	// Continuous cap check: every scan is a sample of live instances per config.
 	caps    map[string]int // runner config → max_runners (SetCaps)
 	overCap map[string]int // runner config → samples above its cap
@@ -226,6 +228,12 @@ func (h *Hosts) boot(ctx context.Context, x *host) {
 		}
 		return
 	}
+	h.mu.Lock()
+	if h.tokenRead == nil {
+		h.tokenRead = map[string]time.Time{}
+	}
+	h.tokenRead[x.id] = time.Now()
+	h.mu.Unlock()
 	jit, reg, err := runnertoken.ParseToken(value)
 	if err != nil {
 		log.Warn("simulated host: bad token; powering off", "error", err.Error())
@@ -404,6 +412,26 @@ func (h *Hosts) OnlineAt(name string) (time.Time, bool) {
 	defer h.mu.Unlock()
 	t, ok := h.online[name]
 	return t, ok
+}
+
+// TokenReadAt reports when instance id's host read its token: a Go host's record, or the
+// "boot phase token" of a real boot's log.
+func (h *Hosts) TokenReadAt(id string) (time.Time, bool) {
+	h.mu.Lock()
+	t, ok := h.tokenRead[id]
+	h.mu.Unlock()
+	if ok {
+		return t, true
+	}
+	for _, b := range h.BootStats() {
+		if b.InstanceID != id {
+			continue
+		}
+		if p, _ := ParseBootPhases(b.Log); !p.Start.IsZero() && p.Token > 0 {
+			return p.Start.Add(p.Token), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Peak returns the most live (pending or running) instances seen at once, by runner config.
