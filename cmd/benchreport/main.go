@@ -59,11 +59,18 @@ var targets = []Target{
 	{"sandbox burst: launch GitHub calls per job", `^BenchmarkSandboxBurst$`, "launch-github_calls/job", 1.05, "one JIT config per job is the floor; installation tokens (every function's, counted here) and JIT calls refused by a limit are the rest. Scheduled passes are left out: the sandbox runs them 60x faster than production"},
 	{"sandbox burst: autoscaler overhead p99", `^BenchmarkSandboxBurst$`, "overhead-p99-s", 240, "the 495th job's runner waits for its JIT config: the same pacing floor (~226 s to the last JIT) as every instance requested"},
 	{"sandbox burst: jobs that never ran", `^BenchmarkSandboxBurst$`, "unserved-jobs", 0, "the burst's other figures count only if every job got a runner"},
+	{"demo: webhook received → CreateFleet requested p99", `^BenchmarkSandboxDemo$`, "webhook-to-fleet-p99-ms", 300, demoToFleetWhy},
+	{"demo: jobs without a measured path", `^BenchmarkSandboxDemo$`, "unmeasured-jobs", 0, "a job whose milestones are missing from the functions' logs would be missing from the percentiles"},
 }
 
 // burstPacingWhy is the physics behind the burst's time targets (docs/decisions.md, "GitHub
 // budget across containers", for the split).
 const burstPacingWhy = "bounded by GitHub pacing, not compute. A JIT config is a 5-point POST; the deployment spends at most 720 points/min per endpoint (80% of GitHub's ~900), scale-up's share is 13/18 over its 2 pollers: 260 each, a 52-point burst and 208/min refill. The burst's org-level jobs (334 of 500) share one endpoint: (1670-104)/416 min = 226 s to the last JIT, and a launch precedes its registrations, so the last instance is requested shortly before that. 240 s leaves ~6% for launch and emulator latency (measured 224 and 227 s). This holds for the burst's mix (2/3 org, 1/3 repo runners on separate endpoints): 500 jobs on one endpoint would need (2500-104)/416 min = 345 s"
+
+// demoToFleetWhy: what the demo's path to CreateFleet is made of (docs/metrics.md, "Per-hop
+// latency"): intake, one SQS hop, scale-up's pre-launch reads; none waits for GitHub's pacing
+// at 20 jobs.
+const demoToFleetWhy = "issue 19: from the delivery reaching API Gateway to the instant fleet requested, for make demo's 20 jobs: webhook intake, SQS to scale-up (batching window 0, the default) and scale-up's pre-launch reads (runner count, drain switch, authorization). A batching window adds up to its length"
 
 // Result is one benchmark line.
 type Result struct {

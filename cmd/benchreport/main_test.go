@@ -71,3 +71,33 @@ BenchmarkSandboxBurst-2   	       1	264757205657 ns/op	       193.8 all-online-s
 }
 
 var testTime = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+
+func TestSandboxDemoTargets(t *testing.T) {
+	for _, tc := range []struct {
+		line    string
+		met     bool
+		absents bool
+	}{
+		{"BenchmarkSandboxDemo-2  1  90000000000 ns/op  0 unmeasured-jobs  112.5 webhook-to-fleet-p99-ms  40.1 webhook-to-fleet-p50-ms", true, false},
+		{"BenchmarkSandboxDemo-2  1  90000000000 ns/op  0 unmeasured-jobs  312.0 webhook-to-fleet-p99-ms", false, false},
+		{"BenchmarkSandboxDemo-2  1  90000000000 ns/op  2 unmeasured-jobs  100 webhook-to-fleet-p99-ms", false, false},
+		{"BenchmarkSandboxDemo-2  1  90000000000 ns/op  0 unmeasured-jobs", false, true}, // a figure absent is a target missed
+	} {
+		results, err := parse(strings.NewReader("pkg: github.com/ghr-dev/ghr/internal/harness/sandbox\n"+tc.line+"\n"), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		met := true
+		for _, c := range check(results) {
+			if strings.HasPrefix(c.Name, "demo: ") {
+				met = met && c.Met
+				if c.Name == "demo: webhook received → CreateFleet requested p99" && c.Found == tc.absents {
+					t.Errorf("%s: found %v", tc.line, c.Found)
+				}
+			}
+		}
+		if met != tc.met {
+			t.Errorf("%s: met %v, want %v", tc.line, met, tc.met)
+		}
+	}
+}

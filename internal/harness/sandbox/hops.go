@@ -29,8 +29,8 @@ type JobPath struct {
 
 // hop is one leg of the path: from one milestone to the next.
 type hop struct {
-	name     string
-	from, to func(JobPath) time.Time
+	name, slug string // slug names the hop's benchmark figures
+	from, to   func(JobPath) time.Time
 }
 
 var (
@@ -46,26 +46,28 @@ var (
 
 // Hop names; HopToFleet is the one with a bench target (cmd/benchreport).
 const (
-	HopToFleet = "webhook received → CreateFleet requested"
-	HopTotal   = "webhook received → runner online"
+	HopToFleet  = "webhook received → CreateFleet requested"
+	SlugToFleet = "webhook-to-fleet"
+	HopTotal    = "webhook received → runner online"
 )
 
 // hops are the legs in path order, then the two spans reported whole.
 var hops = []hop{
-	{"webhook received → enqueued", atReceived, atEnqueued},
-	{"enqueued → batch received by scale-up", atEnqueued, atBatchReceived},
-	{"batch received → CreateFleet requested", atBatchReceived, atFleetRequested},
-	{"CreateFleet requested → returned", atFleetRequested, atFleetReturned},
-	{"CreateFleet returned → JIT config stored", atFleetReturned, atTokenStored},
-	{"JIT config stored → host read its token", atTokenStored, atTokenRead},
-	{"host read its token → runner online", atTokenRead, atOnline},
-	{HopToFleet, atReceived, atFleetRequested},
-	{HopTotal, atReceived, atOnline},
+	{"webhook received → enqueued", "intake", atReceived, atEnqueued},
+	{"enqueued → batch received by scale-up", "queue", atEnqueued, atBatchReceived},
+	{"batch received → CreateFleet requested", "pre-launch", atBatchReceived, atFleetRequested},
+	{"CreateFleet requested → returned", "createfleet", atFleetRequested, atFleetReturned},
+	{"CreateFleet returned → JIT config stored", "jit-stored", atFleetReturned, atTokenStored},
+	{"JIT config stored → host read its token", "token-read", atTokenStored, atTokenRead},
+	{"host read its token → runner online", "runner-online", atTokenRead, atOnline},
+	{HopToFleet, SlugToFleet, atReceived, atFleetRequested},
+	{HopTotal, "webhook-to-online", atReceived, atOnline},
 }
 
 // HopStat is one hop's percentiles over the jobs whose path has both its ends.
 type HopStat struct {
 	Name string      `json:"name"`
+	Slug string      `json:"slug"`
 	Jobs int         `json:"jobs"`
 	P    Percentiles `json:"latency"`
 }
@@ -84,7 +86,7 @@ func HopStats(paths []JobPath) []HopStat {
 			}
 			ds = append(ds, max(to.Sub(from), 0))
 		}
-		out = append(out, HopStat{Name: h.name, Jobs: len(ds), P: percentiles(ds)})
+		out = append(out, HopStat{Name: h.name, Slug: h.slug, Jobs: len(ds), P: percentiles(ds)})
 	}
 	return out
 }
