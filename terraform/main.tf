@@ -90,6 +90,25 @@ locals {
     for fn, p in local.github_points_per_minute : fn => { containers = local.github_containers[fn], points_per_minute = p }
     if lookup(local.github_weights, fn, 0) > 0 || lookup(local.github_alone, fn, false)
   }
+  # The other Apps (github_apps): each has its own budget, split over the same functions and
+  # containers by the same weights, so each App's containers together stay within that App's
+  # budget. Redeliver and the syncer use the webhook App alone (its hook deliveries; one
+  # token for a public release), so only the functions that call owners' endpoints get them.
+  github_apps_count   = nonsensitive(length(var.github_apps))
+  github_apps_budgets = [for i in range(local.github_apps_count) : nonsensitive(coalesce(var.github_apps[i].points_per_minute, var.github_points_per_minute))]
+  github_apps_points = [for budget in local.github_apps_budgets : {
+    for fn, w in local.github_weights : fn => max(10, floor(budget * w / sum(values(local.github_weights)) / local.github_containers[fn]))
+  }]
+  # Where each App's id and key are read: App n (2, 3...) given as values is stored at
+  # /<prefix>/app/<n>/{id,key} (modules/secrets, the same rule); else the parameter named.
+  github_apps_parameters = [for i in range(local.github_apps_count) : {
+    for k in ["id", "key"] : k => nonsensitive(var.github_apps[i][k] != null) ? "/${var.prefix}/app/${i + 2}/${k}" : nonsensitive(var.github_apps[i]["${k}_parameter"])
+  }]
+  github_apps_env = {
+    for fn in keys(local.github_weights) : fn => jsonencode([
+      for i, p in local.github_apps_parameters : { id_parameter = p.id, key_parameter = p.key, points_per_minute = local.github_apps_points[i][fn] }
+    ]) if local.github_apps_count > 0 && fn != "syncer"
+  }
   # The most all containers may spend on one endpoint: the shared endpoints' sum, or what a
   # function alone on its endpoints spends.
   github_spend = max(concat(
@@ -125,7 +144,10 @@ locals {
     }
     functions = {
       for name, f in local.functions : name => merge(f, {
-        environment = contains(keys(local.github_pacing), name) ? { GITHUB_POINTS_PER_MINUTE = tostring(local.github_points_per_minute[name]) } : {}
+        environment = merge(
+          contains(keys(local.github_pacing), name) ? { GITHUB_POINTS_PER_MINUTE = tostring(local.github_points_per_minute[name]) } : {},
+          contains(keys(local.github_pacing), name) && contains(keys(local.github_apps_env), name) ? { GITHUB_APPS = local.github_apps_env[name] } : {},
+        )
       })
     }
   }
@@ -142,6 +164,7 @@ module "secrets" {
   kms_deletion_window_days        = var.kms_deletion_window_days
   github_app                      = var.github_app
   github_app_parameters           = var.github_app_parameters
+  github_apps                     = [for a in var.github_apps : { id = a.id, key = a.key, id_parameter = a.id_parameter, key_parameter = a.key_parameter }]
   tags                            = var.tags
 }
 

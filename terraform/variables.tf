@@ -212,6 +212,45 @@ variable "github_app_parameters" {
   }
 }
 
+variable "github_apps" {
+  description = "More GitHub Apps to spread GitHub calls over, each with its own secondary-limit budget (docs/configuration.md#several-github-apps). Install each on the same owners as `github_app`, with the same permissions and no webhook: events come from `github_app` alone. Give each App's `id` and `key` (PEM or base64 of PEM) as values, which the module stores as SecureStrings under `/<prefix>/app/<n>/` (n = 2, 3...), or as existing SecureString names in `id_parameter` and `key_parameter`. `points_per_minute` is that App's budget, split over the functions and their containers like `github_points_per_minute` (default: the same). Empty (the default) is the one-App deployment."
+  type = list(object({
+    id                = optional(string)
+    key               = optional(string)
+    id_parameter      = optional(string)
+    key_parameter     = optional(string)
+    points_per_minute = optional(number)
+  }))
+  sensitive = true
+  default   = []
+  validation {
+    condition     = nonsensitive(length(var.github_apps)) <= 10
+    error_message = "github_apps: at most 10 more Apps (each adds to every function's environment, which Lambda caps at 4 KB)."
+  }
+  validation {
+    condition = alltrue([for a in var.github_apps : nonsensitive(
+      (a.id != null) != (a.id_parameter != null) && (a.key != null) != (a.key_parameter != null)
+    )])
+    error_message = "github_apps: give each App's id and key exactly once, as a value (id, key) or as a parameter name (id_parameter, key_parameter)."
+  }
+  validation {
+    condition     = alltrue([for a in var.github_apps : nonsensitive(a.id == null || can(regex("^[0-9]+$", coalesce(a.id, "-"))))])
+    error_message = "github_apps: id must be the App's numeric id."
+  }
+  validation {
+    condition = alltrue([for a in var.github_apps : nonsensitive(alltrue([
+      for n in [a.id_parameter, a.key_parameter] : n == null || can(regex("^(/[A-Za-z0-9_.-]+)+$|^arn:aws[a-z-]*:ssm:", coalesce(n, "-")))
+    ]))])
+    error_message = "github_apps: give parameter names starting with / (or parameter ARNs)."
+  }
+  validation {
+    condition = alltrue([for a in var.github_apps : nonsensitive(
+      a.points_per_minute == null || (coalesce(a.points_per_minute, 10) >= 10 && coalesce(a.points_per_minute, 10) <= 900 && floor(coalesce(a.points_per_minute, 10)) == coalesce(a.points_per_minute, 10))
+    )])
+    error_message = "github_apps: points_per_minute must be a whole number from 10 to 900 (GitHub's secondary limit per endpoint)."
+  }
+}
+
 variable "github_api_url" {
   description = "GitHub API URL: empty for github.com, `https://HOST/api/v3` for GitHub Enterprise Server."
   type        = string

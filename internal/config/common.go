@@ -61,15 +61,21 @@ const (
 // ReadGitHubApp reads the App credential sources: the webhook App's, and the other Apps'
 // from GITHUB_APPS.
 func ReadGitHubApp(e *Env) GitHubApp {
-	g := GitHubApp{
+	g := ReadWebhookApp(e)
+	g.Additional = readAdditionalApps(e, g.APIURL)
+	return g
+}
+
+// ReadWebhookApp reads the webhook App's credential sources alone, for the functions that
+// act as that App only: redeliver (its hook deliveries) and the syncer (one token).
+func ReadWebhookApp(e *Env) GitHubApp {
+	return GitHubApp{
 		AppID:      e.Secret("GITHUB_APP_ID"),
 		PrivateKey: e.Secret("GITHUB_APP_KEY"),
 		APIURL:     e.String("GITHUB_API_URL", ""),
 		PointsPerMinute: e.Int("GITHUB_POINTS_PER_MINUTE", DefaultGitHubPointsPerMinute,
 			MinGitHubPointsPerMinute, MaxGitHubPointsPerMinute),
 	}
-	g.Additional = readAdditionalApps(e, g.APIURL)
-	return g
 }
 
 // RunnerConfigsSource is RUNNER_CONFIGS (inline JSON) or RUNNER_CONFIGS_PARAMETER (an SSM

@@ -28,7 +28,7 @@ const (
 func ReadRedeliver(e *Env) (Redeliver, error) {
 	r := Redeliver{
 		Common:     ReadCommon(e),
-		GitHubApp:  ReadGitHubApp(e),
+		GitHubApp:  ReadWebhookApp(e),
 		Lookback:   e.Duration("REDELIVER_LOOKBACK", defaultLookback, minLookback, maxLookback),
 		MaxPerPass: e.Int("REDELIVER_MAX_PER_PASS", defaultMaxPerPass, 1, maxMaxPerPass),
 	}

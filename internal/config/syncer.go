@@ -66,7 +66,7 @@ func ReadSyncer(e *Env) Syncer {
 		s.Token = &tok
 	}
 	if e.String("GITHUB_APP_ID", "") != "" || e.String("GITHUB_APP_ID_PARAMETER", "") != "" {
-		app := ReadGitHubApp(e)
+		app := ReadWebhookApp(e)
 		s.App = &app
 	}
 	if s.Token != nil && s.App != nil {

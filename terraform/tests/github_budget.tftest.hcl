@@ -137,3 +137,49 @@ run "budget_over_githubs_limit" {
   }
   expect_failures = [var.github_points_per_minute]
 }
+
+# Several Apps (github_apps): each App's budget is split over the same functions and
+# containers as the webhook App's, into GITHUB_APPS; an App given as values is read from
+# /<prefix>/app/<n>/, one given by name from that parameter. Redeliver and the syncer use the
+# webhook App alone and get no GITHUB_APPS; with no other App nobody does.
+run "several_apps" {
+  command = plan
+  variables {
+    github_apps = [
+      { id = "2001", key = "fixture-key-2" },
+      { id_parameter = "/shared/app3/id", key_parameter = "/shared/app3/key", points_per_minute = 360 },
+    ]
+  }
+
+  assert {
+    condition = local.github_apps_points == [
+      { "scale-up" = 246, "scale-down" = 75, cleanup = 37, pool = 10, syncer = 37, "spot-interruption" = 37 },
+      { "scale-up" = 123, "scale-down" = 37, cleanup = 18, pool = 10, syncer = 18, "spot-interruption" = 18 },
+    ]
+    error_message = "per-App per-container points ${jsonencode(local.github_apps_points)}"
+  }
+  assert {
+    condition = jsondecode(local.deployment.functions["scale-up"].environment.GITHUB_APPS) == [
+      { id_parameter = "/ghr-test/app/2/id", key_parameter = "/ghr-test/app/2/key", points_per_minute = 246 },
+      { id_parameter = "/shared/app3/id", key_parameter = "/shared/app3/key", points_per_minute = 123 },
+    ]
+    error_message = "scale-up's GITHUB_APPS ${local.deployment.functions["scale-up"].environment.GITHUB_APPS}"
+  }
+  assert {
+    condition     = !contains(keys(local.deployment.functions["redeliver"].environment), "GITHUB_APPS") && !contains(keys(local.deployment.functions["syncer"].environment), "GITHUB_APPS") && local.deployment.functions["scale-down"].environment.GITHUB_POINTS_PER_MINUTE == "75"
+    error_message = "redeliver and the syncer use the webhook App alone; scale-down keeps its share of the webhook App"
+  }
+  assert {
+    condition     = toset(keys(module.secrets.app_credentials.additional[0].parameters)) == toset(["id", "key"]) && module.secrets.app_credentials.additional[1].parameters.key == "/shared/app3/key"
+    error_message = "the other Apps' credentials ${jsonencode(module.secrets.app_credentials.additional)}"
+  }
+}
+
+run "one_app_has_no_github_apps" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for fn, f in local.deployment.functions : !contains(keys(f.environment), "GITHUB_APPS")])
+    error_message = "GITHUB_APPS set without github_apps"
+  }
+}

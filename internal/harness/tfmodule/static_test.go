@@ -292,6 +292,7 @@ func badInputs() map[string]any {
 		// id given twice, key not at all, a name for an id, a short secret.
 		"github_app":                      map[string]any{"id": "my-app", "webhook_secret": "short"},
 		"github_app_parameters":           map[string]any{"id": "/shared/app-id"},
+		"github_apps":                     badApps(),
 		"github_api_url":                  "ftp://ghes.example.com",
 		"github_points_per_minute":        901,
 		"kms_key_arn":                     "alias/mine",
@@ -331,4 +332,19 @@ func badInputs() map[string]any {
 		},
 		"dist_bucket": map[string]any{"name": "Bad_Bucket", "noncurrent_version_days": 0},
 	}
+}
+
+// badApps breaks every rule of github_apps at once: 11 Apps (over 10), an id given twice, an
+// id that is not a number, a parameter name without its slash, a budget under 10.
+func badApps() []map[string]any {
+	apps := []map[string]any{
+		{"id": "1", "id_parameter": "/a/id", "key": "k"},
+		{"id": "my-app", "key": "k"},
+		{"id_parameter": "a/id", "key": "k"},
+		{"id": "2", "key": "k", "points_per_minute": 5},
+	}
+	for len(apps) <= 10 {
+		apps = append(apps, map[string]any{"id": "3", "key": "k"})
+	}
+	return apps
 }

@@ -15,12 +15,15 @@ locals {
   # deployment's, so every change to an existing instance requires it.
   own_template_condition = { test = "StringEquals", variable = "ec2:ResourceTag/aws:ec2launchtemplate:id", values = [for lt in aws_launch_template.runner : lt.id] }
 
+  # The other Apps' id and key (github_apps), read by every function that reads the App's.
+  additional_app_arns = flatten([for a in var.app_credentials.additional : [a.parameter_arns.id, a.parameter_arns.key]])
+
   read_app_statements = [
     {
       sid     = "ReadAppCredentials"
       actions = ["ssm:GetParameter"]
       # ${prefix}/drain: the operators' drain switch (internal/drain), read by scale-up and the pool.
-      resources  = concat([var.app_credentials.parameter_arns.id, var.app_credentials.parameter_arns.key, local.drain_parameter_arn], local.configs_read_arns)
+      resources  = concat([var.app_credentials.parameter_arns.id, var.app_credentials.parameter_arns.key, local.drain_parameter_arn], local.additional_app_arns, local.configs_read_arns)
       conditions = []
     },
     {

@@ -18,6 +18,7 @@ locals {
   app_parameter_deny_arns = distinct(concat(
     [local.app_parameter_path_arn, "${local.app_parameter_path_arn}/*"],
     values(var.app_credentials.parameter_arns),
+    local.additional_app_arns,
   ))
   cloudwatch_config_parameters = distinct(compact(values(local.cloudwatch_config_parameter)))
 }

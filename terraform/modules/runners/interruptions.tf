@@ -61,7 +61,7 @@ module "spot_interruption" {
   # The App's credentials and the runner configs (for their launch template ids); not the
   # drain parameter.
   policy_statements = concat([
-    merge(local.read_app_statements[0], { resources = concat([var.app_credentials.parameter_arns.id, var.app_credentials.parameter_arns.key], local.configs_read_arns) }),
+    merge(local.read_app_statements[0], { resources = concat([var.app_credentials.parameter_arns.id, var.app_credentials.parameter_arns.key], local.additional_app_arns, local.configs_read_arns) }),
     local.read_app_statements[1],
   ], local.describe_statements, local.interruption_statements)
 }

@@ -30,6 +30,11 @@ variable "app_credentials" {
     parameters     = object({ id = string, key = string, webhook_secret = string })
     parameter_arns = object({ id = string, key = string, webhook_secret = string })
     kms_key_arn    = string
+    # The other Apps (root github_apps): their id and key, read like the App's.
+    additional = optional(list(object({
+      parameters     = object({ id = string, key = string })
+      parameter_arns = object({ id = string, key = string })
+    })), [])
   })
 }
 

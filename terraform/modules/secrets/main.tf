@@ -25,6 +25,18 @@ locals {
   names = {
     for k, n in local.path_names : k => (contains(keys(local.given), k) ? "/${var.prefix}/app/${n}" : var.github_app_parameters[k])
   }
+
+  # The other Apps: App n (2, 3...) given as values lives at /<prefix>/app/<n>/{id,key}. Which
+  # were given and the parameter names are not secret; only the values are.
+  additional_count = nonsensitive(length(var.github_apps))
+  additional_given = merge([for i in range(local.additional_count) : {
+    for k in ["id", "key"] : "${i + 2}/${k}" => { index = i, credential = k } if nonsensitive(var.github_apps[i][k] != null)
+  }]...)
+  additional_names = [for i in range(local.additional_count) : {
+    for k in ["id", "key"] : k => (
+      contains(keys(local.additional_given), "${i + 2}/${k}") ? "/${var.prefix}/app/${i + 2}/${k}" : nonsensitive(var.github_apps[i]["${k}_parameter"])
+    )
+  }]
 }
 
 locals {
@@ -152,5 +164,15 @@ resource "aws_ssm_parameter" "app" {
   type        = "SecureString"
   key_id      = local.app_kms_key_arn
   value       = var.github_app[each.key]
+  tags        = var.tags
+}
+
+resource "aws_ssm_parameter" "additional_app" {
+  for_each    = local.additional_given
+  name        = "/${var.prefix}/app/${each.key}"
+  description = "ghr ${var.prefix}: GitHub App ${each.key}"
+  type        = "SecureString"
+  key_id      = local.app_kms_key_arn
+  value       = var.github_apps[each.value.index][each.value.credential]
   tags        = var.tags
 }

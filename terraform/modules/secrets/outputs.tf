@@ -17,7 +17,7 @@ output "key_policies" {
 }
 
 output "app_credentials" {
-  description = "The App's credentials as the functions read them: SecureString names (id, key, webhook_secret), their ARNs for IAM policies, and the key encrypting them (kms_key_arn)."
+  description = "The App's credentials as the functions read them: SecureString names (id, key, webhook_secret), their ARNs for IAM policies, the key encrypting them (kms_key_arn), and the other Apps' id and key names and ARNs (additional)."
   value = {
     parameters = local.names
     parameter_arns = {
@@ -26,7 +26,16 @@ output "app_credentials" {
       )
     }
     kms_key_arn = local.app_kms_key_arn
+    # The other Apps (github_apps), in order: each App's id and key parameter names and ARNs.
+    additional = [for names in local.additional_names : {
+      parameters = names
+      parameter_arns = {
+        for k, name in names : k => (
+          startswith(name, "arn:") ? name : "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"
+        )
+      }
+    }]
   }
   # Functions that read a credential are created once its parameter exists.
-  depends_on = [aws_ssm_parameter.app]
+  depends_on = [aws_ssm_parameter.app, aws_ssm_parameter.additional_app]
 }

@@ -57,6 +57,18 @@ variable "github_app_parameters" {
   default = {}
 }
 
+variable "github_apps" {
+  description = "The deployment's other Apps (root github_apps): id and key as values, stored under /<prefix>/app/<n>/ (n = 2, 3...), or as parameter names."
+  type = list(object({
+    id            = optional(string)
+    key           = optional(string)
+    id_parameter  = optional(string)
+    key_parameter = optional(string)
+  }))
+  sensitive = true
+  default   = []
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)
