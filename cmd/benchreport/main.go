@@ -59,6 +59,11 @@ var targets = []Target{
 	{"sandbox burst: launch GitHub calls per job", `^BenchmarkSandboxBurst$`, "launch-github_calls/job", 1.05, "one JIT config per job is the floor; installation tokens (every function's, counted here) and JIT calls refused by a limit are the rest. Scheduled passes are left out: the sandbox runs them 60x faster than production"},
 	{"sandbox burst: autoscaler overhead p99", `^BenchmarkSandboxBurst$`, "overhead-p99-s", 240, "the 495th job's runner waits for its JIT config: the same pacing floor (~226 s to the last JIT) as every instance requested"},
 	{"sandbox burst: jobs that never ran", `^BenchmarkSandboxBurst$`, "unserved-jobs", 0, "the burst's other figures count only if every job got a runner"},
+	{"sandbox burst: short of the configured ceiling", `^BenchmarkSandboxBurst$`, "ceiling-shortfall-%", 5, "at least 95% of the configured per-App ceiling: every instance requested within 1/0.95 of the time scale-up's own pacing (its containers' shares of the App's budget) needs for the burst's JIT configs"},
+	{"sandbox burst, 4 Apps: every instance requested", `^BenchmarkSandboxBurstApps4$`, "requested-s", 60, "JIT configs spread over four Apps, each within its own budget: the org endpoint's 334 need (1670-416)/1664 min = 45 s of pacing"},
+	{"sandbox burst, 4 Apps: secondary-rate-limit answers", `^BenchmarkSandboxBurstApps4$`, "secondary-limited", 0, "each App paces on its own budget and the simulator holds each App to its own limit"},
+	{"sandbox burst, 4 Apps: launch GitHub calls per job", `^BenchmarkSandboxBurstApps4$`, "launch-github_calls/job", 1.02, "one JIT config per job; an App past the first is looked up and given a token only when the earlier ones' budgets are spent"},
+	{"sandbox burst, 4 Apps: jobs that never ran", `^BenchmarkSandboxBurstApps4$`, "unserved-jobs", 0, "the burst's other figures count only if every job got a runner"},
 	{"demo: webhook received → CreateFleet requested p99", `^BenchmarkSandboxDemo$`, "webhook-to-fleet-p99-ms", 300, demoToFleetWhy},
 	{"demo: jobs without a measured path", `^BenchmarkSandboxDemo$`, "unmeasured-jobs", 0, "a job whose milestones are missing from the functions' logs would be missing from the percentiles"},
 }

@@ -70,6 +70,8 @@ module "ghr" {
     key            = var.github_app_key_base64
     webhook_secret = var.webhook_secret
   }
+  # More (simulated) Apps over which GitHub calls spread, each with its own budget.
+  github_apps = [for a in var.github_apps : { id = a.id, key = a.key_base64 }]
 
   lambda_dist_dir     = var.dist_dir
   lambda_architecture = var.lambda_architecture

@@ -29,6 +29,16 @@ variable "github_app_key_base64" {
   sensitive   = true
 }
 
+variable "github_apps" {
+  description = "More GitHub Apps (the simulator's), each installed on the same owners without a webhook: `id` and `key_base64` (base64 of the PEM). The sandbox's several-App burst sets them."
+  type = list(object({
+    id         = string
+    key_base64 = string
+  }))
+  sensitive = true
+  default   = []
+}
+
 variable "webhook_secret" {
   description = "Webhook secret shared with the (simulated) GitHub App."
   type        = string

@@ -43,10 +43,11 @@ var launchPathEndpoints = []string{"generate-jitconfig", "registration-token", "
 
 // burstFigures are one burst's results; larger is worse for each.
 type burstFigures struct {
-	requested     float64 // s from the first job queued to the last launch that served a job
-	allOnline     float64 // s from the first job queued to the last serving runner online
-	githubPerJob  float64 // every GitHub request during the burst, any function
-	launchPerJob  float64 // launchPathEndpoints only
+	requested     float64        // s from the first job queued to the last launch that served a job
+	allOnline     float64        // s from the first job queued to the last serving runner online
+	githubPerJob  float64        // every GitHub request during the burst, any function
+	launchPerJob  float64        // launchPathEndpoints only
+	jitPoints     map[string]int // secondary-limit points of the JIT configs, by endpoint (bench_apps_test.go)
 	awsPerJob     float64
 	secondaryHits float64
 	unserved      float64 // jobs that never ran
@@ -61,7 +62,7 @@ func (f burstFigures) worst(g burstFigures) burstFigures {
 		secondaryHits: max(f.secondaryHits, g.secondaryHits), unserved: max(f.unserved, g.unserved),
 		overhead: Percentiles{P50: max(f.overhead.P50, g.overhead.P50), P95: max(f.overhead.P95, g.overhead.P95),
 			P99: max(f.overhead.P99, g.overhead.P99), Max: max(f.overhead.Max, g.overhead.Max)},
-		instances: max(f.instances, g.instances),
+		instances: max(f.instances, g.instances), jitPoints: g.jitPoints,
 	}
 }
 
@@ -104,6 +105,11 @@ func BenchmarkSandboxBurst(b *testing.B) {
 	}
 	b.ReportMetric(worst.requested, "requested-s")
 	b.ReportMetric(worst.allOnline, "all-online-s")
+	if s, err := ceilingShortfall(sb, worst); err == nil {
+		b.ReportMetric(s, "ceiling-shortfall-%")
+	} else {
+		b.Log(err)
+	}
 	b.ReportMetric(worst.overhead.P50, "overhead-p50-s")
 	b.ReportMetric(worst.overhead.P95, "overhead-p95-s")
 	b.ReportMetric(worst.overhead.P99, "overhead-p99-s")
@@ -138,6 +144,7 @@ func burst(ctx context.Context, b *testing.B, sb *Sandbox) (burstFigures, error)
 		}
 	}
 	f.launchPerJob = perJob(launchCalls, rep.Jobs)
+	f.jitPoints = jitPoints(rep.GitHubCalls)
 
 	// The burst's jobs are the new first attempts; a re-run is served by its final attempt.
 	var first time.Time

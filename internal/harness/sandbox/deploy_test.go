@@ -14,7 +14,7 @@ import (
 // deploy builds every function for this machine and brings a sandbox up with the given boot
 // delay (Go hosts), share of real boots and examples/local variables. It closes with the test; keep(tb) decides whether the
 // run's log is copied to $GHR_E2E_LOGS first (see keepLog).
-func deploy(tb testing.TB, bootDelay time.Duration, realBoots float64, vars map[string]any, keep func() bool, logName string) *Sandbox {
+func deploy(tb testing.TB, bootDelay time.Duration, realBoots float64, vars map[string]any, keep func() bool, logName string, adjust ...func(*Options)) *Sandbox {
 	tb.Helper()
 	ctx := context.Background()
 	root, err := filepath.Abs("../../..")
@@ -28,7 +28,11 @@ func deploy(tb testing.TB, bootDelay time.Duration, realBoots float64, vars map[
 	}
 	tb.Logf("built functions in %s", time.Since(start).Round(time.Second))
 	start = time.Now()
-	sb, err := Up(ctx, Options{Root: root, DistDir: dist, WorkDir: tb.TempDir(), BootDelay: bootDelay, RealBoots: realBoots, Vars: vars})
+	opts := Options{Root: root, DistDir: dist, WorkDir: tb.TempDir(), BootDelay: bootDelay, RealBoots: realBoots, Vars: vars}
+	for _, f := range adjust {
+		f(&opts)
+	}
+	sb, err := Up(ctx, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

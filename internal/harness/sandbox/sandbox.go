@@ -51,6 +51,10 @@ type Options struct {
 	Sim func(*ghsim.Options)
 	// Vars add to or override examples/local's variables (e.g. small_max_runners).
 	Vars map[string]any
+	// Apps is how many GitHub Apps the deployment spreads its calls over (github_apps): the
+	// webhook App and Apps-1 more, each installed on every owner with its own key and limits.
+	// 0 is one App.
+	Apps int
 	// Progress, when set, hears one line per phase of Up (emulator, apply, functions).
 	Progress func(line string)
 	// RealBoots is the share of instances (0..1, chosen with Seed) that run the real user data
@@ -77,6 +81,7 @@ type Sandbox struct {
 	KeyFile       string           // the simulated App's private key (PEM, mode 0600)
 	Resources     int              // resources in the applied Terraform state
 
+	moreApps     []map[string]any // github_apps: the simulator's other Apps (Opts.Apps)
 	moto         *motoproc.Proc
 	runners      *ghsim.RunnerService
 	bootDir      string
@@ -277,6 +282,18 @@ func (s *Sandbox) startSim(ctx context.Context, release *ghsim.Release) error {
 		}
 		s.Installations[owner] = in.ID
 	}
+	for range s.Opts.Apps - 1 {
+		a, err := sim.AddApp(ghsim.AppOptions{})
+		if err != nil {
+			return err
+		}
+		for _, owner := range []string{simOrg, simUser} {
+			if _, err := sim.InstallApp(a.ID, owner); err != nil {
+				return err
+			}
+		}
+		s.moreApps = append(s.moreApps, map[string]any{"id": fmt.Sprint(a.ID), "key_base64": base64.StdEncoding.EncodeToString(a.PrivateKeyPEM)})
+	}
 	s.Owners, s.Repos = []string{simOrg, simUser}, simRepos
 	s.KeyFile = filepath.Join(s.Opts.WorkDir, "app-key.pem")
 	return os.WriteFile(s.KeyFile, sim.PrivateKeyPEM(), 0o600)
@@ -301,6 +318,9 @@ func (s *Sandbox) tfVars() map[string]any {
 		"webhook_secret":        s.WebhookSecret,
 		"dist_dir":              s.Opts.DistDir,
 		"lambda_architecture":   arch,
+	}
+	if len(s.moreApps) > 0 {
+		vars["github_apps"] = s.moreApps
 	}
 	for k, v := range s.Opts.Vars {
 		vars[k] = v
