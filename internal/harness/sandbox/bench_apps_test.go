@@ -125,3 +125,32 @@ func jitPoints(calls map[string]int) map[string]int {
 	}
 	return out
 }
+
+// The configured ceiling of the burst's org endpoint (334 JIT configs, 1670 points) with the
+// sandbox's split: scale-up's 2 containers at 260 points each (a 52-point burst, 208 a
+// minute) per App.
+func TestPacingFloor(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		apps string // GITHUB_APPS
+		want float64
+	}{
+		{name: "one App", want: (1670 - 104) / 416.0 * 60},
+		{name: "four Apps", apps: `[{"points_per_minute":260},{"points_per_minute":260},{"points_per_minute":260}]`, want: (1670 - 416) / 1664.0 * 60},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"GITHUB_POINTS_PER_MINUTE": "260"}
+			if tc.apps != "" {
+				env["GITHUB_APPS"] = tc.apps
+			}
+			sb := &Sandbox{Opts: Options{Prefix: "p"}, Deployment: &Deployment{
+				Functions: map[string]FunctionSpec{"p-scale-up": {Name: "p-scale-up", Env: env}},
+				Mappings:  []MappingSpec{{Function: "p-scale-up", MaxConcurrency: 2}, {Function: "p-cleanup", MaxConcurrency: 9}},
+			}}
+			got, err := pacingFloor(sb, map[string]int{"POST /orgs/{org}/actions/runners/generate-jitconfig": 1670, "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig": 830})
+			if err != nil || got < tc.want-0.01 || got > tc.want+0.01 {
+				t.Fatalf("pacingFloor = %.2f s (%v), want %.2f", got, err, tc.want)
+			}
+		})
+	}
+}
