@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -133,11 +134,25 @@ func JobPaths(log io.Reader, jobs []int64, hosts HostRecords) ([]JobPath, error)
 	}
 	type fleet struct{ requested, returned time.Time }
 	fleets := map[string]fleet{}
-	sc := bufio.NewScanner(log)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		b := sc.Bytes()
+	r := bufio.NewReaderSize(log, 64<<10)
+	for {
+		b, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer (an emulator's or Terraform's dump) is no
+			// function's milestone line: skip the rest of it.
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = r.ReadSlice('\n')
+			}
+			b = nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read function logs: %w", err)
+		}
+		done := err != nil
 		if !bytes.HasPrefix(b, []byte("{")) || !bytes.Contains(b, []byte(`_at"`)) {
+			if done {
+				break
+			}
 			continue // not a milestone line: cheaper than decoding every line of a burst
 		}
 		var l milestoneLine
@@ -159,9 +174,9 @@ func JobPaths(log io.Reader, jobs []int64, hosts HostRecords) ([]JobPath, error)
 				p.BatchReceived, p.InstanceID, p.TokenStored = l.BatchReceived, l.InstanceID, l.TokenStored
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read function logs: %w", err)
+		if done {
+			break
+		}
 	}
 	var out []JobPath
 	for _, id := range jobs {

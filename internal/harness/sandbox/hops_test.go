@@ -18,6 +18,7 @@ func ms(n int) time.Time { return hopT0.Add(time.Duration(n) * time.Millisecond)
 func TestJobPaths(t *testing.T) {
 	log := strings.Join([]string{
 		`terraform noise, not JSON`,
+		strings.Repeat("an emulator's dump longer than the reader's buffer ", 4<<10),
 		// Job 1: delivered twice (a redelivery after GitHub gave up), deferred once, then launched.
 		`{"msg":"webhook","job_id":1,"decision":"accepted","received_at":"` + at(50) + `","enqueued_at":"` + at(60) + `"}`,
 		`{"msg":"webhook","job_id":1,"decision":"accepted","received_at":"` + at(0) + `","enqueued_at":"` + at(20) + `"}`,
@@ -34,6 +35,9 @@ func TestJobPaths(t *testing.T) {
 		`{"msg":"webhook","job_id":4,"decision":"accepted","received_at":"` + at(0) + `","enqueued_at":"` + at(1) + `"}`,
 		// A completed job's lifecycle delivery is not the job's intake.
 		`{"msg":"webhook","job_id":2,"decision":"action completed sent to lifecycle queue","received_at":"` + at(3000) + `","enqueued_at":"` + at(3010) + `"}`,
+		// Job 5 has no webhook line (its delivery was logged before the log began), and its
+		// line is the log's last, without its newline yet.
+		`{"msg":"job","job_id":5,"decision":"launched","instance_id":"i-5","batch_received_at":"` + at(40) + `","token_stored_at":"` + at(300) + `"}`,
 	}, "\n")
 	hosts := HostRecords{
 		TokenRead: func(id string) (time.Time, bool) { return map[string]time.Time{"i-1": ms(700)}[id], id == "i-1" },
@@ -48,6 +52,7 @@ func TestJobPaths(t *testing.T) {
 			TokenStored: ms(200), TokenRead: ms(700), Online: ms(900)},
 		{JobID: 2, InstanceID: "i-2", Received: ms(5), Enqueued: ms(25), BatchReceived: ms(90), FleetRequested: ms(100), FleetReturned: ms(150),
 			TokenStored: ms(210)},
+		{JobID: 5, InstanceID: "i-5", BatchReceived: ms(40), TokenStored: ms(300)},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d paths %+v, want %d", len(got), got, len(want))
