@@ -500,7 +500,7 @@ variable "runner_configs_inline_max_bytes" {
 }
 
 variable "scale_up" {
-  description = "Scale-up: SQS `batch_size` (1-10), `batching_window_seconds` (0-300), `maximum_concurrency` per build queue (2-1000; default 2: GitHub's secondary limit, not compute, bounds scale-up, and each container's part of `github_points_per_minute` shrinks with it), `check_job_queued` (auto, always, never), `github_concurrency` (1-100), `offering_cache_ttl` (Go duration)."
+  description = "Scale-up: SQS `batch_size` (1-10), `batching_window_seconds` (0-300), `maximum_concurrency` per build queue (2-1000; default 2: GitHub's secondary limit, not compute, bounds scale-up, and each container's part of `github_points_per_minute` shrinks with it), `check_job_queued` (auto, always, never), `github_concurrency` (1-100), `offering_cache_ttl` (Go duration), `recheck_after` (Go duration, 10s-15m, default 4m: when a launch of ephemeral runners is first re-checked after registration, internal/reconcile)."
   type = object({
     batch_size              = optional(number, 10)
     batching_window_seconds = optional(number, 0)
@@ -508,6 +508,7 @@ variable "scale_up" {
     check_job_queued        = optional(string, "auto")
     github_concurrency      = optional(number, 10)
     offering_cache_ttl      = optional(string, "3m")
+    recheck_after           = optional(string, "4m")
   })
   default = {}
   validation {
@@ -529,6 +530,11 @@ variable "scale_up" {
   validation {
     condition     = var.scale_up.github_concurrency >= 1 && var.scale_up.github_concurrency <= 100
     error_message = "scale_up.github_concurrency must be 1 to 100."
+  }
+  validation {
+    # A Go duration RECHECK_AFTER accepts: 10s to 900s (SQS's longest delay), or 1m to 15m.
+    condition     = can(regex("^(([1-9][0-9]|[1-8][0-9][0-9]|900)s|([1-9]|1[0-5])m)$", var.scale_up.recheck_after))
+    error_message = "scale_up.recheck_after must be whole seconds (10s-900s) or minutes (1m-15m)."
   }
   validation {
     condition     = can(regex("^[0-9]+(s|m|h)$", var.scale_up.offering_cache_ttl))

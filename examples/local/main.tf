@@ -123,6 +123,10 @@ module "ghr" {
     }
   }
 
+  scale_up = {
+    recheck_after = var.recheck_after
+  }
+
   syncer = {
     # The emulator cannot run a function; the sandbox runs the syncer itself.
     invoke_after_deploy = false

@@ -72,3 +72,9 @@ variable "small_max_runners" {
     error_message = "small_max_runners must be at least 1."
   }
 }
+
+variable "recheck_after" {
+  description = "When a launch of ephemeral runners is first re-checked (scale_up.recheck_after): the sandbox's hosts boot in seconds, so 30s rather than the module's 4m; a host still booting only costs another check."
+  type        = string
+  default     = "30s"
+}

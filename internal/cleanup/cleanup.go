@@ -16,11 +16,16 @@
 // the DELETE that follows is best effort. A
 // registration it misses (a 5xx, a rate limit, an instance already gone so its owner is
 // unknown) is offline without an instance, and the scheduled reconcile deletes it as a ghost.
+//
+// Clean-up also records, from each in_progress event of a runner proven the instance's own,
+// which job the runner took (tags.TookJob), and runs launches' delayed re-checks
+// (recheck.go, internal/reconcile), which travel on the same queue.
 package cleanup
 
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,15 +34,21 @@ import (
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
+	"github.com/ghr-dev/ghr/internal/reconcile"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 	"github.com/ghr-dev/ghr/internal/tags"
 )
 
-// Fleet finds and terminates this deployment's instances.
+// Fleet finds, tags and terminates this deployment's instances.
 type Fleet interface {
 	// Describe returns those of ids that are pending or running in this deployment.
 	Describe(ctx context.Context, ids []string) ([]scaledown.Instance, error)
 	Terminate(ctx context.Context, ids []string) error
+	// MarkTook records the job an instance's runner took (tags.TookJob).
+	MarkTook(ctx context.Context, id string, jobID int64) error
+	// Hosts returns those of ids that are this deployment's, in any state they are still
+	// listed in, with the job each runner took.
+	Hosts(ctx context.Context, ids []string) (map[string]reconcile.Host, error)
 }
 
 // Registrations deletes runner registrations.
@@ -63,6 +74,7 @@ type Cleaner struct {
 	Log              *slog.Logger
 	Metrics          *metrics.Recorder // nil records nothing
 	Reruns           FailedJobs        // nil re-runs nothing
+	Rechecks         *Rechecks         // nil drops re-checks, logged at error level
 }
 
 // work is one message that names an instance of ours.
@@ -91,10 +103,24 @@ const (
 
 // HandleSQS processes a batch and reports the messages to retry (ReportBatchItemFailures):
 // only those whose AWS calls failed. Messages that can never succeed are dropped with a log.
+// The batch holds completed and in_progress events of our runners and launches' re-checks
+// (recheck.go).
 func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var pending []work
+	var pending, started []work
+	var rechecks []recheckWork
 	for _, m := range ev.Records {
-		if w, ok := c.accept(m); ok {
+		if queue.KindOf([]byte(m.Body)) == queue.KindRecheck {
+			if w, ok := c.decodeRecheck(m.MessageId, m.Body); ok {
+				rechecks = append(rechecks, w)
+			}
+			continue
+		}
+		w, ok := c.accept(m)
+		switch {
+		case !ok:
+		case w.ev.Action == queue.ActionInProgress:
+			started = append(started, w)
+		default:
 			pending = append(pending, w)
 		}
 	}
@@ -104,18 +130,19 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: w.msgID})
 		}
 	}
+	c.recheck(ctx, rechecks, func(id string) { fail([]work{{msgID: id}}) })
 	pending = c.rerun(ctx, pending, fail)
-	if len(pending) == 0 {
+	if len(pending) == 0 && len(started) == 0 {
 		return resp, nil
 	}
-	ids := make([]string, len(pending))
-	for i, w := range pending {
-		ids[i] = w.instanceID
+	ids := make([]string, 0, len(pending)+len(started))
+	for _, w := range append(slices.Clone(pending), started...) {
+		ids = append(ids, w.instanceID)
 	}
 	insts, err := c.Fleet.Describe(ctx, ids)
 	if err != nil {
 		c.Log.Error("describe instances", logging.KeyError, err.Error())
-		fail(pending)
+		fail(pending) // an in_progress mark is a saving, not a duty: a re-check then asks GitHub
 		return resp, nil
 	}
 	alive := make(map[string]scaledown.Instance, len(insts))
@@ -123,6 +150,7 @@ func (c *Cleaner) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		alive[in.ID] = in
 	}
 	configs := config.ByKey(c.Configs)
+	c.markTook(ctx, started, alive, configs)
 
 	var kill []work
 	var killIDs []string
@@ -197,7 +225,7 @@ func (c *Cleaner) accept(m events.SQSMessage) (work, bool) {
 		c.Log.Error("lifecycle message dropped", logging.KeyError, err.Error(), "message_id", m.MessageId)
 		return work{}, false
 	}
-	if ev.Action != queue.ActionCompleted || ev.RunnerName == "" {
+	if ev.RunnerName == "" {
 		return work{}, false
 	}
 	id, ours := tags.InstanceIDFromRunnerName(c.RunnerNamePrefix, ev.RunnerName)
@@ -205,6 +233,29 @@ func (c *Cleaner) accept(m events.SQSMessage) (work, bool) {
 		return work{}, false // GitHub-hosted, or another deployment's runner
 	}
 	return work{msgID: m.MessageId, ev: ev, instanceID: id}, true
+}
+
+// markTook records on each started job's instance the job its runner took, when the event's
+// runner id proves the runner is the instance's own (an ephemeral scale-up runner): the
+// launch's re-check then knows, with no GitHub call, that the job started on its runner, or
+// that the runner took another launch's job (internal/reconcile). One CreateTags per job.
+// A failure is logged: the re-check then asks GitHub instead.
+func (c *Cleaner) markTook(ctx context.Context, started []work, alive map[string]scaledown.Instance, configs map[string]*config.RunnerConfig) {
+	for _, w := range started {
+		in, ok := alive[w.instanceID]
+		switch {
+		case !ok, in.CreatedBy != tags.CreatedByScaleUp, configs[in.RunnerConfig] == nil, !configs[in.RunnerConfig].Ephemeral:
+			continue
+		case !sameRunner(w.ev, in):
+			c.log(w).Warn("job started", logging.KeyDecision, decisionNotProven, logging.KeyRunnerConfig, in.RunnerConfig)
+			continue
+		}
+		if err := c.Fleet.MarkTook(ctx, w.instanceID, w.ev.JobID); err != nil {
+			c.log(w).Warn("job started; runner's job not recorded", logging.KeyError, err.Error())
+			continue
+		}
+		c.log(w).Debug("job started", logging.KeyRunnerConfig, in.RunnerConfig)
+	}
 }
 
 // sameRunner reports whether ev is about in's own registration: the runner id scale-up

@@ -24,6 +24,7 @@ type ScaleUp struct {
 	MaxReceiveCount   int           // MAX_RECEIVE_COUNT: the build queues' max_receive_count; 0 is unknown
 	GitHubURL         string        // web URL persistent runners register against, derived from GITHUB_API_URL
 	SpotBreaker       SpotBreaker   // SPOT_BREAKER_*: when a spot config launches on-demand
+	Recheck           Recheck       // LIFECYCLE_QUEUE_URL, RECHECK_AFTER: each ephemeral launch's delayed re-check
 }
 
 // Scale-up limits.
@@ -53,6 +54,7 @@ func ReadScaleUp(e *Env) ScaleUp {
 		OfferingCacheTTL:  e.Duration("OFFERING_CACHE_TTL", defaultOfferingTTL, minOfferingTTL, maxOfferingTTL),
 		MaxReceiveCount:   e.Int("MAX_RECEIVE_COUNT", 0, 0, maxReceiveCount),
 		SpotBreaker:       ReadSpotBreaker(e),
+		Recheck:           ReadRecheck(e),
 	}
 	s.GitHubURL = WebURL(s.APIURL)
 	return s

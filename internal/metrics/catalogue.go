@@ -81,6 +81,10 @@ var (
 		"spot interruption warnings for runner instances"}
 	JobsRerun = Metric{"JobsRerun", Count, []string{DimConfig}, "cleanup",
 		"jobs lost with their spot instance and re-run through GitHub (once, on on-demand)"}
+	JobsRelaunched = Metric{"JobsRelaunched", Count, []string{DimConfig}, "cleanup",
+		"jobs a re-check found still queued with no runner of their launch left (host dead, or its runner took another job), sent again to their build queue"}
+	JobsAbandoned = Metric{"JobsAbandoned", Count, []string{DimConfig, DimReason}, "cleanup",
+		"jobs a re-check gave up on, logged at error level, by reason (checks_exhausted, relaunches_exhausted, older_than_github_keeps_a_job)"}
 )
 
 // Catalogue lists every metric, in documentation order.
@@ -88,5 +92,5 @@ var Catalogue = []Metric{
 	JobsReceived, WebhookRejected, JobsLaunched, JobsDeferred, JobsDropped, JobsExpired, JobsFailed,
 	LaunchLatency, WaitingJobAge, QueueWait, JobsCompleted, RunnersLive, RunnersIdle, RunnersBusy, InstancesTerminated,
 	PoolLaunched, EC2Errors, GitHubRateLimitRemaining, GitHubCalls, GitHubPacingWaits, GitHubRateLimited,
-	Redeliveries, SpotInterruptions, JobsRerun,
+	Redeliveries, SpotInterruptions, JobsRerun, JobsRelaunched, JobsAbandoned,
 }

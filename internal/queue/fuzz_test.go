@@ -53,6 +53,9 @@ func FuzzDecodeJob(f *testing.F) {
 		if j.V != Version || j.JobID <= 0 || j.RunnerConfig == "" || (j.Level != LevelOrg && j.Level != LevelRepo) {
 			t.Fatalf("accepted an invalid message: %+v", j)
 		}
+		if _, err := DecodeRecheck(body); err == nil {
+			t.Fatalf("a job decodes as a re-check: %s", body)
+		}
 		again := roundTrip(t, j, DecodeJob)
 		if !sameTime(j.QueuedAt, again.QueuedAt) {
 			t.Fatalf("queued_at changed: %v -> %v", j.QueuedAt, again.QueuedAt)
@@ -90,6 +93,52 @@ func FuzzDecodeLifecycle(f *testing.F) {
 		l.At, again.At = time.Time{}, time.Time{}
 		if !reflect.DeepEqual(l, again) {
 			t.Fatalf("round trip changed the message:\n%+v\n%+v", l, again)
+		}
+	})
+}
+
+var recheckSeeds = []string{
+	`{"v":1,"kind":"recheck","check":1,"runner_config":"small","hosts":["i-0123456789abcdef0"],"jobs":[{"v":1,"job_id":7,"run_id":3,"repo":"octo/app","owner":"octo","owner_type":"Organization","level":"org","installation_id":42,"labels":["self-hosted"],"delivery_id":"d-1","queued_at":"2026-01-02T03:04:05Z","runner_config":"small"}],"registered_at":"2026-01-02T03:05:00Z"}`,
+	`{"v":1,"kind":"recheck","check":3,"runner_config":"c","hosts":["i-01234567","i-89abcdef"],"jobs":[{"v":1,"job_id":1,"repo":"a/b","owner":"a/b","level":"repo","runner_config":"c","requeues":2,"relaunches":1},{"v":1,"job_id":2,"repo":"a/b","owner":"a/b","level":"repo","runner_config":"c"}]}`,
+	`{"v":1,"kind":"recheck","check":1,"runner_config":"small","hosts":["i-0123456789abcdef0"],"jobs":[]}`,
+	`{"v":1,"kind":"recheck","check":0,"runner_config":"small","hosts":["i-0"],"jobs":[{"v":1,"job_id":7}]}`,
+	`{"v":1,"kind":"other","job_id":7,"repo":"o/r","owner":"o","level":"org","runner_config":"c"}`,
+	`{"kind":"recheck"}`, `{"v":1,"kind":"recheck","hosts":null}`,
+}
+
+// FuzzDecodeRecheck: the same properties for re-checks, and what DecodeRecheck accepts is
+// neither a job (an older scale-up must not launch for it) nor a lifecycle event.
+func FuzzDecodeRecheck(f *testing.F) {
+	for _, s := range append(append(recheckSeeds, jobSeeds...), lifecycleSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := DecodeRecheck(body)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("rejection does not wrap ErrInvalid: %v", err)
+			}
+			return
+		}
+		if err := r.Validate(); err != nil {
+			t.Fatalf("accepted message does not validate: %v", err)
+		}
+		if r.Kind != KindRecheck || KindOf(body) != KindRecheck || len(r.Jobs) == 0 || len(r.Hosts) == 0 {
+			t.Fatalf("accepted an invalid message: %+v", r)
+		}
+		if _, err := DecodeJob(body); err == nil {
+			t.Fatalf("a re-check decodes as a job: %s", body)
+		}
+		if _, err := DecodeLifecycle(body); err == nil {
+			t.Fatalf("a re-check decodes as a lifecycle event: %s", body)
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("accepted message does not re-encode: %v", err)
+		}
+		again := roundTrip(t, r, DecodeRecheck)
+		if b2, _ := json.Marshal(again); string(b) != string(b2) {
+			t.Fatalf("round trip changed the message:\n%s\n%s", b, b2)
 		}
 	})
 }

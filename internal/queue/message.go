@@ -1,5 +1,6 @@
 // Package queue defines the versioned messages that travel on ghr's SQS queues: build jobs
-// from the webhook to scale-up, and job lifecycle events from the webhook to clean-up.
+// from the webhook to scale-up, job lifecycle events from the webhook to clean-up, and a
+// launch's delayed re-checks from scale-up to clean-up (recheck.go).
 // Decoders reject unknown versions instead of guessing, so a producer and a consumer of
 // different releases fail loudly rather than launching the wrong runner.
 package queue
@@ -43,6 +44,9 @@ type Job struct {
 	// Requeues counts how often scale-up put the job back on its queue because it could not
 	// be served yet (over max_runners, GitHub paused); 0 from the webhook.
 	Requeues int `json:"requeues,omitempty"`
+	// Relaunches counts how often a re-check found the job still queued with no runner left
+	// for it and sent it again (internal/reconcile); 0 from the webhook.
+	Relaunches int `json:"relaunches,omitempty"`
 }
 
 // Validate reports why j cannot be processed, wrapping ErrInvalid.
@@ -62,6 +66,8 @@ func (j *Job) Validate() error {
 		return fmt.Errorf("%w: runner_config missing", ErrInvalid)
 	case j.Requeues < 0:
 		return fmt.Errorf("%w: requeues %d", ErrInvalid, j.Requeues)
+	case j.Relaunches < 0:
+		return fmt.Errorf("%w: relaunches %d", ErrInvalid, j.Relaunches)
 	}
 	return nil
 }

@@ -15,6 +15,8 @@ type Runner struct {
 	LaunchTime time.Time
 	Registered bool      // its registration was stored (Compute.MarkRegistered)
 	Deadline   time.Time // of the invocation that launched it (zero: not recorded)
+	// Took is the job its runner took (tags.TookJob); 0 when none yet or not known.
+	Took int64
 }
 
 // Compute starts and stops runner hosts. EC2 is the provider today (EC2Compute); an

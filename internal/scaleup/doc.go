@@ -48,6 +48,12 @@
 // itself after a short job by EC2's state reason: its job is requeued and its registration
 // deleted.
 //
+// A registered host that dies before taking its job, or whose runner takes another
+// launch's job, is caught by the launch's delayed re-check (internal/reconcile): scale-up
+// sends one queue.Recheck per ephemeral launch to the lifecycle queue (recheck.go), clean-up
+// runs it and sends a job left without a runner back to its build queue. A runner that took
+// another launch's job (ghr:took-job) serves none of its own list in MarkServed.
+//
 // Known limits: a duplicate arriving after its job's ephemeral runner has finished and gone
 // launches a spare runner, which scale-down removes when idle; CHECK_JOB_QUEUED=always
 // prevents that at one GitHub call per job.

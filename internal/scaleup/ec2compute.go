@@ -81,7 +81,8 @@ func (c *EC2Compute) Runners(ctx context.Context, configKey string) ([]Runner, e
 	out := make([]Runner, 0, len(is))
 	for _, i := range is {
 		out = append(out, Runner{ID: i.ID, Owner: i.Tags[tags.Owner], JobIDs: ec2fleet.ParseJobIDs(i.Tags[tags.JobID]),
-			LaunchTime: i.LaunchTime, Registered: i.Tags[tags.Registered] != "", Deadline: parseTime(i.Tags[tags.LaunchDeadline])})
+			LaunchTime: i.LaunchTime, Registered: i.Tags[tags.Registered] != "", Deadline: parseTime(i.Tags[tags.LaunchDeadline]),
+			Took: parseJobID(i.Tags[tags.TookJob])})
 	}
 	return out, nil
 }
@@ -164,4 +165,13 @@ func parseTime(v string) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// parseJobID reads a job id tag value; anything but a positive number is 0 (not recorded).
+func parseJobID(v string) int64 {
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
 }

@@ -33,6 +33,8 @@ type Handler struct {
 	// Requeue sends jobs that cannot be served yet back to their queue with a delay; nil
 	// leaves them to the queue's visibility timeout.
 	Requeue Requeuer
+	// Recheck schedules each ephemeral launch's delayed re-check; nil schedules none.
+	Recheck *Rechecker
 	// MaxReceives is the build queues' max_receive_count: a message retried on that receive
 	// goes to the dead-letter queue, which is logged at error level. 0 does not log it.
 	MaxReceives int
@@ -260,6 +262,7 @@ func (h *Handler) launch(ctx context.Context, groups []Group, verdicts map[strin
 				ids[i] = host.ID
 			}
 			h.watch(g, hosts)
+			h.schedule(ctx, g, hosts)
 			if err != nil {
 				h.Logger.Warn("launch incomplete", logging.KeyRunnerConfig, g.Config.Key, logging.KeyOwner, g.Owner.Name,
 					"jobs", len(g.Jobs), "registered", len(ids), logging.KeyError, err.Error())

@@ -2,6 +2,7 @@ package scaleup
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,7 +100,9 @@ func Triage(msgs []Message, configs map[string]*config.RunnerConfig, verdicts ma
 // a runner once its registration is stored, or while the invocation that launched it may
 // still be registering it (before the launch deadline recorded on it). Any other host lost
 // its launching invocation before registration: it will never take a job, so its jobs are
-// not served.
+// not served. A runner known to have taken a job (ghr:took-job) serves exactly that job when
+// it is in its list, and none of its list when it took another launch's job: that list's
+// job is left without a runner, and a re-check sends it again (internal/reconcile).
 func MarkServed(msgs []Message, runners map[string][]Runner, now time.Time, verdicts map[string]Verdict) []Message {
 	served := map[string]map[int64]bool{}
 	for key, rs := range runners {
@@ -119,8 +122,15 @@ func MarkServed(msgs []Message, runners map[string][]Runner, now time.Time, verd
 func servedJobs(rs []Runner, now time.Time) map[int64]bool {
 	count := map[string]int{}
 	lists := map[string][]int64{}
+	out := map[int64]bool{}
 	for _, r := range rs {
 		if len(r.JobIDs) == 0 || !r.Committed(now) {
+			continue
+		}
+		if r.Took != 0 {
+			if slices.Contains(r.JobIDs, r.Took) {
+				out[r.Took] = true
+			}
 			continue
 		}
 		ids := slices.Sorted(slices.Values(r.JobIDs))
@@ -128,8 +138,9 @@ func servedJobs(rs []Runner, now time.Time) map[int64]bool {
 		count[k]++
 		lists[k] = ids
 	}
-	out := map[int64]bool{}
+	taken := maps.Clone(out)
 	for k, ids := range lists {
+		ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return taken[id] })
 		for _, id := range ids[:min(count[k], len(ids))] {
 			out[id] = true
 		}

@@ -71,6 +71,10 @@ func TestMarkServed(t *testing.T) {
 		{"unregistered past its launch deadline", []Runner{{JobIDs: []int64{1}, LaunchTime: now.Add(-30 * time.Second), Deadline: now.Add(-18 * time.Second)}}, []string{"m1", "m2", "m3", "m4"}},
 		{"no recorded deadline: Lambda's longest timeout", []Runner{{JobIDs: []int64{1}, LaunchTime: now.Add(-time.Minute)}}, []string{"m2", "m3", "m4"}},
 		{"no recorded deadline, launched an hour ago", []Runner{{JobIDs: []int64{1}, LaunchTime: now.Add(-time.Hour)}}, []string{"m1", "m2", "m3", "m4"}},
+		// ghr:took-job, set by clean-up from the in_progress event.
+		{"runner took another launch's job: its own job has no runner", []Runner{{JobIDs: []int64{1}, Registered: true, Took: 99}}, []string{"m1", "m2", "m3", "m4"}},
+		{"runner took the second job of its list", []Runner{{JobIDs: []int64{1, 2}, Registered: true, Took: 2}}, []string{"m1", "m3", "m4"}},
+		{"one runner took the second job, the other is idle", []Runner{{JobIDs: []int64{1, 2}, Registered: true, Took: 2}, reg(1, 2)}, []string{"m3", "m4"}},
 		{"dead host does not count towards the fleet", []Runner{
 			{JobIDs: []int64{1, 2}, Registered: true, LaunchTime: now.Add(-time.Hour)},
 			{JobIDs: []int64{1, 2}, LaunchTime: now.Add(-time.Hour), Deadline: now.Add(-45 * time.Minute)},

@@ -31,6 +31,11 @@ const (
 	// also carrying its siblings' ids, which nobody reads. Clean-up and scale-down act on a
 	// registration only when its id and owner match the instance's.
 	RunnerIDPrefix = "ghr:runner-id/"
+	// TookJob is the id of the job an ephemeral runner took, set by clean-up from the job's
+	// in_progress event once its runner id proves the runner is the instance's own. A launch's
+	// delayed re-check reads it with the host's state: the proof that a job started on its
+	// runner, or that the runner took a job outside its launch (internal/reconcile).
+	TookJob = "ghr:took-job"
 )
 
 // LaunchTemplateID is the tag EC2 itself puts on every instance launched from a launch

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ghr-dev/ghr/internal/queue"
 )
 
 // testRunnerPrefix is the runner name prefix of the test deployment.
@@ -108,9 +110,9 @@ func TestAllowlistCoversTheRunnersOwner(t *testing.T) {
 	}
 }
 
-// Lifecycle messages travel only for completed jobs of this deployment's runners: not for
-// in_progress, not for GitHub-hosted runners, not for a name that only starts like ours.
-func TestLifecycleOnlyForOurCompletedRunners(t *testing.T) {
+// Lifecycle messages travel only for in_progress and completed jobs of this deployment's
+// runners: not for GitHub-hosted runners, not for a name that only starts like ours.
+func TestLifecycleOnlyForOurRunners(t *testing.T) {
 	s := &recordingSender{}
 	in := newIntake(t, s)
 	completed := readPayload(t, "workflow_job_completed.json")
@@ -125,11 +127,21 @@ func TestLifecycleOnlyForOurCompletedRunners(t *testing.T) {
 	}
 	in.Handle(context.Background(), request("workflow_job", readPayload(t, "workflow_job_in_progress.json")))
 	if s.count() != 0 {
-		t.Fatal("in_progress sent to the lifecycle queue")
+		t.Fatal("a GitHub-hosted runner's in_progress sent to the lifecycle queue")
 	}
 	in.Handle(context.Background(), request("workflow_job", ourCompleted(t)))
 	if len(s.sent["q-life"]) != 1 {
 		t.Fatalf("our completed job: %d lifecycle messages, want 1", len(s.sent["q-life"]))
+	}
+	// Our runner took a job: clean-up records which (the launch's re-check reads it).
+	started := setJSON(t, readPayload(t, "workflow_job_in_progress.json"), "ghr-i-0123456789abcdef0", "workflow_job", "runner_name")
+	in.Handle(context.Background(), request("workflow_job", started))
+	if len(s.sent["q-life"]) != 2 {
+		t.Fatalf("our started job: %d lifecycle messages, want 2", len(s.sent["q-life"]))
+	}
+	l, err := queue.DecodeLifecycle(s.sent["q-life"][1])
+	if err != nil || l.Action != queue.ActionInProgress || l.RunnerName != "ghr-i-0123456789abcdef0" {
+		t.Fatalf("our started job's message: %+v, %v", l, err)
 	}
 }
 

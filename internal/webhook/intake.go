@@ -99,7 +99,7 @@ type Options struct {
 	// /meta); empty admits every source.
 	SourceRanges      []string
 	LifecycleQueueURL string
-	// RunnerNamePrefix picks the completed jobs that travel to the lifecycle queue: those
+	// RunnerNamePrefix picks the in_progress and completed jobs that travel to the lifecycle queue: those
 	// whose runner name is this prefix and an instance id. Required with a lifecycle queue.
 	RunnerNamePrefix string
 	MaxBodyBytes     int
@@ -310,9 +310,10 @@ func (in *Intake) workflowJob(d Decision, body []byte) Decision {
 			d.RunnerConfig, d.Started = cfg.Key, true
 			d.QueueWait = max(job.StartedAt.Sub(job.CreatedAt), 0)
 		}
-		// Counted for the metrics; clean-up only needs completed jobs.
-		d.Status, d.Reason = http.StatusAccepted, "action in_progress acknowledged"
-		return d
+		// Counted for the metrics, and sent to clean-up when one of our runners took the
+		// job: clean-up records on the instance which job its runner took, which is how a
+		// launch's re-check knows its job started without asking GitHub (internal/reconcile).
+		return in.lifecycle(d, &ev)
 	case queue.ActionCompleted:
 		return in.lifecycle(d, &ev)
 	default:
@@ -363,10 +364,10 @@ func (in *Intake) lifecycle(d Decision, ev *workflowJobEvent) Decision {
 		return d
 	}
 	job, repo := ev.WorkflowJob, ev.Repository
-	// Only our runners' finished jobs need clean-up: GitHub-hosted and other tools' jobs
-	// would only cost a queue message and an invocation each.
+	// Only our runners' jobs need clean-up: GitHub-hosted and other tools' jobs would only
+	// cost a queue message and an invocation each.
 	if _, ours := tags.InstanceIDFromRunnerName(in.runnerPrefix, job.RunnerName); !ours {
-		d.Status, d.Reason = http.StatusAccepted, "action completed acknowledged; not this deployment's runner"
+		d.Status, d.Reason = http.StatusAccepted, "action "+ev.Action+" acknowledged; not this deployment's runner"
 		return d
 	}
 	msg, err := json.Marshal(&queue.Lifecycle{

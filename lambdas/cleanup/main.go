@@ -6,11 +6,13 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/ghr-dev/ghr/internal/cleanup"
 	"github.com/ghr-dev/ghr/internal/config"
 	"github.com/ghr-dev/ghr/internal/interruption"
 	"github.com/ghr-dev/ghr/internal/lambdaboot"
+	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/scaledown"
 )
 
@@ -29,6 +31,12 @@ func main() {
 		Reruns: &interruption.Rerunner{
 			Store: interruption.SSMStore{API: b.SSM, Prefix: cfg.Prefix}, GitHub: interruption.AppGitHub{Apps: app}, Log: b.Log, Metrics: b.Metrics,
 		},
+	}
+	if cfg.Recheck.QueueURL != "" {
+		c.Rechecks = &cleanup.Rechecks{
+			Jobs: cleanup.AppJobs{Apps: app}, Sender: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)},
+			QueueURL: cfg.Recheck.QueueURL, After: cfg.Recheck.After,
+		}
 	}
 	lambda.Start(lambdaboot.Handle(b, c.HandleSQS))
 }

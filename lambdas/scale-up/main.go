@@ -20,10 +20,14 @@ func main() {
 	b := lambdaboot.Start("scale-up", cfg.LogLevel, env.Err())
 	cfgs := b.RunnerConfigs(cfg.RunnerConfigs)
 	launcher := scaleup.NewLauncher(ec2.NewFromConfig(b.AWS), b.SSM, b.GitHubApp(cfg.GitHubApp), cfg, b.LaunchTemplates(cfgs), b.Metrics, b.Log)
+	sender := queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}
 	h := &scaleup.Handler{
 		Launcher: launcher, Configs: config.ByKey(cfgs), CheckJobQueued: cfg.CheckJobQueued,
-		Requeue: queue.SQSSender{API: sqs.NewFromConfig(b.AWS)}, MaxReceives: cfg.MaxReceiveCount, Logger: b.Log, Metrics: b.Metrics,
+		Requeue: sender, MaxReceives: cfg.MaxReceiveCount, Logger: b.Log, Metrics: b.Metrics,
 		Drain: &drain.Switch{Params: b.Params, Name: drain.Path(cfg.Prefix)},
+	}
+	if cfg.Recheck.QueueURL != "" {
+		h.Recheck = &scaleup.Rechecker{Sender: sender, QueueURL: cfg.Recheck.QueueURL, After: cfg.Recheck.After}
 	}
 	lambda.Start(lambdaboot.Handle(b, h.Handle))
 }

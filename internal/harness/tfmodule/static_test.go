@@ -314,7 +314,7 @@ func badInputs() map[string]any {
 		"spot_circuit_breaker":            map[string]any{"interruptions": 1.5, "window_minutes": 1, "cooldown_minutes": 30},
 		"scale_up": map[string]any{
 			"batch_size": 11, "batching_window_seconds": 301, "maximum_concurrency": 1,
-			"check_job_queued": "sometimes", "github_concurrency": 0, "offering_cache_ttl": "3 minutes",
+			"check_job_queued": "sometimes", "github_concurrency": 0, "offering_cache_ttl": "3 minutes", "recheck_after": "16m",
 		},
 		"build_queue":            map[string]any{"max_receive_count": 0, "message_retention_seconds": 10},
 		"scale_down_schedule":    "every 5 minutes",

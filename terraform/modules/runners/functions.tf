@@ -173,13 +173,36 @@ locals {
         conditions = []
     }]
   }
-  # Scale-up puts jobs it cannot serve yet back on their build queue with a delay.
+  # Scale-up puts jobs it cannot serve yet back on their build queue with a delay, and
+  # schedules each ephemeral launch's re-check on the lifecycle queue (internal/reconcile).
   requeue_statements = [{
     sid        = "RequeueJobs"
     actions    = ["sqs:SendMessage"]
-    resources  = [for q in aws_sqs_queue.build : q.arn]
+    resources  = concat([for q in aws_sqs_queue.build : q.arn], aws_sqs_queue.lifecycle[*].arn)
     conditions = []
   }]
+  # Clean-up runs the re-checks: it sends a job with no runner left back to its build queue,
+  # schedules the next check on the lifecycle queue, and records on an instance which job its
+  # runner took (from the in_progress event), which settles the check without asking GitHub.
+  reconcile_statements = [
+    {
+      sid        = "RelaunchAndRecheck"
+      actions    = ["sqs:SendMessage"]
+      resources  = concat([for q in aws_sqs_queue.build : q.arn], aws_sqs_queue.lifecycle[*].arn)
+      conditions = []
+    },
+    {
+      sid       = "MarkTookJob"
+      actions   = ["ec2:CreateTags"]
+      resources = [local.instance_arn]
+      conditions = [
+        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
+        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
+        local.own_template_condition,
+        { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_took_job] },
+      ]
+    },
+  ]
 
   scale_down_statements = [
     {
@@ -215,9 +238,9 @@ locals {
   ]
 
   function_environments = {
-    scale-up   = merge(local.app_env, local.runner_configs_env, local.launch_env, local.breaker_env)
+    scale-up   = merge(local.app_env, local.runner_configs_env, local.launch_env, local.breaker_env, local.recheck_env)
     scale-down = merge(local.app_env, local.runner_configs_env)
-    cleanup    = merge(local.app_env, local.runner_configs_env)
+    cleanup    = merge(local.app_env, local.runner_configs_env, local.recheck_env)
     pool       = merge(local.app_env, local.runner_configs_env, local.launch_env, local.breaker_env)
     # interruptions.tf; the runner configs give the launch template ids that prove an
     # event's instance is ours.
@@ -257,7 +280,7 @@ module "cleanup" {
   description       = "Terminates a finished ephemeral runner's instance"
   deployment        = var.deployment
   environment       = local.function_environments["cleanup"]
-  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"], local.rerun_statements)
+  policy_statements = concat(local.read_app_statements, local.describe_statements, local.terminate_statements, local.consume_statements["cleanup"], local.rerun_statements, local.reconcile_statements)
 }
 
 module "pool" {

@@ -23,6 +23,7 @@ locals {
   tag_created_by    = "ghr:created-by" # tags.CreatedBy: only ghr's launches set it (not terraform-aws-github-runner's ghr:created_by)
   created_by_values = ["scale-up", "pool"]
   tag_runner_id     = "ghr:runner-id/i-*" # tags.RunnerIDKey: one key per instance id
+  tag_took_job      = "ghr:took-job"      # tags.TookJob: the job a runner took, set by clean-up
 
   any_ephemeral = anytrue([for c in values(var.runner_configs) : c.ephemeral])
   any_pool      = anytrue([for c in values(var.runner_configs) : c.pool_size > 0])
@@ -108,6 +109,12 @@ locals {
     OFFERING_CACHE_TTL = var.scale_up.offering_cache_ttl
     MAX_RECEIVE_COUNT  = tostring(var.build_queue.max_receive_count)
   }
+  # Ephemeral launches' re-checks (internal/reconcile): scale-up schedules them on the
+  # lifecycle queue, clean-up runs them. No lifecycle queue (no ephemeral config), no re-check.
+  recheck_env = local.any_ephemeral ? {
+    LIFECYCLE_QUEUE_URL = aws_sqs_queue.lifecycle[0].url
+    RECHECK_AFTER       = var.scale_up.recheck_after
+  } : {}
 }
 
 resource "aws_ssm_parameter" "runner_configs" {

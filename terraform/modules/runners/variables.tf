@@ -125,6 +125,7 @@ variable "scale_up" {
     check_job_queued        = string
     github_concurrency      = number
     offering_cache_ttl      = string
+    recheck_after           = string
   })
 }
 
