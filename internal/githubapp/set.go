@@ -30,6 +30,7 @@ type Set struct {
 
 	mu       sync.Mutex
 	absent   map[absentKey]time.Time   // → until when the App is taken as not installed
+	lookups  map[absentKey]*sync.Mutex // one installation lookup at a time per App and owner
 	waitTill []time.Time               // per App: GitHub asked it to wait until then
 	clients  map[string]*github.Client // owner → OwnerClient
 }
@@ -44,7 +45,7 @@ func NewSet(apps ...*App) *Set {
 	if len(apps) == 0 {
 		panic("githubapp: a set needs at least the webhook App")
 	}
-	return &Set{apps: apps, stats: apps[0].stats, now: apps[0].now, absent: map[absentKey]time.Time{}, waitTill: make([]time.Time, len(apps)), clients: map[string]*github.Client{}}
+	return &Set{apps: apps, stats: apps[0].stats, now: apps[0].now, absent: map[absentKey]time.Time{}, lookups: map[absentKey]*sync.Mutex{}, waitTill: make([]time.Time, len(apps)), clients: map[string]*github.Client{}}
 }
 
 // LoadSet loads every App of src (src.All()): each resolves its own credentials and paces on
@@ -132,6 +133,17 @@ func (s *Set) pick(ctx context.Context, owner, endpoint string, cost int) (*App,
 // failure only leaves it out of this call.
 func (s *Set) installation(ctx context.Context, i int, owner string) (int64, error) {
 	k := absentKey{i, owner}
+	s.mu.Lock()
+	l, ok := s.lookups[k]
+	if !ok {
+		l = &sync.Mutex{}
+		s.lookups[k] = l
+	}
+	s.mu.Unlock()
+	// A burst's concurrent calls would each look the owner up; one does, the rest find its
+	// answer in the App's cache (or in absent) once it is in.
+	l.Lock()
+	defer l.Unlock()
 	s.mu.Lock()
 	until, ok := s.absent[k]
 	s.mu.Unlock()

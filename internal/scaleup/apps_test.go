@@ -83,3 +83,82 @@ func TestRunnersOfOneAppCleanedUpByAny(t *testing.T) {
 		})
 	}
 }
+
+// TestBurstSpreadsOverApps: through the handler, a burst beyond the webhook App's burst
+// allowance is carried by the other Apps installed on the owner at once, each within its own
+// budget, for one JIT config per job plus one installation lookup and one token per extra App.
+func TestBurstSpreadsOverApps(t *testing.T) {
+	const (
+		apps   = 4
+		perApp = 300 // points a minute: a 60-point burst, 12 JIT configs at once per App
+		jobs   = 40  // more than one App's 12, fewer than four Apps' 48
+	)
+	ctx := context.Background()
+	gh, err := ghsim.Start(ctx, ghsim.Options{PrivateKeyPEM: ghfake.TestKey(t), SecondaryPoints: perApp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gh.Close() })
+	if _, err := gh.AddOrg("octo"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gh.AddRepo("octo", "app"); err != nil {
+		t.Fatal(err)
+	}
+	in, err := gh.Install("octo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{gh.AppID()}
+	for range apps - 1 {
+		a, err := gh.AddApp(ghsim.AppOptions{PrivateKeyPEM: ghfake.TestKey(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gh.InstallApp(a.ID, "octo"); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	var as []*githubapp.App
+	for _, id := range ids {
+		a, err := githubapp.New(githubapp.Config{AppID: id, PrivateKey: ghfake.TestKey(t), APIURL: gh.URL, PointsPerMinute: perApp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		as = append(as, a)
+	}
+	w := newWorld(t, 0, config.CheckQueuedNever)
+	w.h.Launcher.GitHub = scaleup.NewAppGitHubSet(githubapp.NewSet(as...), config.WebURL(gh.URL), 10, nil)
+	var batch []queue.Job
+	for i := range jobs {
+		j := job(int64(i+1), "linux", "octo")
+		j.InstallationID = in.ID
+		batch = append(batch, j)
+		if len(batch) == 10 {
+			if retried := w.handle(sqsEvent(t, batch...)); len(retried) != 0 {
+				t.Fatalf("retried %v", retried)
+			}
+			batch = nil
+		}
+	}
+	if n := len(gh.Runners()); n != jobs {
+		t.Fatalf("%d runners registered, want %d", n, jobs)
+	}
+	total := 0
+	for i, a := range as {
+		calls := a.Stats().Calls()
+		t.Logf("App %d: %v", i+1, calls)
+		if calls["POST /orgs/{org}/actions/runners/generate-jitconfig"] == 0 {
+			t.Errorf("App %d made no JIT config", i+1)
+		}
+		total += a.Stats().Total()
+	}
+	if n := len(gh.Stats().SecondaryLimited); n != 0 {
+		t.Errorf("secondary-limit answers %v", gh.Stats().SecondaryLimited)
+	}
+	// A JIT config per job, a token per App, a lookup per extra App, the job's installation.
+	if want := jobs + apps + (apps - 1) + 1; total != want {
+		t.Errorf("%d GitHub calls for %d runners over %d Apps, want %d", total, jobs, apps, want)
+	}
+}
