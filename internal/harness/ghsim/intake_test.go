@@ -70,9 +70,10 @@ func TestWebhooksThroughGhrIntake(t *testing.T) {
 			t.Fatalf("intake answered %d (%s) to %s", d.StatusCode, d.Status, d.Action)
 		}
 	}
-	// Only the completed event travels: in_progress needs no clean-up.
-	if len(sender.sent["build"]) != 1 || len(sender.sent["lifecycle"]) != 1 {
-		t.Fatalf("enqueued build %d, lifecycle %d; want 1 and 1", len(sender.sent["build"]), len(sender.sent["lifecycle"]))
+	// in_progress travels too (clean-up records which job our runner took, for the re-check)
+	// and completed for clean-up; queued goes to the build queue.
+	if len(sender.sent["build"]) != 1 || len(sender.sent["lifecycle"]) != 2 {
+		t.Fatalf("enqueued build %d, lifecycle %d; want 1 and 2", len(sender.sent["build"]), len(sender.sent["lifecycle"]))
 	}
 	var queuedGUID string
 	for _, d := range srv.Deliveries() {
