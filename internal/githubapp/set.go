@@ -56,17 +56,29 @@ func LoadSet(ctx context.Context, src config.GitHubApp, r config.ParameterReader
 		cfg.Stats = NewStats()
 	}
 	all := src.All()
-	apps := make([]*App, 0, len(all))
+	apps := make([]*App, len(all))
+	errs := make([]error, len(all))
+	// The Apps' parameters are read at once: a cold start waits for one App's reads, not
+	// for each App's in turn.
+	var wg sync.WaitGroup
 	for i, a := range all {
 		c := cfg
 		if i > 0 {
 			c.Pacer, c.PointsPerMinute = nil, 0 // each App its own budget
 		}
-		app, err := Load(ctx, a, r, c)
-		if err != nil {
-			return nil, fmt.Errorf("github app %d of %d: %w", i+1, len(all), err)
-		}
-		apps = append(apps, app)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			app, err := Load(ctx, a, r, c)
+			if err != nil {
+				err = fmt.Errorf("github app %d of %d: %w", i+1, len(all), err)
+			}
+			apps[i], errs[i] = app, err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return NewSet(apps...), nil
 }
