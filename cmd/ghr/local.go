@@ -41,6 +41,7 @@ type localFlags struct {
 	jobs    int
 	jsonOut string
 	spread  time.Duration
+	outage  time.Duration
 	seed    uint64
 }
 
@@ -61,6 +62,7 @@ func (f *localFlags) define(fs *flag.FlagSet, cmd string) {
 		fs.IntVar(&f.jobs, "jobs", 40, "number of workflow jobs")
 		fs.StringVar(&f.jsonOut, "json", "", "also write the report as JSON to this file")
 		fs.DurationVar(&f.spread, "spread", time.Minute, "queue the jobs evenly over this period")
+		fs.DurationVar(&f.outage, "outage", 0, "length of each outage (DescribeInstances, GitHub's JIT endpoint, all EC2 capacity, in turn; default a third of -spread, at most 10m)")
 		fs.Uint64Var(&f.seed, "seed", 7, "fault and job randomness")
 	}
 }
@@ -146,7 +148,11 @@ func local(ctx context.Context, cmd string, f localFlags, stdout, stderr io.Writ
 	case "demo":
 		return interrupted(ctx, "running the demo", demo(ctx, sb, f.jobs, f.jsonOut, stdout, stderr))
 	default:
-		return interrupted(ctx, "soaking", soak(ctx, sb, sandbox.SoakSize(f.jobs, f.spread, f.seed), f.jsonOut, stdout, stderr))
+		o := sandbox.SoakSize(f.jobs, f.spread, f.seed)
+		if f.outage > 0 {
+			o.SetOutage(f.outage)
+		}
+		return interrupted(ctx, "soaking", soak(ctx, sb, o, f.jsonOut, stdout, stderr))
 	}
 }
 
@@ -286,7 +292,7 @@ func showStatusMidRun(ctx context.Context, sb *sandbox.Sandbox, w io.Writer) {
 }
 
 func soak(ctx context.Context, sb *sandbox.Sandbox, o sandbox.SoakOptions, jsonOut string, stdout, stderr io.Writer) error {
-	fmt.Fprintf(stderr, "soaking %d jobs over %s with every fault at once\n", o.Jobs, o.Spread)
+	fmt.Fprintf(stderr, "soaking %d jobs over %s with every fault at once (outages of %s each)\n", o.Jobs, o.Spread, o.Outage)
 	rep, err := sb.Soak(ctx, o, stderr)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -66,6 +69,11 @@ type Hosts struct {
 	// changes); nil sends nothing.
 	Events EC2Events
 
+	// bootFailShare of new hosts fail their bootstrap after reading their token
+	// (SetBootFailures), drawn from failRand.
+	bootFailShare float64
+	failRand      *rand.Rand
+
 	boots []BootStat
 
 	mu     sync.Mutex
@@ -99,6 +107,10 @@ type HostStats struct {
 	// BusyKilled counts instances terminated by someone else while their runner ran a job:
 	// the autoscaler must never do that (injected interruptions are not counted).
 	BusyKilled int
+	// Injected boot faults: bootstraps that failed after reading their token
+	// (SetBootFailures), and instances reclaimed at boot before or after their runner
+	// connected (KillAtBoot).
+	BootFailures, DiedBeforeConnect, DiedAfterConnect int
 }
 
 type host struct {
@@ -108,7 +120,9 @@ type host struct {
 	conn        *ghsim.RunnerConn
 	launched    time.Time
 	spot        bool // launched as a spot instance: the only kind EC2 reclaims
-	interrupted bool // by Interrupt: an injected spot interruption
+	interrupted bool // by Interrupt or KillAtBoot: an injected spot reclaim
+	failBoot    bool // its bootstrap fails after reading the token (SetBootFailures)
+	tokenRead   bool // a Go host read and deleted its token
 
 	// Real boots only.
 	real       bool
@@ -187,6 +201,7 @@ func (h *Hosts) scan(ctx context.Context) {
 			spot: in.InstanceLifecycle == ec2types.InstanceLifecycleTypeSpot}
 		h.hosts[id] = x
 		h.stats.Booted++
+		x.failBoot = h.bootFailShare > 0 && h.failRand.Float64() < h.bootFailShare
 		if h.Boot != nil && (h.RealShare >= 1 || h.Rand.Float64() < h.RealShare) {
 			x.real = true
 			h.stats.RealBoots++
@@ -214,8 +229,10 @@ func (h *Hosts) scan(ctx context.Context) {
 
 func (h *Hosts) boot(ctx context.Context, x *host) {
 	log := h.Log.With("instance_id", x.id)
+	// Half the boot comes before the token read, half after it (the runner's start), so an
+	// instance can die between the two as a real one can (KillAtBoot).
 	select {
-	case <-time.After(h.BootDelay):
+	case <-time.After(h.BootDelay / 2):
 	case <-ctx.Done():
 		return
 	}
@@ -233,7 +250,21 @@ func (h *Hosts) boot(ctx context.Context, x *host) {
 		h.tokenRead = map[string]time.Time{}
 	}
 	h.tokenRead[x.id] = time.Now()
+	x.tokenRead = true
 	h.mu.Unlock()
+	if x.failBoot {
+		// The bootstrap failed after the token was consumed (the runner would not start):
+		// the script powers the instance off, and the job's registration is never used.
+		log.Warn("simulated host: bootstrap failed after reading the token; powering off")
+		h.count(func(s *HostStats) { s.BootFailures++ })
+		h.powerOff(x)
+		return
+	}
+	select {
+	case <-time.After(h.BootDelay - h.BootDelay/2):
+	case <-ctx.Done():
+		return
+	}
 	jit, reg, err := runnertoken.ParseToken(value)
 	if err != nil {
 		log.Warn("simulated host: bad token; powering off", "error", err.Error())
@@ -326,6 +357,99 @@ const (
 func ec2Event(detailType string, detail map[string]string) events.EventBridgeEvent {
 	b, _ := json.Marshal(detail)
 	return events.EventBridgeEvent{Source: "aws.ec2", DetailType: detailType, Detail: b, Resources: []string{"arn:aws:ec2:us-east-1:123456789012:instance/" + detail["instance-id"]}}
+}
+
+// SetBootFailures makes share of the hosts noticed from now on fail their bootstrap after
+// reading their token, as a boot whose runner does not start: the host powers itself off
+// (a real host's script, when runuser fails; a Go host at once). Draws come from seed.
+func (h *Hosts) SetBootFailures(share float64, seed uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.bootFailShare = share
+	if h.failRand == nil {
+		h.failRand = rand.New(rand.NewPCG(seed, 0x626f6f74)) // "boot"
+	}
+}
+
+// KillAtBoot plays a spot reclaim of an instance still booting, picked with pick(n) among the
+// candidates: with connected false, one whose runner has not connected yet but whose token
+// was read (the job's JIT registration exists, nobody will use it; an instance reclaimed
+// before its token read leaves a token scale-down keeps for 15 minutes, which is
+// scale-up's in-flight window's case, not this one's); with connected true, one whose runner
+// is online and idle. The warning is published as for Interrupt. It reports whether an
+// instance was reclaimed.
+func (h *Hosts) KillAtBoot(ctx context.Context, connected bool, pick func(n int) int) bool {
+	h.mu.Lock()
+	var ids []string
+	for id, x := range h.hosts {
+		if x.cancel == nil || !x.spot || x.interrupted || x.failBoot || x.poweredOff {
+			continue
+		}
+		up := x.conn != nil || x.runner != ""
+		switch {
+		case up != connected:
+			continue
+		case connected && h.runnerBusy(h.runnerName(x)):
+			continue
+		case !connected && !h.tokenReadLocked(x):
+			continue
+		}
+		ids = append(ids, id)
+	}
+	h.mu.Unlock()
+	if len(ids) == 0 {
+		return false
+	}
+	slices.Sort(ids) // map order is random; the pick is seeded
+	id := ids[pick(len(ids))]
+	if h.Events != nil {
+		h.Events.PublishWait(ctx, ec2Event(detailSpotWarning, map[string]string{"instance-id": id, "instance-action": "terminate"}))
+		sleep(ctx, spotNotice)
+	}
+	h.mu.Lock()
+	x := h.hosts[id]
+	x.interrupted = true
+	conn, kill := x.conn, x.ns
+	h.mu.Unlock()
+	switch {
+	case conn != nil:
+		conn.Interrupt() // a job taken during the notice is lost with it: the interruption path re-runs it
+	case kill != nil:
+		kill()
+	}
+	h.count(func(s *HostStats) {
+		if connected {
+			s.DiedAfterConnect++
+		} else {
+			s.DiedBeforeConnect++
+		}
+	})
+	h.powerOff(x)
+	if h.Events != nil {
+		h.Events.Publish(ctx, ec2Event(detailStateChange, map[string]string{"instance-id": id, "state": "shutting-down"}))
+	}
+	return true
+}
+
+// runnerName is x's runner's name once it connected. Caller holds mu.
+func (h *Hosts) runnerName(x *host) string {
+	if x.conn != nil {
+		return x.conn.Name()
+	}
+	return x.runner
+}
+
+// tokenReadLocked reports whether x's boot read its token: a Go host says so; a real host's
+// boot log does ("runner token read"). Caller holds mu.
+func (h *Hosts) tokenReadLocked(x *host) bool {
+	if !x.real {
+		return x.tokenRead
+	}
+	if h.Boot == nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(h.Boot.Dir, x.id, "root", "var", "log", "ghr-bootstrap.log"))
+	return err == nil && bytes.Contains(b, []byte("runner token read"))
 }
 
 // reclaim kills the host's runner mid-job and terminates the instance.
@@ -488,6 +612,9 @@ func (h *Hosts) bootReal(ctx context.Context, x *host, in ec2types.Instance) {
 		h.mu.Lock()
 		h.boots = append(h.boots, st)
 		x.poweredOff = st.PoweredOff
+		if x.failBoot && st.PoweredOff && !x.interrupted {
+			h.stats.BootFailures++
+		}
 		h.mu.Unlock()
 		if st.PoweredOff {
 			h.powerOff(x)

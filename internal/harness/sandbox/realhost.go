@@ -83,6 +83,13 @@ esac
 `,
 }
 
+// failingRunuser replaces runuser on a host whose bootstrap is made to fail
+// (Hosts.SetBootFailures): the boot reaches its token, then cannot start the runner.
+const failingRunuser = `#!/bin/bash
+echo "runuser: cannot set groups: Operation not permitted (injected by the sandbox)" >&2
+exit 1
+`
+
 // BootEnv runs instances' real boots: a network namespace per host with IMDSv2 on
 // 169.254.169.254, the emulator on hostAWSAddr and GitHub's runner service on
 // simrunner.ServiceAddr; the instance's own rendered user data run by bash.
@@ -198,6 +205,17 @@ func (e *BootEnv) realBoot(ctx context.Context, x *host, in ec2types.Instance, m
 	script, err := e.userData(ctx, x.id)
 	if err != nil {
 		return err
+	}
+	if x.failBoot {
+		// An injected bootstrap failure after the token read: the runner cannot be started
+		// as its user, so the script's own error path powers the instance off.
+		bin := filepath.Join(state, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(bin, "runuser"), []byte(failingRunuser), 0o755); err != nil {
+			return err
+		}
 	}
 	scriptPath := filepath.Join(dir, "user-data")
 	if err := os.WriteFile(scriptPath, script, 0o700); err != nil {
