@@ -121,6 +121,9 @@ type BootStat struct {
 	CPU        time.Duration // user+system of the boot process tree, until it ended
 	PoweredOff bool
 	Log        string // the boot log (/var/log/ghr-bootstrap.log of the host)
+	// Packages are the package manager calls the boot made, as the dnf stand-in recorded
+	// them ("dnf install -y git jq ...").
+	Packages []string
 }
 
 // packageDir holds, per OS package, the stand-ins a host gets when its boot installs it
@@ -328,6 +331,9 @@ func (e *BootEnv) realBoot(ctx context.Context, x *host, in ec2types.Instance, m
 	st.PoweredOff = err == nil
 	if b, err := os.ReadFile(filepath.Join(dir, "root", "var", "log", "ghr-bootstrap.log")); err == nil {
 		st.Log = string(b)
+	}
+	if b, err := os.ReadFile(filepath.Join(state, "packages")); err == nil {
+		st.Packages = strings.Split(strings.TrimSpace(string(b)), "\n")
 	}
 	done(st)
 	<-ctx.Done() // a persistent runner's service lives on until the instance is terminated

@@ -127,10 +127,13 @@ type SoakReport struct {
 	// DeadLetters are the messages that reached a dead-letter queue during the soak, by queue.
 	DeadLetters map[string]int `json:"dead_letters"`
 	// RealBoots of Instances ran the real user data; BootCPU is their mean CPU per boot.
-	RealBoots  int      `json:"real_boots"`
-	BootCPU    float64  `json:"mean_boot_cpu_s,omitempty"`
-	BootWall   float64  `json:"mean_boot_wall_s,omitempty"`
-	Violations []string `json:"violations"`
+	RealBoots int     `json:"real_boots"`
+	BootCPU   float64 `json:"mean_boot_cpu_s,omitempty"`
+	BootWall  float64 `json:"mean_boot_wall_s,omitempty"`
+	// Packages are the package manager calls of the real boots, as the dnf stand-in
+	// recorded them, with how many boots made each.
+	Packages   map[string]int `json:"packages_asked,omitempty"`
+	Violations []string       `json:"violations"`
 }
 
 // SoakOutage is one outage the soak played.
@@ -263,8 +266,12 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 	r.RealBoots = hosts.RealBoots - hostsBefore.RealBoots
 	if boots := s.Hosts.BootStats()[bootsBefore:]; len(boots) > 0 {
 		var cpu, wall time.Duration
+		r.Packages = map[string]int{}
 		for _, b := range boots {
 			cpu, wall = cpu+b.CPU, wall+b.Wall
+			for _, p := range b.Packages {
+				r.Packages[p]++
+			}
 		}
 		r.BootCPU, r.BootWall = cpu.Seconds()/float64(len(boots)), wall.Seconds()/float64(len(boots))
 	}
@@ -529,7 +536,11 @@ func (r *SoakReport) Markdown() string {
 	fmt.Fprintf(&b, "## ghr soak: %s\n\n%d jobs (%d re-run after interruptions), %d instances (%d real boots), %.0f s; max queue wait %.1f s; peak instances %v over %d samples; dead letters %v\n\n",
 		verdict, r.Jobs, r.Retried, r.Instances, r.RealBoots, r.WallSeconds, r.MaxQueueWait, r.Peak, r.CapSamples, r.DeadLetters)
 	if r.RealBoots > 0 {
-		fmt.Fprintf(&b, "Real boots: %.1f s wall and %.2f s CPU each on average\n\n", r.BootWall, r.BootCPU)
+		fmt.Fprintf(&b, "Real boots: %.1f s wall and %.2f s CPU each on average; packages asked for (dnf stand-in):", r.BootWall, r.BootCPU)
+		for _, p := range sortedKeys(r.Packages) {
+			fmt.Fprintf(&b, " `%s` ×%d;", p, r.Packages[p])
+		}
+		fmt.Fprint(&b, "\n\n")
 	}
 	for _, o := range r.Outages {
 		fmt.Fprintf(&b, "- outage of %s: %.0f s from %.0f s\n", o.What, o.Seconds, o.StartS)
