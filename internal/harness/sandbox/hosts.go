@@ -73,6 +73,9 @@ type Hosts struct {
 	// (SetBootFailures), drawn from failRand.
 	bootFailShare float64
 	failRand      *rand.Rand
+	// armed[0] and armed[1]: the next Go host to read its token, or to come online idle,
+	// dies there (ArmBootDeath); Go boots are too short for KillAtBoot to find them.
+	armed [2]bool
 
 	boots []BootStat
 
@@ -260,6 +263,10 @@ func (h *Hosts) boot(ctx context.Context, x *host) {
 		h.powerOff(x)
 		return
 	}
+	if h.takeArmed(x, false) {
+		h.dieAtBoot(ctx, x, false)
+		return
+	}
 	select {
 	case <-time.After(h.BootDelay - h.BootDelay/2):
 	case <-ctx.Done():
@@ -286,6 +293,10 @@ func (h *Hosts) boot(ctx context.Context, x *host) {
 	h.stats.Connected++
 	h.mu.Unlock()
 	log.Debug("simulated host: runner online", "runner", conn.Name(), "runner_config", x.config)
+	if h.takeArmed(x, true) {
+		h.dieAtBoot(ctx, x, true)
+		return
+	}
 	h.work(ctx, x, conn, ephemeral)
 }
 
@@ -401,13 +412,49 @@ func (h *Hosts) KillAtBoot(ctx context.Context, connected bool, pick func(n int)
 		return false
 	}
 	slices.Sort(ids) // map order is random; the pick is seeded
-	id := ids[pick(len(ids))]
+	h.mu.Lock()
+	x := h.hosts[ids[pick(len(ids))]]
+	h.mu.Unlock()
+	h.dieAtBoot(ctx, x, connected)
+	return true
+}
+
+// ArmBootDeath makes the next Go host that reads its token (connected false) or whose
+// runner comes online idle (connected true) die there as KillAtBoot would kill it; on
+// false disarms it.
+func (h *Hosts) ArmBootDeath(connected, on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.armed[b2i(connected)] = on
+}
+
+// takeArmed reports whether x is to die now by ArmBootDeath, disarming it.
+func (h *Hosts) takeArmed(x *host, connected bool) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := b2i(connected)
+	if !h.armed[i] || !x.spot || x.interrupted || (connected && h.runnerBusy(h.runnerName(x))) {
+		return false
+	}
+	h.armed[i] = false
+	return true
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dieAtBoot reclaims x as EC2 reclaims a spot instance: the warning (handled within the
+// notice), then the host and its runner vanish.
+func (h *Hosts) dieAtBoot(ctx context.Context, x *host, connected bool) {
 	if h.Events != nil {
-		h.Events.PublishWait(ctx, ec2Event(detailSpotWarning, map[string]string{"instance-id": id, "instance-action": "terminate"}))
+		h.Events.PublishWait(ctx, ec2Event(detailSpotWarning, map[string]string{"instance-id": x.id, "instance-action": "terminate"}))
 		sleep(ctx, spotNotice)
 	}
 	h.mu.Lock()
-	x := h.hosts[id]
 	x.interrupted = true
 	conn, kill := x.conn, x.ns
 	h.mu.Unlock()
@@ -424,11 +471,11 @@ func (h *Hosts) KillAtBoot(ctx context.Context, connected bool, pick func(n int)
 			s.DiedBeforeConnect++
 		}
 	})
+	h.Log.Info("simulated hosts: instance reclaimed at boot", "instance_id", x.id, "runner_online", connected)
 	h.powerOff(x)
 	if h.Events != nil {
-		h.Events.Publish(ctx, ec2Event(detailStateChange, map[string]string{"instance-id": id, "state": "shutting-down"}))
+		h.Events.Publish(ctx, ec2Event(detailStateChange, map[string]string{"instance-id": x.id, "state": "shutting-down"}))
 	}
-	return true
 }
 
 // runnerName is x's runner's name once it connected. Caller holds mu.

@@ -332,31 +332,45 @@ func (s *Sandbox) chaos(ctx context.Context, o SoakOptions) (stop func()) {
 	go func() {
 		defer wg.Done()
 		rng := rand.New(rand.NewPCG(o.Seed, 42))
-		left := [3]int{o.Interrupts, o.BootDeaths, o.BootDeaths}
-		for turn := 0; left != [3]int{}; turn++ {
+		base := s.Hosts.Stats()
+		interrupts := 0
+		defer s.Hosts.ArmBootDeath(false, false)
+		defer s.Hosts.ArmBootDeath(true, false)
+		for turn := 0; ; turn++ {
 			sleep(ctx, soakChaosEvery)
 			if ctx.Err() != nil {
 				return
 			}
-			// The first kind in turn with deaths left and a candidate goes.
+			st := s.Hosts.Stats()
+			left := [3]int{o.Interrupts - interrupts, o.BootDeaths - (st.DiedBeforeConnect - base.DiedBeforeConnect),
+				o.BootDeaths - (st.DiedAfterConnect - base.DiedAfterConnect)}
+			if left[0] <= 0 && left[1] <= 0 && left[2] <= 0 {
+				return
+			}
+			// The first kind in turn with deaths left and a candidate goes; a Go host dies at
+			// its next boot instead (ArmBootDeath): its boot is too short to be caught.
 			for k := range 3 {
 				kind := (turn + k) % 3
-				if left[kind] == 0 {
+				if left[kind] <= 0 {
+					if kind > 0 {
+						s.Hosts.ArmBootDeath(kind == 2, false)
+					}
 					continue
 				}
 				var done bool
 				switch kind {
 				case 0:
-					if busy := s.Hosts.Busy(); len(busy) > 0 {
-						done = s.Hosts.Interrupt(ctx, busy[rng.IntN(len(busy))])
+					if busy := s.Hosts.Busy(); len(busy) > 0 && s.Hosts.Interrupt(ctx, busy[rng.IntN(len(busy))]) {
+						interrupts++
+						done = true
 					}
-				case 1:
-					done = s.Hosts.KillAtBoot(ctx, false, rng.IntN)
-				case 2:
-					done = s.Hosts.KillAtBoot(ctx, true, rng.IntN)
+				default:
+					connected := kind == 2
+					if done = s.Hosts.KillAtBoot(ctx, connected, rng.IntN); !done {
+						s.Hosts.ArmBootDeath(connected, true)
+					}
 				}
 				if done {
-					left[kind]--
 					break
 				}
 			}
