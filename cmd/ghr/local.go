@@ -62,6 +62,9 @@ func (f *localFlags) define(fs *flag.FlagSet, cmd string) {
 		fs.IntVar(&f.jobs, "jobs", 40, "number of workflow jobs")
 		fs.StringVar(&f.jsonOut, "json", "", "also write the report as JSON to this file")
 		fs.DurationVar(&f.spread, "spread", time.Minute, "queue the jobs evenly over this period")
+		// Every soak host boots the real user data where hosts can (Linux network
+		// namespaces): a boot is where instances die and fail.
+		fs.Float64Var(&f.o.RealBoots, "real-boots", defaultRealBoots(), "share of instances (0..1) that run the real user data and start-runner.sh; the rest are Go hosts (Linux only)")
 		fs.DurationVar(&f.outage, "outage", 0, "length of each outage (DescribeInstances, GitHub's JIT endpoint, all EC2 capacity, in turn; default a third of -spread, at most 10m)")
 		fs.Uint64Var(&f.seed, "seed", 7, "fault and job randomness")
 	}
@@ -331,4 +334,12 @@ func findRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// defaultRealBoots is 1 where the sandbox can boot hosts for real (network namespaces).
+func defaultRealBoots() float64 {
+	if runtime.GOOS == "linux" {
+		return 1
+	}
+	return 0
 }

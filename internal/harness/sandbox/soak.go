@@ -487,7 +487,8 @@ func (s *Sandbox) logSize() int64 {
 }
 
 // recoveries reads what the functions recovered since mark from their metrics: deferrals by
-// reason, ghr's own re-runs of interrupted jobs, and reconciliation (any metric so named).
+// reason, ghr's own re-runs of interrupted jobs, and reconciliation's relaunches (and the
+// jobs it gave up on, by reason).
 func (s *Sandbox) recoveries(mark int64) map[string]int {
 	out := map[string]int{}
 	data, err := os.ReadFile(s.logFile.Name())
@@ -511,8 +512,10 @@ func (s *Sandbox) recoveries(mark int64) map[string]int {
 			out["deferred: "+p.Dims[metrics.DimReason]] += int(n)
 		case p.Name == metrics.JobsRerun.Name:
 			out["jobs_rerun_by_ghr"] += int(n)
-		case strings.Contains(strings.ToLower(p.Name), "reconcil"):
-			out["reconciliation: "+p.Name] += int(n)
+		case p.Name == metrics.JobsRelaunched.Name:
+			out["reconciliation_relaunches"] += int(n)
+		case p.Name == metrics.JobsAbandoned.Name:
+			out["reconciliation_abandoned: "+p.Dims[metrics.DimReason]] += int(n)
 		}
 	}
 	return out
