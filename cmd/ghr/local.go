@@ -54,6 +54,12 @@ func (f *localFlags) define(fs *flag.FlagSet, cmd string) {
 	fs.Float64Var(&f.o.Speedup, "speedup", sandbox.DefaultSpeedup, "how much faster than deployed schedules fire")
 	fs.DurationVar(&f.o.BootDelay, "boot-delay", sandbox.DefaultBootDelay, "simulated instance boot time")
 	fs.BoolVar(&f.verbose, "v", false, "log the sandbox's own progress")
+	if cmd == "demo" || cmd == "soak" {
+		// Every demo and soak host boots the real user data where hosts can (Linux network
+		// namespaces, as root): a boot is where instances die and fail, and the demo report
+		// shows its phases.
+		fs.Float64Var(&f.o.RealBoots, "real-boots", defaultRealBoots(), "share of instances (0..1) that run the real user data and start-runner.sh; the rest are Go hosts (Linux as root only)")
+	}
 	switch cmd {
 	case "demo":
 		fs.IntVar(&f.jobs, "jobs", 20, "number of workflow jobs")
@@ -62,9 +68,6 @@ func (f *localFlags) define(fs *flag.FlagSet, cmd string) {
 		fs.IntVar(&f.jobs, "jobs", 40, "number of workflow jobs")
 		fs.StringVar(&f.jsonOut, "json", "", "also write the report as JSON to this file")
 		fs.DurationVar(&f.spread, "spread", time.Minute, "queue the jobs evenly over this period")
-		// Every soak host boots the real user data where hosts can (Linux network
-		// namespaces): a boot is where instances die and fail.
-		fs.Float64Var(&f.o.RealBoots, "real-boots", defaultRealBoots(), "share of instances (0..1) that run the real user data and start-runner.sh; the rest are Go hosts (Linux only)")
 		fs.DurationVar(&f.outage, "outage", 0, "length of each outage (DescribeInstances, GitHub's JIT endpoint, all EC2 capacity, in turn; default a third of -spread, at most 10m)")
 		fs.Uint64Var(&f.seed, "seed", 7, "fault and job randomness")
 	}
@@ -336,9 +339,10 @@ func findRoot() (string, error) {
 	}
 }
 
-// defaultRealBoots is 1 where the sandbox can boot hosts for real (network namespaces).
+// defaultRealBoots is 1 where the sandbox can boot hosts for real: network namespaces need
+// Linux and root.
 func defaultRealBoots() float64 {
-	if runtime.GOOS == "linux" {
+	if runtime.GOOS == "linux" && os.Geteuid() == 0 {
 		return 1
 	}
 	return 0
