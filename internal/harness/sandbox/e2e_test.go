@@ -124,6 +124,7 @@ func TestE2E(t *testing.T) {
 			sb.Hosts.Peak()["small"], rep.GitHubCallsPerJob, rep.AWSCallsPerJob, rep.QueueToOnline.P50, rep.QueueToOnline.P95)
 	})
 	t.Run("a failed boot's log reaches the runner log group", func(t *testing.T) { failedBootLogReachesTheLogGroup(t, sb) })
+	t.Run("a registered host dying at boot is reconciled", func(t *testing.T) { hostDiesAtBoot(t, sb) })
 	t.Run("soak with every fault at once", func(t *testing.T) {
 		sb.Hosts.SetRealShare(soakRealBoots)
 		defer sb.Hosts.SetRealShare(1)
