@@ -522,13 +522,14 @@ func (h *Hosts) reclaim(id string) bool {
 	return true
 }
 
-// Busy returns the spot instance ids whose runner is connected (candidates for interruption).
+// Busy returns the spot instance ids whose runner is running a job (candidates for an
+// interruption of a running job).
 func (h *Hosts) Busy() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var ids []string
 	for id, x := range h.hosts {
-		if (x.conn != nil || x.runner != "") && x.cancel != nil && x.spot {
+		if (x.conn != nil || x.runner != "") && x.cancel != nil && x.spot && h.runnerBusy(h.runnerName(x)) {
 			ids = append(ids, id)
 		}
 	}

@@ -365,8 +365,13 @@ func (s *Sandbox) chaos(ctx context.Context, o SoakOptions) (stop func()) {
 						done = true
 					}
 				default:
+					// A real host is between its token read and its runner online for about a
+					// second: look for one every hostPoll until the next turn.
 					connected := kind == 2
-					if done = s.Hosts.KillAtBoot(ctx, connected, rng.IntN); !done {
+					for until := time.Now().Add(soakChaosEvery); !done && time.Now().Before(until) && ctx.Err() == nil; sleep(ctx, hostPoll) {
+						done = s.Hosts.KillAtBoot(ctx, connected, rng.IntN)
+					}
+					if !done {
 						s.Hosts.ArmBootDeath(connected, true)
 					}
 				}
