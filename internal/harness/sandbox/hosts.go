@@ -525,11 +525,15 @@ func (h *Hosts) reclaim(id string) bool {
 // Busy returns the spot instance ids whose runner is running a job (candidates for an
 // interruption of a running job).
 func (h *Hosts) Busy() []string {
+	busy := map[string]bool{} // asked before mu: the simulator is never called under it
+	for _, r := range h.Sim.Runners() {
+		busy[r.Name] = r.Busy
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var ids []string
 	for id, x := range h.hosts {
-		if (x.conn != nil || x.runner != "") && x.cancel != nil && x.spot && h.runnerBusy(h.runnerName(x)) {
+		if (x.conn != nil || x.runner != "") && x.cancel != nil && x.spot && busy[h.runnerName(x)] {
 			ids = append(ids, id)
 		}
 	}
