@@ -28,12 +28,12 @@ const (
 	// persistentMinBusyPasses: scale-down passes that must finish while the long job's runner
 	// is busy and past its minimum running time, or the scenario proved nothing.
 	persistentMinBusyPasses = 2
-	persistentStepTimeout   = 30 * time.Second  // jobs start, a reused runner takes a job
+	persistentStepTimeout   = 30 * time.Second // jobs start, a reused runner takes a job
 	// persistentTimeout bounds the whole scenario, long job included: real boots take ~30 s
 	// each on a loaded 2-core CI machine, and two fresh CI runs ran out of 150 s while still
 	// waiting for quiescence (their leftover listing then failed: Tokens -1).
 	persistentTimeout = 5 * time.Minute
-	persistentPoll          = 250 * time.Millisecond
+	persistentPoll    = 250 * time.Millisecond
 )
 
 // persistentLabels are the persistent config's labels, disjoint from small's and large's.
