@@ -8,6 +8,6 @@ type Pool struct {
 
 // ReadPool reads and validates the pool function's environment.
 func ReadPool(e *Env) (Pool, error) {
-	p := Pool{ScaleUp: ReadScaleUp(e)}
+	p := Pool{ScaleUp: readLauncher(e)}
 	return p, e.Err()
 }

@@ -44,6 +44,14 @@ const (
 
 // ReadScaleUp reads the scale-up function's environment; problems are in e.Err().
 func ReadScaleUp(e *Env) ScaleUp {
+	s := readLauncher(e)
+	s.Recheck = ReadRecheck(e)
+	return s
+}
+
+// readLauncher reads what every launching function needs: scale-up and the pool. The pool's
+// hosts take no job of their own, so it schedules no re-check and reads none of its settings.
+func readLauncher(e *Env) ScaleUp {
 	s := ScaleUp{
 		Common:            ReadCommon(e),
 		GitHubApp:         ReadGitHubApp(e),
@@ -54,7 +62,6 @@ func ReadScaleUp(e *Env) ScaleUp {
 		OfferingCacheTTL:  e.Duration("OFFERING_CACHE_TTL", defaultOfferingTTL, minOfferingTTL, maxOfferingTTL),
 		MaxReceiveCount:   e.Int("MAX_RECEIVE_COUNT", 0, 0, maxReceiveCount),
 		SpotBreaker:       ReadSpotBreaker(e),
-		Recheck:           ReadRecheck(e),
 	}
 	s.GitHubURL = WebURL(s.APIURL)
 	return s
