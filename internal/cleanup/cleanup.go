@@ -46,9 +46,12 @@ type Fleet interface {
 	Terminate(ctx context.Context, ids []string) error
 	// MarkTook records the job an instance's runner took (tags.TookJob).
 	MarkTook(ctx context.Context, id string, jobID int64) error
-	// Hosts returns those of ids that are this deployment's, in any state they are still
-	// listed in, with the job each runner took.
-	Hosts(ctx context.Context, ids []string) (map[string]reconcile.Host, error)
+	// Live returns this deployment's pending or running instances launched for configs, with
+	// the job each runner took.
+	Live(ctx context.Context, configs []string) ([]reconcile.Host, error)
+	// Takers returns which of jobIDs a runner of this deployment took, and its instance, in
+	// any state the instance is still listed in.
+	Takers(ctx context.Context, jobIDs []int64) (map[int64]string, error)
 }
 
 // Registrations deletes runner registrations.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -44,36 +45,71 @@ var (
 // Describe returns the pending or running instances of this deployment among ids.
 func (e EC2) Describe(ctx context.Context, ids []string) ([]scaledown.Instance, error) {
 	var out []scaledown.Instance
-	err := e.describe(ctx, ids, ec2fleet.LiveStates, func(i types.Instance, kv map[string]string) {
-		out = append(out, scaledown.FromTags(aws.ToString(i.InstanceId), aws.ToTime(i.LaunchTime), kv))
-	})
-	return out, err
+	for chunk := range slices.Chunk(ids, maxFilterValues) {
+		f := types.Filter{Name: aws.String("instance-id"), Values: chunk}
+		err := e.describe(ctx, f, ec2fleet.LiveStates, func(i types.Instance, kv map[string]string) {
+			out = append(out, scaledown.FromTags(aws.ToString(i.InstanceId), aws.ToTime(i.LaunchTime), kv))
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // deadStates are the states of an instance that will never run a job again.
 var deadStates = []string{"shutting-down", "terminated", "stopping", "stopped"}
 
-// Hosts implements Fleet: the deployment's instances among ids in any state, with the job
-// each runner took. One DescribeInstances per 200 ids; EC2 keeps listing a terminated
-// instance, tags included, for about an hour, so a runner that took its job and finished
-// still proves it.
-func (e EC2) Hosts(ctx context.Context, ids []string) (map[string]reconcile.Host, error) {
-	out := map[string]reconcile.Host{}
-	states := append(slices.Clone(ec2fleet.LiveStates), deadStates...)
-	err := e.describe(ctx, ids, states, func(i types.Instance, kv map[string]string) {
-		h := reconcile.Host{ID: aws.ToString(i.InstanceId), State: reconcile.HostDead}
-		if i.State != nil && slices.Contains(ec2fleet.LiveStates, string(i.State.Name)) {
-			h.State = reconcile.HostAlive
-			if kv[tags.Registered] != "" {
-				h.State = reconcile.HostRegistered
-			}
+// Live implements Fleet: the deployment's pending or running instances launched for configs,
+// with the job each runner took. One DescribeInstances (paged) for a batch: at most
+// max_runners instances per config.
+func (e EC2) Live(ctx context.Context, configs []string) ([]reconcile.Host, error) {
+	var out []reconcile.Host
+	f := types.Filter{Name: aws.String("tag:" + tags.RunnerConfig), Values: configs}
+	err := e.describe(ctx, f, ec2fleet.LiveStates, func(i types.Instance, kv map[string]string) {
+		h := reconcile.Host{ID: aws.ToString(i.InstanceId), State: reconcile.HostAlive, Took: tookJob(kv),
+			Config: kv[tags.RunnerConfig], Owner: kv[tags.Owner]}
+		if kv[tags.Registered] != "" {
+			h.State = reconcile.HostRegistered
 		}
-		if id, err := strconv.ParseInt(kv[tags.TookJob], 10, 64); err == nil && id > 0 {
-			h.Took = id
+		if t, err := time.Parse(time.RFC3339, kv[tags.LaunchDeadline]); err == nil {
+			h.Deadline = t
 		}
-		out[h.ID] = h
+		out = append(out, h)
 	})
 	return out, err
+}
+
+// Takers implements Fleet: which of jobIDs a runner of this deployment took, in any state EC2
+// still lists (about an hour after termination, tags included: a runner that took its job and
+// finished still proves it). One DescribeInstances per 200 jobs.
+func (e EC2) Takers(ctx context.Context, jobIDs []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	vals := make([]string, 0, len(jobIDs))
+	for _, id := range jobIDs {
+		vals = append(vals, strconv.FormatInt(id, 10))
+	}
+	states := append(slices.Clone(ec2fleet.LiveStates), deadStates...)
+	for chunk := range slices.Chunk(vals, maxFilterValues) {
+		f := types.Filter{Name: aws.String("tag:" + tags.TookJob), Values: chunk}
+		err := e.describe(ctx, f, states, func(i types.Instance, kv map[string]string) {
+			if id := tookJob(kv); id > 0 {
+				out[id] = aws.ToString(i.InstanceId)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func tookJob(kv map[string]string) int64 {
+	id, err := strconv.ParseInt(kv[tags.TookJob], 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
 }
 
 // MarkTook implements Fleet with one CreateTags call.
@@ -81,44 +117,44 @@ func (e EC2) MarkTook(ctx context.Context, id string, jobID int64) error {
 	return ec2fleet.Tag(ctx, e.API, []string{id}, map[string]string{tags.TookJob: strconv.FormatInt(jobID, 10)})
 }
 
-// describe lists the deployment's instances among ids in states, proven ours by their
-// launch template, and hands each to add with its tags.
-func (e EC2) describe(ctx context.Context, ids, states []string, add func(types.Instance, map[string]string)) error {
+// describe lists the deployment's instances matching by in states, proven ours by their
+// launch template, and hands each to add with its tags. by has at most 200 values.
+func (e EC2) describe(ctx context.Context, by types.Filter, states []string, add func(types.Instance, map[string]string)) error {
 	if e.Prefix == "" {
 		return fmt.Errorf("describe instances: deployment prefix is required")
 	}
 	if err := ec2fleet.CheckLaunchTemplates(e.LaunchTemplates); err != nil {
 		return fmt.Errorf("describe instances: %w", err)
 	}
-	for chunk := range slices.Chunk(ids, maxFilterValues) {
-		in := &ec2.DescribeInstancesInput{Filters: []types.Filter{
-			{Name: aws.String("instance-id"), Values: chunk},
-			{Name: aws.String("instance-state-name"), Values: states},
-			{Name: aws.String("tag:" + tags.Environment), Values: []string{e.Prefix}},
-			ec2fleet.OwnLaunchFilter,
-			ec2fleet.TemplateFilter(e.LaunchTemplates),
-		}}
-		for {
-			page, err := e.API.DescribeInstances(ctx, in)
-			if err != nil {
-				return fmt.Errorf("describe instances: %w", err)
-			}
-			for _, r := range page.Reservations {
-				for _, i := range r.Instances {
-					kv := make(map[string]string, len(i.Tags))
-					for _, t := range i.Tags {
-						kv[aws.ToString(t.Key)] = aws.ToString(t.Value)
-					}
-					add(i, kv)
-				}
-			}
-			if aws.ToString(page.NextToken) == "" {
-				break
-			}
-			in.NextToken = page.NextToken
-		}
+	if len(by.Values) == 0 {
+		return nil
 	}
-	return nil
+	in := &ec2.DescribeInstancesInput{Filters: []types.Filter{
+		by,
+		{Name: aws.String("instance-state-name"), Values: states},
+		{Name: aws.String("tag:" + tags.Environment), Values: []string{e.Prefix}},
+		ec2fleet.OwnLaunchFilter,
+		ec2fleet.TemplateFilter(e.LaunchTemplates),
+	}}
+	for {
+		page, err := e.API.DescribeInstances(ctx, in)
+		if err != nil {
+			return fmt.Errorf("describe instances: %w", err)
+		}
+		for _, r := range page.Reservations {
+			for _, i := range r.Instances {
+				kv := make(map[string]string, len(i.Tags))
+				for _, t := range i.Tags {
+					kv[aws.ToString(t.Key)] = aws.ToString(t.Value)
+				}
+				add(i, kv)
+			}
+		}
+		if aws.ToString(page.NextToken) == "" {
+			return nil
+		}
+		in.NextToken = page.NextToken
+	}
 }
 
 // Terminate terminates the instances in one call.

@@ -49,9 +49,10 @@ type recheckWork struct {
 	r     queue.Recheck
 }
 
-// recheck runs a batch's re-checks: one DescribeInstances for every host of the batch, then
-// GitHub only for the jobs the EC2 state cannot settle. A message whose check could not be
-// read or acted on is reported for retry.
+// recheck runs a batch's re-checks: one DescribeInstances for the live hosts of the batch's
+// runner configs, one more for the jobs hosts of other launches may have taken when those
+// hosts cannot settle them, then GitHub only for the jobs EC2 cannot settle. A message whose
+// check could not be read or acted on is reported for retry.
 func (c *Cleaner) recheck(ctx context.Context, ws []recheckWork, fail func(msgID string)) {
 	if len(ws) == 0 {
 		return
@@ -62,12 +63,16 @@ func (c *Cleaner) recheck(ctx context.Context, ws []recheckWork, fail func(msgID
 		}
 		return
 	}
-	var ids []string
-	for _, w := range ws {
-		ids = append(ids, w.r.Hosts...)
+	now := time.Now()
+	if c.Rechecks.Now != nil {
+		now = c.Rechecks.Now()
 	}
-	slices.Sort(ids)
-	hosts, err := c.Fleet.Hosts(ctx, slices.Compact(ids))
+	var configs []string
+	for _, w := range ws {
+		configs = append(configs, w.r.RunnerConfig)
+	}
+	slices.Sort(configs)
+	live, err := c.Fleet.Live(ctx, slices.Compact(configs))
 	if err != nil {
 		c.Log.Warn("re-check: describe hosts", logging.KeyError, err.Error())
 		for _, w := range ws {
@@ -75,34 +80,74 @@ func (c *Cleaner) recheck(ctx context.Context, ws []recheckWork, fail func(msgID
 		}
 		return
 	}
-	for _, w := range ws {
-		if err := c.settle(ctx, w.r, hosts); err != nil {
+	taken := map[int64]bool{}
+	for _, h := range live {
+		if h.Took != 0 {
+			taken[h.Took] = true
+		}
+	}
+	ins := make([]reconcile.Input, len(ws))
+	var ask []int64
+	for i, w := range ws {
+		ins[i] = checkInput(w.r, live, taken, now)
+		for _, o := range reconcile.Decide(ins[i]) {
+			if o.Action == reconcile.Ask {
+				ask = append(ask, o.JobID)
+			}
+		}
+	}
+	if len(ask) > 0 {
+		// Hosts that took a job and finished are no longer live; EC2 still lists them.
+		takers, err := c.Fleet.Takers(ctx, ask)
+		if err != nil {
+			c.Log.Warn("re-check: find the hosts that took jobs", logging.KeyError, err.Error())
+		}
+		for id := range takers {
+			taken[id] = true
+		}
+	}
+	used := map[[2]string]int{} // spare hosts counted on, per runner config and owner
+	for i, w := range ws {
+		scope := [2]string{w.r.RunnerConfig, w.r.Jobs[0].Owner}
+		ins[i].Spare = max(ins[i].Spare-used[scope], 0)
+		n, err := c.settle(ctx, w.r, ins[i])
+		used[scope] += n
+		if err != nil {
 			c.Log.Warn("re-check not completed; retrying", logging.KeyRunnerConfig, w.r.RunnerConfig, "check", w.r.Check, logging.KeyError, err.Error())
 			fail(w.msgID)
 		}
 	}
 }
 
-func (c *Cleaner) settle(ctx context.Context, r queue.Recheck, hosts map[string]reconcile.Host) error {
-	rc := c.Rechecks
-	now := time.Now()
-	if rc.Now != nil {
-		now = rc.Now()
-	}
+// checkInput is what EC2 says of r's launch: its own hosts among the live ones (any other is
+// dead or gone), the jobs hosts took, and the spare hosts of its runner config and owner.
+func checkInput(r queue.Recheck, live []reconcile.Host, taken map[int64]bool, now time.Time) reconcile.Input {
+	in := reconcile.Input{Check: r.Check, Now: now, Taken: taken}
 	jobs := slices.Clone(r.Jobs)
 	slices.SortFunc(jobs, func(a, b queue.Job) int { return cmp.Compare(a.JobID, b.JobID) })
-	in := reconcile.Input{Check: r.Check, Now: now}
-	byID := map[int64]queue.Job{}
 	for _, j := range jobs {
-		byID[j.JobID] = j
 		in.Jobs = append(in.Jobs, reconcile.Job{ID: j.JobID, QueuedAt: j.QueuedAt, Relaunches: j.Relaunches})
 	}
 	for _, id := range r.Hosts {
-		h, ok := hosts[id]
-		if !ok {
-			h = reconcile.Host{ID: id, State: reconcile.HostMissing}
+		h := reconcile.Host{ID: id, State: reconcile.HostMissing}
+		for _, l := range live {
+			if l.ID == id {
+				h = l
+			}
 		}
 		in.Hosts = append(in.Hosts, h)
+	}
+	in.Spare = reconcile.Spare(live, r.Hosts, r.RunnerConfig, r.Jobs[0].Owner, now)
+	return in
+}
+
+// settle decides r's check on in, asking GitHub where EC2 cannot settle a job, and acts; it
+// returns how many spare hosts the check counts on.
+func (c *Cleaner) settle(ctx context.Context, r queue.Recheck, in reconcile.Input) (int, error) {
+	rc := c.Rechecks
+	byID := map[int64]queue.Job{}
+	for _, j := range r.Jobs {
+		byID[j.JobID] = j
 	}
 	outs := reconcile.Decide(in)
 	for _, o := range outs {
@@ -139,7 +184,7 @@ func (c *Cleaner) settle(ctx context.Context, r queue.Recheck, hosts map[string]
 				continue
 			}
 			if err := relaunch(ctx, rc.Sender, cfg.QueueURL, j); err != nil {
-				return err
+				return 0, err
 			}
 			log.Warn("re-check: job launched again: no runner left for it")
 			c.Metrics.Add(metrics.JobsRelaunched, 1, r.RunnerConfig)
@@ -147,24 +192,25 @@ func (c *Cleaner) settle(ctx context.Context, r queue.Recheck, hosts map[string]
 			log.Error("re-check: job given up")
 			c.Metrics.Add(metrics.JobsAbandoned, 1, r.RunnerConfig, o.Reason)
 		default:
-			return fmt.Errorf("re-check of job %d: unexpected action %s", j.JobID, o.Action)
+			return 0, fmt.Errorf("re-check of job %d: unexpected action %s", j.JobID, o.Action)
 		}
 	}
+	used := reconcile.SpareUsed(outs)
 	if len(later) == 0 {
-		return nil
+		return used, nil
 	}
 	next := r
 	next.Check++
 	next.Jobs = later
 	body, err := json.Marshal(&next)
 	if err != nil {
-		return err
+		return used, err
 	}
 	if err := rc.Sender.SendDelayed(ctx, rc.QueueURL, body, reconcile.Delay(next.Check, rc.After)); err != nil {
-		return fmt.Errorf("schedule check %d: %w", next.Check, err)
+		return used, fmt.Errorf("schedule check %d: %w", next.Check, err)
 	}
 	c.Log.Debug("re-check scheduled", logging.KeyRunnerConfig, r.RunnerConfig, "check", next.Check, "jobs", len(later))
-	return nil
+	return used, nil
 }
 
 // relaunch sends j to its build queue as a job scale-up has not served: scale-up's whole path

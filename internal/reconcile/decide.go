@@ -7,19 +7,24 @@
 // after 24 hours. So scale-up schedules a re-check of every launch (queue.Recheck, on the
 // lifecycle queue, first after RECHECK_AFTER), and clean-up runs it.
 //
-// The check reads the launch's hosts from EC2 first: state, and the job each runner took
+// The check reads the deployment's hosts from EC2 first: state, and the job each runner took
 // (tags.TookJob, which clean-up sets from the in_progress event once the event's runner id
-// proves the runner is the instance's own). A job some host of its launch took is settled
-// with no GitHub call: the normal path. Only when the launch has fewer hosts still able to
-// take a job than unsettled jobs (hosts dead, gone, or busy with jobs of other launches), or
-// on the last check, is GitHub asked for those jobs' status. A queued job with no host left
-// is sent again to its build queue, through the normal scale-up path (max_runners, the spot
-// breaker and deferrals apply).
+// proves the runner is the instance's own). GitHub hands a queued job to any idle runner of
+// the same labels and owner, so runners of one runner config and owner are interchangeable
+// across launches: a job some host of the deployment took is settled with no GitHub call
+// (the normal path), and a live host of another launch that took no job yet is as able to
+// take this launch's job as the launch's own (a "spare" host: the launch's own host may have
+// taken that launch's job). Only when the launch's own and spare hosts are fewer than its
+// unsettled jobs, or on the last check, is GitHub asked for those jobs' status. A queued job
+// with no host left is sent again to its build queue, through the normal scale-up path
+// (max_runners, the spot breaker and deferrals apply).
 //
 // Decide is pure: state in, one Outcome per job out.
 package reconcile
 
 import (
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -81,11 +86,30 @@ func (s HostState) String() string { return hostStateNames[s] }
 // live reports whether a host in state s can still take a job.
 func (s HostState) live() bool { return s == HostAlive || s == HostRegistered }
 
-// Host is one host of the launch.
+// Host is one host of the deployment.
 type Host struct {
 	ID    string
 	State HostState
 	Took  int64 // the job its runner took (tags.TookJob); 0: none yet, or not known
+	// Config and Owner are the runner config and runner owner it was launched for
+	// (tags.RunnerConfig, tags.Owner); Deadline is its launch's (tags.LaunchDeadline).
+	Config, Owner string
+	Deadline      time.Time
+}
+
+// Spare counts the live hosts of config and owner outside the launch (whose hosts are own)
+// that took no job and are, or may still become, registered runners (as scale-up's
+// MarkServed counts them): any of them may take one of the launch's jobs. A host whose
+// launching invocation passed its deadline unregistered will never take a job.
+func Spare(live []Host, own []string, config, owner string, now time.Time) int {
+	n := 0
+	for _, h := range live {
+		committed := h.State == HostRegistered || (h.State == HostAlive && now.Before(h.Deadline))
+		if committed && h.Took == 0 && h.Config == config && h.Owner == owner && !slices.Contains(own, h.ID) {
+			n++
+		}
+	}
+	return n
 }
 
 // JobStatus is GitHub's status of a job, as far as the check asked.
@@ -146,9 +170,14 @@ type Job struct {
 
 // Input is one check of one launch.
 type Input struct {
-	Check  int   // this check's number, from 1
-	Jobs   []Job // ascending by id
-	Hosts  []Host
+	Check int   // this check's number, from 1
+	Jobs  []Job // ascending by id
+	Hosts []Host
+	// Taken holds the jobs hosts outside the launch took (tags.TookJob); Spare is how many
+	// live hosts outside the launch may still take one of its jobs (Spare, less those other
+	// launches of the same batch count on).
+	Taken  map[int64]bool
+	Spare  int
 	Status map[int64]JobStatus // GitHub's answers; absent is StatusUnasked
 	Now    time.Time
 }
@@ -164,6 +193,7 @@ type Outcome struct {
 const (
 	ReasonStarted      = "started_on_its_runner"
 	ReasonMayTake      = "runner_may_still_take_it"
+	ReasonSpare        = "another_launchs_runner_may_take_it"
 	ReasonNoRunner     = "no_runner_left"
 	ReasonElsewhere    = "started_elsewhere"
 	ReasonCompleted    = "completed"
@@ -181,21 +211,25 @@ const (
 // too); the caller asks and decides again with the answers in Status.
 //
 // The rules, in order:
-//   - a job some host of the launch took is done (its runner started it);
+//   - a job some host of the deployment took is done (its runner started it);
 //   - a job older than GitHub's queue limit is given up;
-//   - while the launch has at least as many live hosts that took no job as unsettled jobs,
-//     every one of them may still be taken: check later (no GitHub call). The last check
-//     asks instead;
+//   - while the launch's live hosts that took no job, with the spare ones, are at least as
+//     many as the unsettled jobs, every one of them may still be taken: check later (no
+//     GitHub call). The last check asks instead;
 //   - otherwise GitHub is asked: in_progress, completed and not found are done; pending
 //     (not yet offered to runners) and no answer wait for the next check; of the queued
-//     jobs, as many as there are live idle hosts may still be taken (check later, or give
-//     up on the last check), and the others are launched again (given up past
+//     jobs, as many as there are live idle and spare hosts may still be taken (check later,
+//     or give up on the last check), and the others are launched again (given up past
 //     MaxRelaunches). The relaunched ones are the queued jobs after the first w of the
-//     unsettled list, w being the live idle hosts: scale-up counts a launch's c live hosts as
-//     serving the first c jobs of its list (MarkServed), so only those can be launched again.
+//     unsettled list, w being the launch's own live idle hosts: scale-up counts a launch's c
+//     live hosts as serving the first c jobs of its list (MarkServed), so only those can be
+//     launched again.
 func Decide(in Input) []Outcome {
 	out := make([]Outcome, 0, len(in.Jobs))
-	took := map[int64]bool{}
+	took := maps.Clone(in.Taken)
+	if took == nil {
+		took = map[int64]bool{}
+	}
 	idle := 0
 	for _, h := range in.Hosts {
 		switch {
@@ -217,9 +251,10 @@ func Decide(in Input) []Outcome {
 		}
 	}
 	last := in.Check >= MaxChecks
-	if idle >= len(rest) && !last {
-		for _, j := range rest {
-			out = append(out, Outcome{j.ID, CheckLater, ReasonMayTake})
+	avail := idle + max(in.Spare, 0)
+	if avail >= len(rest) && !last {
+		for i, j := range rest {
+			out = append(out, Outcome{j.ID, CheckLater, mayTake(i, idle)})
 		}
 		return out
 	}
@@ -241,7 +276,7 @@ func Decide(in Input) []Outcome {
 			queued++
 		}
 	}
-	relaunch := max(queued-idle, 0)
+	relaunch := max(queued-avail, 0)
 	// From the end of the list: the jobs at positions ≥ idle are not counted as served by
 	// the launch's live hosts, and there are always at least relaunch queued ones there.
 	again := map[int64]bool{}
@@ -250,6 +285,7 @@ func Decide(in Input) []Outcome {
 			again[rest[i].ID] = true
 		}
 	}
+	waiting := 0 // queued jobs left to the launch's hosts, its own first
 	for _, j := range rest {
 		var o Outcome
 		switch in.Status[j.ID] {
@@ -264,7 +300,8 @@ func Decide(in Input) []Outcome {
 		case StatusQueued:
 			switch {
 			case !again[j.ID]:
-				o = wait(j.ID, last, ReasonMayTake)
+				o = wait(j.ID, last, mayTake(waiting, idle))
+				waiting++
 			case j.Relaunches >= MaxRelaunches:
 				o = Outcome{j.ID, GiveUp, ReasonRelaunchedUp}
 			default:
@@ -276,6 +313,29 @@ func Decide(in Input) []Outcome {
 		out = append(out, o)
 	}
 	return out
+}
+
+// SpareUsed is how many of in.Spare the outcomes count on: the jobs left waiting for a
+// runner beyond the launch's own idle hosts. The caller takes them off the spare hosts the
+// next launch of the same scope may count on, so two launches of one batch do not both
+// count on one host.
+func SpareUsed(outs []Outcome) int {
+	n := 0
+	for _, o := range outs {
+		if o.Action == CheckLater && o.Reason == ReasonSpare {
+			n++
+		}
+	}
+	return n
+}
+
+// mayTake is the reason the i-th job waiting for a runner waits: the launch's idle hosts
+// cover the first ones, spare hosts the others.
+func mayTake(i, idle int) string {
+	if i < idle {
+		return ReasonMayTake
+	}
+	return ReasonSpare
 }
 
 func wait(id int64, last bool, reason string) Outcome {

@@ -123,3 +123,82 @@ func TestStatusOf(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideAcrossLaunches: runners of one config and owner are interchangeable, so a host of
+// another launch may have taken this launch's job (Taken) or may still take it (Spare). A
+// launch whose host took another launch's job is not short of a runner while that launch's
+// host is still booting: launching again would leave one host too many (the demo launched 21
+// hosts for 20 jobs).
+func TestDecideAcrossLaunches(t *testing.T) {
+	const j, k = 7, 99
+	type st = map[int64]JobStatus
+	tests := []struct {
+		name   string
+		check  int
+		jobs   []Job
+		hosts  []Host
+		taken  []int64
+		spare  int
+		status st
+		asks   int
+		want   map[int64]Action
+		used   int
+	}{
+		{"another launch's host took the job and finished", 1, jobs(j), []Host{host(HostDead, k)}, []int64{j}, 0, nil, 0, map[int64]Action{j: Done}, 0},
+		{"the hosts swapped jobs, the other still booting", 1, jobs(j), []Host{host(HostRegistered, k)}, nil, 1, nil, 0, map[int64]Action{j: CheckLater}, 1},
+		{"host dead, a spare host may take the job", 1, jobs(j), []Host{host(HostDead, 0)}, nil, 1, nil, 0, map[int64]Action{j: CheckLater}, 1},
+		{"own idle host first: no spare counted on", 1, jobs(j), []Host{host(HostRegistered, 0)}, nil, 3, nil, 0, map[int64]Action{j: CheckLater}, 0},
+		{"two queued, one spare: one launched again", 2, jobs(1, 2), []Host{host(HostDead, 0), host(HostDead, 0)}, nil, 1,
+			st{1: StatusQueued, 2: StatusQueued}, 2, map[int64]Action{1: CheckLater, 2: LaunchAgain}, 1},
+		{"one own idle, one spare, three queued", 2, jobs(1, 2, 3), []Host{host(HostRegistered, 0), host(HostDead, 0), host(HostDead, 0)}, nil, 1,
+			st{1: StatusQueued, 2: StatusQueued, 3: StatusQueued}, 3, map[int64]Action{1: CheckLater, 2: CheckLater, 3: LaunchAgain}, 1},
+		{"last check: a spare host does not save a queued job", MaxChecks, jobs(j), []Host{host(HostDead, 0)}, nil, 1,
+			st{j: StatusQueued}, 1, map[int64]Action{j: GiveUp}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := Input{Check: tc.check, Jobs: tc.jobs, Hosts: tc.hosts, Spare: tc.spare, Now: now, Taken: map[int64]bool{}}
+			for _, id := range tc.taken {
+				in.Taken[id] = true
+			}
+			asks := 0
+			for _, o := range Decide(in) {
+				if o.Action == Ask {
+					asks++
+				}
+			}
+			if asks != tc.asks {
+				t.Fatalf("first pass asks GitHub about %d jobs, want %d", asks, tc.asks)
+			}
+			if tc.status != nil {
+				in.Status = tc.status
+			}
+			outs := Decide(in)
+			got := map[int64]Action{}
+			for _, o := range outs {
+				got[o.JobID] = o.Action
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			if u := SpareUsed(outs); u != tc.used {
+				t.Fatalf("SpareUsed = %d, want %d", u, tc.used)
+			}
+		})
+	}
+}
+
+func TestSpare(t *testing.T) {
+	live := []Host{
+		{ID: "i-own", State: HostRegistered, Config: "small", Owner: "octo"},
+		{ID: "i-a", State: HostRegistered, Config: "small", Owner: "octo"},                             // spare
+		{ID: "i-b", State: HostAlive, Config: "small", Owner: "octo", Deadline: now.Add(time.Minute)},  // still registering: spare
+		{ID: "i-c", State: HostAlive, Config: "small", Owner: "octo", Deadline: now.Add(-time.Minute)}, // never registered
+		{ID: "i-d", State: HostRegistered, Config: "small", Owner: "octo", Took: 5},                    // busy
+		{ID: "i-e", State: HostRegistered, Config: "large", Owner: "octo"},                             // other labels
+		{ID: "i-f", State: HostRegistered, Config: "small", Owner: "octo/app"},                         // repo runner: not our jobs
+	}
+	if n := Spare(live, []string{"i-own"}, "small", "octo", now); n != 2 {
+		t.Fatalf("Spare = %d, want 2", n)
+	}
+}

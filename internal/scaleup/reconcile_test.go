@@ -236,3 +236,42 @@ func TestRecheckWaitsForABootingRunner(t *testing.T) {
 		t.Fatalf("next check %+v, %v", r, err)
 	}
 }
+
+// Runners of one config and owner are interchangeable across launches: when job 8's host
+// took job 7 while job 7's host is still booting, job 7's check counts on that host (it will
+// take job 8... or 7) instead of launching again, and asks GitHub nothing. Once the hosts
+// have swapped jobs and finished, both checks settle from EC2 alone.
+func TestRecheckAcrossLaunchesSwappedHosts(t *testing.T) {
+	f := newFlow(t)
+	a, checks7 := f.launch(7)
+	if retried := f.handle(sqsEvent(f.t, recent(8, "linux"))); len(retried) != 0 {
+		t.Fatalf("retried %v", retried)
+	}
+	var b string
+	for _, h := range f.live() {
+		if h.ID != a {
+			b = h.ID
+		}
+	}
+	checks8 := f.bus.take(lifecycleURL)
+	if b == "" || len(checks8) != 1 {
+		t.Fatalf("second launch: host %q, re-checks %+v", b, checks8)
+	}
+	f.started(8, a) // job 7's host took job 8; job 8's host is still booting
+	f.gh.SetJobStatus(7, "queued")
+	f.lifecycle(f.bus.event(t, checks7))
+	if again := f.relaunched(); len(again) != 0 || f.jobs.calls != 0 {
+		t.Fatalf("relaunched %+v after %d GitHub calls; want none: job 8's host may take job 7", again, f.jobs.calls)
+	}
+	next7 := f.bus.take(lifecycleURL)
+	if len(next7) != 1 {
+		t.Fatalf("job 7's next checks: %+v", next7)
+	}
+	f.started(7, b)
+	f.ec2.Kill(a, "Client.InstanceInitiatedShutdown") // ephemeral runners end with their job
+	f.ec2.Kill(b, "Client.InstanceInitiatedShutdown")
+	f.lifecycle(f.bus.event(t, append(next7, checks8...)))
+	if again := f.relaunched(); len(again) != 0 || f.jobs.calls != 0 || len(f.bus.take(lifecycleURL)) != 0 {
+		t.Fatalf("relaunched %+v after %d GitHub calls; want both jobs settled from EC2", again, f.jobs.calls)
+	}
+}
