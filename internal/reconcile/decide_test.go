@@ -72,29 +72,38 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in := Input{Check: tc.check, Jobs: tc.jobs, Hosts: tc.hosts, Now: now}
-			asks := 0
-			for _, o := range Decide(in) {
-				if o.Action == Ask {
-					asks++
-				}
-			}
-			if asks != tc.asks {
-				t.Fatalf("first pass asks GitHub about %d jobs, want %d", asks, tc.asks)
-			}
-			in.Status = tc.status
-			got := map[int64]Action{}
-			for _, o := range Decide(in) {
-				if _, dup := got[o.JobID]; dup {
-					t.Fatalf("two outcomes for job %d", o.JobID)
-				}
-				got[o.JobID] = o.Action
-			}
-			if !maps.Equal(got, tc.want) {
-				t.Fatalf("got %v, want %v", got, tc.want)
-			}
+			decideTwice(t, Input{Check: tc.check, Jobs: tc.jobs, Hosts: tc.hosts, Now: now}, tc.status, tc.asks, tc.want)
 		})
 	}
+}
+
+// decideTwice runs Decide as clean-up does: a first pass, then with GitHub's answers to the
+// jobs it asked about. It checks the number asked and the final actions, and returns the
+// final outcomes.
+func decideTwice(t *testing.T, in Input, status map[int64]JobStatus, asks int, want map[int64]Action) []Outcome {
+	t.Helper()
+	n := 0
+	for _, o := range Decide(in) {
+		if o.Action == Ask {
+			n++
+		}
+	}
+	if n != asks {
+		t.Fatalf("first pass asks GitHub about %d jobs, want %d", n, asks)
+	}
+	in.Status = status
+	outs := Decide(in)
+	got := map[int64]Action{}
+	for _, o := range outs {
+		if _, dup := got[o.JobID]; dup {
+			t.Fatalf("two outcomes for job %d", o.JobID)
+		}
+		got[o.JobID] = o.Action
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	return outs
 }
 
 func TestDelay(t *testing.T) {
@@ -161,26 +170,7 @@ func TestDecideAcrossLaunches(t *testing.T) {
 			for _, id := range tc.taken {
 				in.Taken[id] = true
 			}
-			asks := 0
-			for _, o := range Decide(in) {
-				if o.Action == Ask {
-					asks++
-				}
-			}
-			if asks != tc.asks {
-				t.Fatalf("first pass asks GitHub about %d jobs, want %d", asks, tc.asks)
-			}
-			if tc.status != nil {
-				in.Status = tc.status
-			}
-			outs := Decide(in)
-			got := map[int64]Action{}
-			for _, o := range outs {
-				got[o.JobID] = o.Action
-			}
-			if !maps.Equal(got, tc.want) {
-				t.Fatalf("got %v, want %v", got, tc.want)
-			}
+			outs := decideTwice(t, in, tc.status, tc.asks, tc.want)
 			if u := SpareUsed(outs); u != tc.used {
 				t.Fatalf("SpareUsed = %d, want %d", u, tc.used)
 			}
