@@ -14,6 +14,12 @@ locals {
   # created or deleted by anyone: unlike ghr's own tags it proves an instance is this
   # deployment's, so every change to an existing instance requires it.
   own_template_condition = { test = "StringEquals", variable = "ec2:ResourceTag/aws:ec2launchtemplate:id", values = [for lt in aws_launch_template.runner : lt.id] }
+  # What every termination and tag change requires of an existing instance.
+  own_instance_conditions = [
+    { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
+    { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
+    local.own_template_condition,
+  ]
 
   # The other Apps' id and key (github_apps), read by every function that reads the App's.
   additional_app_arns = flatten([for a in var.app_credentials.additional : [a.parameter_arns.id, a.parameter_arns.key]])
@@ -52,14 +58,10 @@ locals {
   }]
 
   terminate_statements = [{
-    sid       = "TerminateOwnInstances"
-    actions   = ["ec2:TerminateInstances"]
-    resources = [local.instance_arn]
-    conditions = [
-      { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
-      { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
-      local.own_template_condition,
-    ]
+    sid        = "TerminateOwnInstances"
+    actions    = ["ec2:TerminateInstances"]
+    resources  = [local.instance_arn]
+    conditions = local.own_instance_conditions
   }]
 
   launch_statements = concat([
@@ -104,12 +106,9 @@ locals {
       sid       = "MarkRegistered"
       actions   = ["ec2:CreateTags"]
       resources = [local.instance_arn]
-      conditions = [
-        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
-        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
-        local.own_template_condition,
+      conditions = concat(local.own_instance_conditions, [
         { test = "ForAllValues:StringLike", variable = "aws:TagKeys", values = [local.tag_registered, local.tag_runner_id] },
-      ]
+      ])
     },
     {
       sid        = "PassRunnerRole"
@@ -195,12 +194,9 @@ locals {
       sid       = "MarkTookJob"
       actions   = ["ec2:CreateTags"]
       resources = [local.instance_arn]
-      conditions = [
-        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
-        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
-        local.own_template_condition,
+      conditions = concat(local.own_instance_conditions, [
         { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_took_job] },
-      ]
+      ])
     },
   ]
 
@@ -209,12 +205,9 @@ locals {
       sid       = "MarkOrphans"
       actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
       resources = [local.instance_arn]
-      conditions = [
-        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_environment}", values = [local.prefix] },
-        { test = "StringEquals", variable = "ec2:ResourceTag/${local.tag_created_by}", values = local.created_by_values },
-        local.own_template_condition,
+      conditions = concat(local.own_instance_conditions, [
         { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = [local.tag_orphan] },
-      ]
+      ])
     },
     {
       # DescribeParameters has no resource-level permissions; it returns names, never values.
