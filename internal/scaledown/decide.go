@@ -140,6 +140,12 @@ func idleRemovals(cands []candidate, cfg *config.RunnerConfig, owner Owner, s St
 		if c.runner == nil || s.Now.Sub(c.inst.LaunchTime) < minutes(cfg.MinRunningMinutes) {
 			continue
 		}
+		if !c.runner.Online && c.available {
+			// Registered and still within boot_minutes: its runner has not connected yet and
+			// may still take its job. Removing it would leave the job to a re-check and a new
+			// boot (the sandbox's loaded boots outlast a 1-minute minimum running time).
+			continue
+		}
 		reason := ReasonIdle
 		if !c.runner.Online {
 			reason = ReasonOffline

@@ -15,7 +15,8 @@
 //     pool_size for the config's pool owner), so the scheduled pool never fights the
 //     scale-down. Idle means online and not busy, or still booting within boot_minutes.
 //     Which idle runners stay follows idle_eviction; runners younger than
-//     minimum_running_minutes are never removed.
+//     minimum_running_minutes are never removed, nor is a registered runner that has not
+//     connected yet while within boot_minutes (it may still take its job).
 //   - Orphans (an instance with no registration after boot_minutes) are removed in two
 //     phases: the first pass tags ghr:orphan with the time, a later pass terminates it if it
 //     is still unregistered, so a slow boot gets one more pass. A registration that appears
