@@ -80,6 +80,7 @@ type Filter struct {
 	Owner           string // tags.Owner, "" for every owner
 	Tags            map[string]string
 	States          []string // nil means LiveStates
+	IDs             []string // instance ids (at most 200, DescribeInstances' most filter values); nil for every instance
 }
 
 func (f Filter) ec2Filters() ([]types.Filter, error) {
@@ -98,6 +99,11 @@ func (f Filter) ec2Filters() ([]types.Filter, error) {
 		tagFilter(tags.Environment, f.Environment),
 		OwnLaunchFilter,
 		TemplateFilter(f.LaunchTemplates),
+	}
+	if f.IDs != nil {
+		// A filter, not InstanceIds: an id EC2 no longer lists is left out rather than
+		// failing the call.
+		fs = append(fs, types.Filter{Name: aws.String("instance-id"), Values: f.IDs})
 	}
 	if f.RunnerConfig != "" {
 		fs = append(fs, tagFilter(tags.RunnerConfig, f.RunnerConfig))

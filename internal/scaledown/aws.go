@@ -62,6 +62,23 @@ func (e EC2) List(ctx context.Context) ([]Instance, error) {
 	return out, nil
 }
 
+// endedStates are the states of an instance that will never read its token.
+var endedStates = []string{"shutting-down", "terminated", "stopping", "stopped"}
+
+// Ended returns those of ids (at most 200) that EC2 lists as shutting down, terminated or
+// stopped in this deployment: one DescribeInstances.
+func (e EC2) Ended(ctx context.Context, ids []string) ([]string, error) {
+	insts, err := ec2fleet.List(ctx, e.API, ec2fleet.Filter{Environment: e.Prefix, LaunchTemplates: e.LaunchTemplates, States: endedStates, IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(insts))
+	for i, in := range insts {
+		out[i] = in.ID
+	}
+	return out, nil
+}
+
 // Terminate terminates the instances in one call (up to 1000).
 func (e EC2) Terminate(ctx context.Context, ids []string) error {
 	return ec2fleet.Terminate(ctx, e.API, ids)

@@ -119,7 +119,7 @@ func Decide(s State) Plan {
 	}
 
 	for _, t := range s.Tokens {
-		if !running[t.InstanceID] && s.Now.Sub(t.Modified) >= tokenGrace {
+		if !running[t.InstanceID] && (s.Now.Sub(t.Modified) >= tokenGrace || s.Ended[t.InstanceID]) {
 			p.DeleteTokens = append(p.DeleteTokens, t.Name)
 		}
 	}

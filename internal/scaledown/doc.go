@@ -26,9 +26,11 @@
 //   - Ghosts (a registration named like ours, offline, not busy, whose instance is not
 //     running) are deleted. The executor lists instances again before deciding when there is
 //     a ghost candidate, so an instance launched during the pass is not mistaken for gone.
-//   - Token parameters whose instance is not running are deleted. Tokens are listed before
-//     instances: scale-up writes a token only after its instance exists, so every listed
-//     token of a live instance finds that instance in the later instance list.
+//   - Token parameters whose instance is not running are deleted once older than tokenGrace,
+//     or at once when EC2 lists the instance as ended (a host that died at boot never reads
+//     its token; an instance not listed at all may be a launch EC2 does not list yet). Tokens
+//     are listed before instances: scale-up writes a token only after its instance exists,
+//     so every listed token of a live instance finds that instance in the later list.
 //   - An instance tagged ghr:protect is never touched, nor its registration.
 //   - An owner whose runner list failed is skipped entirely this pass: with no list, no
 //     instance of that owner can be called idle or orphaned.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet/ec2fleettest"
 	"github.com/ghr-dev/ghr/internal/tags"
@@ -54,13 +55,14 @@ func (f *memFleet) calls(op string) int { return f.fake.Calls()[op] }
 
 // memTokens is an in-memory SSM side.
 type memTokens struct {
-	tokens map[string]string // name → instance id
+	tokens   map[string]string    // name → instance id
+	modified map[string]time.Time // name → when written; absent is unknown (zero)
 }
 
 func (m *memTokens) List(context.Context) ([]Token, error) {
 	var out []Token
 	for _, n := range slices.Sorted(maps.Keys(m.tokens)) {
-		out = append(out, Token{Name: n, InstanceID: m.tokens[n]})
+		out = append(out, Token{Name: n, InstanceID: m.tokens[n], Modified: m.modified[n]})
 	}
 	return out, nil
 }

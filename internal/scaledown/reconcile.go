@@ -34,6 +34,9 @@ type Fleet interface {
 	Terminate(ctx context.Context, ids []string) error
 	Tag(ctx context.Context, ids []string, key, value string) error
 	Untag(ctx context.Context, ids []string, key string) error
+	// Ended returns those of ids (at most 200) EC2 lists as shutting down, terminated or
+	// stopped in this deployment.
+	Ended(ctx context.Context, ids []string) ([]string, error)
 }
 
 // Registrations is the GitHub side of a pass.
@@ -114,6 +117,7 @@ func (r *Reconciler) gather(ctx context.Context, res *Result) (State, error) {
 		return s, fmt.Errorf("list instances: %w", err)
 	}
 	s.Instances = insts
+	r.endedHosts(ctx, &s)
 
 	owners := map[Owner]bool{}
 	for _, in := range insts {
@@ -354,4 +358,38 @@ func (r *Reconciler) confirmOrphans(ctx context.Context, s State, ids []string, 
 		}
 	}
 	return confirmed
+}
+
+// maxEndedLookups bounds the instance ids of one pass's Ended call: DescribeInstances takes
+// at most 200 values in a filter. More young stale tokens than that wait for tokenGrace.
+const maxEndedLookups = 200
+
+// endedHosts asks EC2 which instances of the young tokens with no live instance have ended: a
+// host that died before reading its token (a spot reclaim or a failure at boot) leaves it
+// for tokenGrace otherwise. An instance not listed at all may be a launch EC2 does not list
+// yet, so only a listed end counts. A failed lookup leaves the tokens to tokenGrace.
+func (r *Reconciler) endedHosts(ctx context.Context, s *State) {
+	now := r.now()
+	live := map[string]bool{}
+	for _, in := range s.Instances {
+		live[in.ID] = true
+	}
+	var ids []string
+	for _, t := range s.Tokens {
+		if !live[t.InstanceID] && now.Sub(t.Modified) < tokenGrace && len(ids) < maxEndedLookups {
+			ids = append(ids, t.InstanceID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	ended, err := r.Fleet.Ended(ctx, ids)
+	if err != nil {
+		r.Log.Warn("ended instances not listed; their tokens wait for the grace period", logging.KeyError, err.Error())
+		return
+	}
+	s.Ended = map[string]bool{}
+	for _, id := range ended {
+		s.Ended[id] = true
+	}
 }

@@ -156,3 +156,30 @@ func TestReconcileKeepsTimeForTerminate(t *testing.T) {
 		t.Errorf("a pass without time to terminate removed a registration: %+v", res)
 	}
 }
+
+// A host that died at boot never reads its token: the next pass deletes it when EC2 lists the
+// instance as ended, rather than after tokenGrace. A young token whose instance EC2 does not
+// list at all may belong to a launch not listed yet, and stays.
+func TestEndedHostTokenGoesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	gh := ghfake.New(t)
+	gh.AddInstallation(7, "octo", "Organization")
+	fleet := newMemFleet(Instance{ID: "i-a0000020", RunnerConfig: "small", Owner: octo, LaunchTime: t0.Add(-time.Minute)})
+	fleet.fake.Kill("i-a0000020", "Server.SpotInstanceTermination")
+	dead, unlisted := "/ghr/runners/small/tokens/i-a0000020", "/ghr/runners/small/tokens/i-a0000021"
+	toks := &memTokens{tokens: map[string]string{dead: "i-a0000020", unlisted: "i-a0000021"},
+		modified: map[string]time.Time{dead: t0.Add(-time.Minute), unlisted: t0.Add(-time.Minute)}}
+	r := &Reconciler{Fleet: fleet, GitHub: &GitHub{App: gh.App(t)}, Tokens: toks, RunnerNamePrefix: prefix, Log: quietLog(),
+		Configs: []config.RunnerConfig{{Key: "small", Level: "org", MinRunningMinutes: 10, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}},
+		Now:     func() time.Time { return t0 }, RelistDelay: time.Millisecond}
+	res, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := toks.tokens[dead]; ok || res.TokensDeleted != 1 {
+		t.Fatalf("tokens left %v after %+v: the dead host's token must go", toks.tokens, res)
+	}
+	if _, ok := toks.tokens[unlisted]; !ok {
+		t.Fatalf("the token of an instance EC2 does not list yet was deleted")
+	}
+}

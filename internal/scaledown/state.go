@@ -70,6 +70,9 @@ type State struct {
 	Runners map[Owner][]Runner
 	// Tokens is nil when token parameters were not listed this pass.
 	Tokens []Token
+	// Ended holds the instances of young tokens that EC2 lists as ended: their tokens will
+	// never be read.
+	Ended map[string]bool
 }
 
 // Removal deletes a registration and, once GitHub confirms, terminates its instance.
