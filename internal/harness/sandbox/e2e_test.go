@@ -203,22 +203,27 @@ func sign(secret, body []byte) string {
 func lifecycles(t *testing.T, sb *Sandbox, config string, since time.Time) (spot, onDemand int) {
 	t.Helper()
 	ec := ec2.NewFromConfig(motoproc.AWSConfig(sb.Moto))
-	out, err := ec.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+	// Every page: moto, like EC2, pages reservations (100 by default), and earlier scenarios
+	// leave hundreds of terminated instances listed.
+	p := ec2.NewDescribeInstancesPaginator(ec, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("tag:" + tags.Environment), Values: []string{sb.Opts.Prefix}},
 		{Name: aws.String("tag:" + tags.RunnerConfig), Values: []string{config}},
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range out.Reservations {
-		for _, in := range r.Instances {
-			if aws.ToTime(in.LaunchTime).Before(since.Add(-time.Second)) {
-				continue
-			}
-			if in.InstanceLifecycle == ec2types.InstanceLifecycleTypeSpot {
-				spot++
-			} else {
-				onDemand++
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.Reservations {
+			for _, in := range r.Instances {
+				if aws.ToTime(in.LaunchTime).Before(since.Add(-time.Second)) {
+					continue
+				}
+				if in.InstanceLifecycle == ec2types.InstanceLifecycleTypeSpot {
+					spot++
+				} else {
+					onDemand++
+				}
 			}
 		}
 	}

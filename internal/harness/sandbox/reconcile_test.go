@@ -91,17 +91,22 @@ func hostDiesAtBoot(t *testing.T, sb *Sandbox) {
 // jobInstances lists the deployment's instances launched for jobID, in any state.
 func jobInstances(ctx context.Context, t *testing.T, ec *ec2.Client, prefix string, jobID int64) []ec2types.Instance {
 	t.Helper()
-	out, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+	// Every page: moto, like EC2, pages reservations (100 by default), and the scenarios before
+	// this one leave hundreds of terminated instances listed (the first page missed the job's).
+	p := ec2.NewDescribeInstancesPaginator(ec, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("tag:" + tags.Environment), Values: []string{prefix}},
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ins []ec2types.Instance
-	for _, r := range out.Reservations {
-		for _, in := range r.Instances {
-			if slices.Contains(ec2fleet.ParseJobIDs(tagOf(in, tags.JobID)), jobID) {
-				ins = append(ins, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.Reservations {
+			for _, in := range r.Instances {
+				if slices.Contains(ec2fleet.ParseJobIDs(tagOf(in, tags.JobID)), jobID) {
+					ins = append(ins, in)
+				}
 			}
 		}
 	}
