@@ -94,21 +94,7 @@ func TestBurstSpreadsOverApps(t *testing.T) {
 		jobs   = 40  // more than one App's 12, fewer than four Apps' 48
 	)
 	ctx := context.Background()
-	gh, err := ghsim.Start(ctx, ghsim.Options{PrivateKeyPEM: ghfake.TestKey(t), SecondaryPoints: perApp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gh.Close() })
-	if _, err := gh.AddOrg("octo"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gh.AddRepo("octo", "app"); err != nil {
-		t.Fatal(err)
-	}
-	in, err := gh.Install("octo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	gh, in := ghsim.StartOrg(t, ctx, ghsim.Options{PrivateKeyPEM: ghfake.TestKey(t), SecondaryPoints: perApp}, "octo", "app")
 	ids := []int64{gh.AppID()}
 	for range apps - 1 {
 		a, err := gh.AddApp(ghsim.AppOptions{PrivateKeyPEM: ghfake.TestKey(t)})

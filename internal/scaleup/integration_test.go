@@ -38,21 +38,7 @@ func TestIntegration(t *testing.T) {
 	ec2c, ssmc := ec2.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg)
 	world := ec2fleettest.Setup(t, ec2c)
 
-	gh, err := ghsim.Start(ctx, ghsim.Options{PrivateKeyPEM: ghfake.TestKey(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gh.Close() })
-	if _, err := gh.AddOrg("octo"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gh.AddRepo("octo", "app"); err != nil {
-		t.Fatal(err)
-	}
-	inst, err := gh.Install("octo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	gh, inst := ghsim.StartOrg(t, ctx, ghsim.Options{PrivateKeyPEM: ghfake.TestKey(t)}, "octo", "app")
 	var jobIDs []int64
 	for range 5 {
 		j, err := gh.QueueJob(ghsim.JobSpec{Repo: "octo/app", Labels: []string{"self-hosted", "linux"}})

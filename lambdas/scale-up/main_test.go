@@ -49,21 +49,7 @@ func TestScaleUpFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-	gh, err := ghsim.Start(ctx, ghsim.Options{PrivateKeyPEM: keyPEM})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gh.Close() })
-	if _, err := gh.AddOrg("octo"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gh.AddRepo("octo", "app"); err != nil {
-		t.Fatal(err)
-	}
-	inst, err := gh.Install("octo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	gh, inst := ghsim.StartOrg(t, ctx, ghsim.Options{PrivateKeyPEM: keyPEM}, "octo", "app")
 
 	env := map[string]string{"PREFIX": "ghr", "LOG_LEVEL": "warn",
 		"GITHUB_APP_ID": fmt.Sprint(gh.AppID()), "GITHUB_APP_KEY": string(keyPEM), "GITHUB_API_URL": gh.URL,
