@@ -36,20 +36,7 @@ func BenchmarkSandboxBurstApps4(b *testing.B) {
 		}
 		shortfall = max(shortfall, s)
 	}
-	b.ReportMetric(worst.githubPerJob, "github_calls/job")
-	b.ReportMetric(worst.launchPerJob, "launch-github_calls/job")
-	b.ReportMetric(worst.awsPerJob, "aws_calls/job")
-	b.ReportMetric(worst.secondaryHits, "secondary-limited")
-	b.ReportMetric(worst.unserved, "unserved-jobs")
-	b.ReportMetric(worst.instances, "instances")
-	if worst.unserved > 0 {
-		b.Logf("%.0f jobs never ran within %s: timing figures not reported", worst.unserved, benchBurstTimeout)
-		return
-	}
-	b.ReportMetric(worst.requested, "requested-s")
-	b.ReportMetric(worst.allOnline, "all-online-s")
-	b.ReportMetric(shortfall, "ceiling-shortfall-%")
-	b.ReportMetric(worst.overhead.P99, "overhead-p99-s")
+	worst.report(b, shortfall, true)
 }
 
 // ceilingShortfall is how far, in percent, the burst's "every instance requested" fell short

@@ -91,28 +91,35 @@ func BenchmarkSandboxBurst(b *testing.B) {
 		}
 		worst = worst.worst(f)
 	}
-	b.ReportMetric(worst.githubPerJob, "github_calls/job")
-	b.ReportMetric(worst.launchPerJob, "launch-github_calls/job")
-	b.ReportMetric(worst.awsPerJob, "aws_calls/job")
-	b.ReportMetric(worst.secondaryHits, "secondary-limited")
-	b.ReportMetric(worst.unserved, "unserved-jobs")
-	b.ReportMetric(worst.instances, "instances")
-	if worst.unserved > 0 {
-		// "Until every instance is requested" and the percentiles of served jobs alone would
-		// flatter a burst that did not finish: left absent, so their targets count as missed.
-		b.Logf("%.0f jobs never ran within %s: timing figures not reported", worst.unserved, benchBurstTimeout)
-		return
-	}
-	b.ReportMetric(worst.requested, "requested-s")
-	b.ReportMetric(worst.allOnline, "all-online-s")
-	if s, err := ceilingShortfall(sb, worst); err == nil {
-		b.ReportMetric(s, "ceiling-shortfall-%")
-	} else {
+	shortfall, err := ceilingShortfall(sb, worst)
+	if err != nil {
 		b.Log(err)
 	}
-	b.ReportMetric(worst.overhead.P50, "overhead-p50-s")
-	b.ReportMetric(worst.overhead.P95, "overhead-p95-s")
-	b.ReportMetric(worst.overhead.P99, "overhead-p99-s")
+	worst.report(b, shortfall, err == nil)
+}
+
+// report reports the burst's figures; shortfall (ceiling-shortfall-%) only when known.
+func (f burstFigures) report(b *testing.B, shortfall float64, known bool) {
+	b.ReportMetric(f.githubPerJob, "github_calls/job")
+	b.ReportMetric(f.launchPerJob, "launch-github_calls/job")
+	b.ReportMetric(f.awsPerJob, "aws_calls/job")
+	b.ReportMetric(f.secondaryHits, "secondary-limited")
+	b.ReportMetric(f.unserved, "unserved-jobs")
+	b.ReportMetric(f.instances, "instances")
+	if f.unserved > 0 {
+		// "Until every instance is requested" and the percentiles of served jobs alone would
+		// flatter a burst that did not finish: left absent, so their targets count as missed.
+		b.Logf("%.0f jobs never ran within %s: timing figures not reported", f.unserved, benchBurstTimeout)
+		return
+	}
+	b.ReportMetric(f.requested, "requested-s")
+	b.ReportMetric(f.allOnline, "all-online-s")
+	if known {
+		b.ReportMetric(shortfall, "ceiling-shortfall-%")
+	}
+	b.ReportMetric(f.overhead.P50, "overhead-p50-s")
+	b.ReportMetric(f.overhead.P95, "overhead-p95-s")
+	b.ReportMetric(f.overhead.P99, "overhead-p99-s")
 }
 
 // burst queues the jobs, waits for them and clean-up, and measures.
