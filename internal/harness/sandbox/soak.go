@@ -71,8 +71,13 @@ var jitEndpoints = []string{
 const (
 	// soakDrain is how long after the last arrival (or the last outage) every job may take: a
 	// job whose webhook and first redelivery were both lost waits for redeliver's second try
-	// (a minute of backoff plus a pass), then for its runner.
-	soakDrain = 4 * time.Minute
+	// (a minute of backoff plus a pass), then for its runner. A job whose host dies at boot
+	// (the soak injects that) is only relaunched by its launch's re-check, which examples/local
+	// runs 30 s, 90 s and 210 s after registration (recheck_after 30s, doubling), and then
+	// waits for a second launch and boot: soakRecheckRecovery more. The wait ends as soon as
+	// every job is done, so a passing soak is not longer for it.
+	soakDrain           = 4*time.Minute + soakRecheckRecovery
+	soakRecheckRecovery = 3*time.Minute + 30*time.Second + 90*time.Second
 	// soakJobsPerInterrupt: one injected instance death of each kind per this many jobs, at
 	// least one.
 	soakJobsPerInterrupt = 13
