@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ghr-dev/ghr/internal/harness/iameval"
@@ -101,6 +102,26 @@ func (p *Proxy) Denied() map[string]int {
 	return maps.Clone(p.denied)
 }
 
+// DeniedExcept returns the calls refused by IAM evaluation, by action, leaving out those of
+// the roles whose ARN ends in one of suffixes. A runner host polls for its token before
+// scale-up has stored it, and IAM refuses a read of a parameter that does not exist yet (its
+// tag cannot match): expected, and retried by the boot, so a report on the functions' own
+// permissions leaves the runner role out.
+func (p *Proxy) DeniedExcept(suffixes ...string) map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]int{}
+	for role, byAction := range p.deniedBy {
+		if slices.ContainsFunc(suffixes, func(s string) bool { return strings.HasSuffix(role, s) }) {
+			continue
+		}
+		for a, n := range byAction {
+			out[a] += n
+		}
+	}
+	return out
+}
+
 // authorize decides r for who. It answers the refusal itself and returns false when AWS
 // would refuse; a launch refused per instance is answered as CreateFleet does.
 func (p *Proxy) authorize(w http.ResponseWriter, r *http.Request, body []byte, action string, who caller) bool {
@@ -127,6 +148,10 @@ func (p *Proxy) authorize(w http.ResponseWriter, r *http.Request, body []byte, a
 	msg := refusal(who, c, d)
 	p.mu.Lock()
 	p.denied[action]++
+	if p.deniedBy[who.Role] == nil {
+		p.deniedBy[who.Role] = map[string]int{}
+	}
+	p.deniedBy[who.Role][action]++
 	log := p.log
 	p.mu.Unlock()
 	if log != nil {

@@ -74,6 +74,7 @@ type Proxy struct {
 	memos       map[string]memoEntry // policies read from the emulator (lookup.go)
 	unevaluated map[string]int
 	denied      map[string]int
+	deniedBy    map[string]map[string]int // role ARN → action → refusals
 	log         *slog.Logger // IAM refusals, when set
 }
 
@@ -92,7 +93,7 @@ func New(target string, seed uint64) (*Proxy, error) {
 		calls: map[string]int{}, injected: map[string]int{}, faults: map[string]Fault{}, limited: map[string]int{},
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		ssm: newSSMRules(SSMLimits{}, time.Now), roles: map[string]caller{}, doomed: map[string]string{},
-		memos: map[string]memoEntry{}, unevaluated: map[string]int{}, denied: map[string]int{},
+		memos: map[string]memoEntry{}, unevaluated: map[string]int{}, denied: map[string]int{}, deniedBy: map[string]map[string]int{},
 	}, nil
 }
 

@@ -135,7 +135,7 @@ func (r *Report) OK() bool {
 func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Report, error) {
 	start, booted := time.Now(), s.Hosts.Stats().Booted
 	ghBefore, awsBefore := s.Sim.Stats().Requests, s.Proxy.Calls()
-	deniedBefore, unevaluatedBefore := s.Proxy.Denied(), s.Proxy.Unevaluated()
+	deniedBefore, unevaluatedBefore := s.Proxy.DeniedExcept(s.runnerRole()), s.Proxy.Unevaluated()
 	var ids []int64
 	for _, p := range sc.Jobs {
 		j, err := s.Sim.QueueJob(ghsim.JobSpec{Repo: p.Repo, Labels: p.Labels, Duration: p.Duration})
@@ -155,7 +155,7 @@ func (s *Sandbox) Run(ctx context.Context, sc Scenario, progress io.Writer) (*Re
 	left := s.awaitQuiescence(ctx, progress)
 	boots := s.jobBoots(ids)
 	r := s.report(ids, left, start, ghBefore, awsBefore, boots)
-	r.IAMDenied, r.IAMUnevaluated = diff(s.Proxy.Denied(), deniedBefore), diff(s.Proxy.Unevaluated(), unevaluatedBefore)
+	r.IAMDenied, r.IAMUnevaluated = diff(s.Proxy.DeniedExcept(s.runnerRole()), deniedBefore), diff(s.Proxy.Unevaluated(), unevaluatedBefore)
 	r.Instances = s.Hosts.Stats().Booted - booted
 	r.Boots = boots
 	if paths, err := s.JobPaths(ids); err != nil {
@@ -426,3 +426,6 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// runnerRole is the end of the runner hosts' role ARN (the runners module's role name).
+func (s *Sandbox) runnerRole() string { return ":role/" + s.Opts.Prefix + "-runner" }
