@@ -75,7 +75,7 @@ type Proxy struct {
 	unevaluated map[string]int
 	denied      map[string]int
 	deniedBy    map[string]map[string]int // role ARN → action → refusals
-	log         *slog.Logger // IAM refusals, when set
+	log         *slog.Logger              // IAM refusals, when set
 }
 
 // New proxies to target (the emulator's URL). seed makes fault injection reproducible.
