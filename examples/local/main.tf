@@ -127,6 +127,14 @@ module "ghr" {
     recheck_after = var.recheck_after
   }
 
+  # Twice the default: on the sandbox's 2 cores a function starved of CPU misses Lambda's
+  # 10 s init and 60 s task limits, and each miss spends a receive of every message in its
+  # batch (the soak's copies of served jobs reached the dead-letter queue that way in CI).
+  # Lambda on AWS is not starved by its neighbours; the default stays 5.
+  build_queue = {
+    max_receive_count = 10
+  }
+
   syncer = {
     # The emulator cannot run a function; the sandbox runs the syncer itself.
     invoke_after_deploy = false

@@ -26,8 +26,11 @@ import (
 const (
 	progressEvery = 500 * time.Millisecond
 	// quiesceTimeout: clean-up is immediate; a spare runner waits for scale-down's minimum
-	// running time (1 minute in examples/local) and a pass (every 5 s at 60x).
-	quiesceTimeout = 150 * time.Second
+	// running time (1 minute in examples/local) and a pass (every 5 s at 60x); a host whose
+	// launching invocation died before registering it is an orphan, removed after
+	// boot_minutes (3 in examples/local) and a second pass a minute later (CI's soak had one
+	// left at 150 s). Only a run that leaks waits this long.
+	quiesceTimeout = 5 * time.Minute
 )
 
 // JobPlan is one workflow job to queue.
