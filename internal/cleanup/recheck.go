@@ -86,6 +86,7 @@ func (c *Cleaner) recheck(ctx context.Context, ws []recheckWork, fail func(msgID
 			taken[h.Took] = true
 		}
 	}
+	// Every input shares taken: the takers found below settle jobs in all of them.
 	ins := make([]reconcile.Input, len(ws))
 	var ask []int64
 	for i, w := range ws {
@@ -128,12 +129,14 @@ func checkInput(r queue.Recheck, live []reconcile.Host, taken map[int64]bool, no
 	for _, j := range jobs {
 		in.Jobs = append(in.Jobs, reconcile.Job{ID: j.JobID, QueuedAt: j.QueuedAt, Relaunches: j.Relaunches})
 	}
+	byID := make(map[string]reconcile.Host, len(live))
+	for _, l := range live {
+		byID[l.ID] = l
+	}
 	for _, id := range r.Hosts {
-		h := reconcile.Host{ID: id, State: reconcile.HostMissing}
-		for _, l := range live {
-			if l.ID == id {
-				h = l
-			}
+		h, ok := byID[id]
+		if !ok {
+			h = reconcile.Host{ID: id, State: reconcile.HostMissing}
 		}
 		in.Hosts = append(in.Hosts, h)
 	}

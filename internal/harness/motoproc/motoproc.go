@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -103,13 +105,18 @@ func (p *Proc) Stop() {
 	<-p.exited
 }
 
-// AWSConfig returns an SDK config with static test credentials aimed at endpoint.
+// AWSConfig returns an SDK config with static test credentials aimed at endpoint. It retries
+// as the SDK does by default (a loaded moto_server resets a connection now and then: CI's
+// getting-started test lost an AssumeRole to "use of closed network connection"), without
+// the client-side retry quota, which a long sandbox run's harness could spend.
 func AWSConfig(endpoint string) aws.Config {
 	return aws.Config{
-		Region:           Region,
-		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint:     aws.String(endpoint),
-		RetryMaxAttempts: 1,
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(endpoint),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
+		},
 	}
 }
 

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -23,8 +24,11 @@ const (
 	persistentMinRunning = time.Minute
 	persistentShortJob   = 2 * time.Second
 	// persistentLongJob outlasts the minimum running time by a few scale-down passes (one
-	// every 5 s at the sandbox's 60x), so passes run while its runner is busy and eligible.
-	persistentLongJob = 80 * time.Second
+	// every 5 s at the sandbox's 60x), so passes run while its runner is busy and eligible,
+	// and outlasts the short jobs' runners coming online up to a minute and a half later
+	// (a loaded CI machine's staggered real boots, or a launch deferred by the secondary
+	// limit a previous scenario spent; at 80 s a CI run saw the long job end first).
+	persistentLongJob = 120 * time.Second
 	// persistentMinBusyPasses: scale-down passes that must finish while the long job's runner
 	// is busy and past its minimum running time, or the scenario proved nothing.
 	persistentMinBusyPasses = 2
@@ -32,7 +36,7 @@ const (
 	// persistentTimeout bounds the whole scenario, long job included: real boots take ~30 s
 	// each on a loaded 2-core CI machine, and two fresh CI runs ran out of 150 s while still
 	// waiting for quiescence (their leftover listing then failed: Tokens -1).
-	persistentTimeout = 5 * time.Minute
+	persistentTimeout = 6 * time.Minute
 	persistentPoll    = 250 * time.Millisecond
 )
 
@@ -64,7 +68,14 @@ func persistentScaleDown(t *testing.T, sb *Sandbox) {
 	shorts := []int64{queue(simRepos[1], persistentShortJob), queue(simRepos[2], persistentShortJob)}
 
 	waitFor(ctx, t, "the first jobs to finish", func() bool {
-		return sb.final(long).Status == ghsim.StatusInProgress && completed(sb, shorts...)
+		l := sb.final(long)
+		if l.Status == ghsim.StatusCompleted && !completed(sb, shorts...) {
+			t.Fatalf("the long job ended before the short ones did: long %s, shorts %s; %s; lengthen it",
+				jobTimes(l, start), jobTimes(sb.final(shorts[0]), start), jobTimes(sb.final(shorts[1]), start))
+		}
+		return l.Status == ghsim.StatusInProgress && completed(sb, shorts...)
+	}, func() string {
+		return "long " + jobTimes(sb.final(long), start) + ", shorts " + jobTimes(sb.final(shorts[0]), start) + "; " + jobTimes(sb.final(shorts[1]), start)
 	})
 	launched := persistentInstances(ctx, t, sb, start)
 	longJob := sb.final(long)
@@ -234,7 +245,21 @@ func completed(sb *Sandbox, ids ...int64) bool {
 }
 
 // waitFor polls cond until it holds, failing the test when ctx ends first.
-func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
+// jobTimes is j's status and when it was taken and ended, from start, for a failure's message.
+func jobTimes(j ghsim.Job, start time.Time) string {
+	at := func(x time.Time) string {
+		if x.IsZero() {
+			return "-"
+		}
+		return x.Sub(start).Round(time.Second).String()
+	}
+	return fmt.Sprintf("%d %s (runner %q online %s, started %s, completed %s)", j.ID, j.Status, j.RunnerName,
+		at(j.RunnerOnlineAt), at(j.StartedAt), at(j.CompletedAt))
+}
+
+// waitFor polls cond until it holds; on timeout it fails with what, and with state's
+// account of the scenario when given.
+func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool, state ...func() string) {
 	t.Helper()
 	for !cond() {
 		if t.Failed() {
@@ -242,7 +267,11 @@ func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
+			var b strings.Builder
+			for _, f := range state {
+				b.WriteString("; " + f())
+			}
+			t.Fatalf("timed out waiting for %s%s", what, b.String())
 		case <-time.After(persistentPoll):
 		}
 	}
