@@ -741,6 +741,7 @@ variable "alarms" {
     github_quota_remaining      = optional(number, 500)
     spot_interruptions_per_hour = optional(number, 20)
     deferrals_minutes           = optional(number, 15)
+    jobs_given_up               = optional(bool, true)
   })
   default  = {}
   nullable = false

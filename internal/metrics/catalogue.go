@@ -85,6 +85,8 @@ var (
 		"jobs a re-check found still queued with no runner of their launch left (host dead, or its runner took another job), sent again to their build queue"}
 	JobsAbandoned = Metric{"JobsAbandoned", Count, []string{DimConfig, DimReason}, "cleanup",
 		"jobs a re-check gave up on, logged at error level, by reason (checks_exhausted, relaunches_exhausted, older_than_github_keeps_a_job)"}
+	RechecksUnscheduled = Metric{"RechecksUnscheduled", Count, []string{DimConfig}, "scale-up",
+		"jobs launched whose re-check could not be sent to the lifecycle queue: nothing re-checks them if their host dies before taking them"}
 )
 
 // Catalogue lists every metric, in documentation order.
@@ -92,5 +94,5 @@ var Catalogue = []Metric{
 	JobsReceived, WebhookRejected, JobsLaunched, JobsDeferred, JobsDropped, JobsExpired, JobsFailed,
 	LaunchLatency, WaitingJobAge, QueueWait, JobsCompleted, RunnersLive, RunnersIdle, RunnersBusy, InstancesTerminated,
 	PoolLaunched, EC2Errors, GitHubRateLimitRemaining, GitHubCalls, GitHubPacingWaits, GitHubRateLimited,
-	Redeliveries, SpotInterruptions, JobsRerun, JobsRelaunched, JobsAbandoned,
+	Redeliveries, SpotInterruptions, JobsRerun, JobsRelaunched, JobsAbandoned, RechecksUnscheduled,
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ghr-dev/ghr/internal/logging"
+	"github.com/ghr-dev/ghr/internal/metrics"
 	"github.com/ghr-dev/ghr/internal/queue"
 	"github.com/ghr-dev/ghr/internal/reconcile"
 	"github.com/ghr-dev/ghr/internal/runner"
@@ -20,8 +21,9 @@ type Rechecker struct {
 }
 
 // schedule sends the re-check of a launch whose registered hosts serve the group's first
-// len(hosts) jobs. A failed send loses only the safety net (the jobs are launched), so it is
-// logged, not retried.
+// len(hosts) jobs. A failed send (after the SDK's retries) loses only the safety net: the jobs
+// are launched, and failing their messages would launch them again. It is logged and counted
+// (RechecksUnscheduled) so an operator can see jobs nothing will re-check.
 func (h *Handler) schedule(ctx context.Context, g Group, hosts []runner.RegisteredHost) {
 	rc := h.Recheck
 	if rc == nil || rc.QueueURL == "" || !g.Config.Ephemeral || len(hosts) == 0 {
@@ -40,5 +42,6 @@ func (h *Handler) schedule(ctx context.Context, g Group, hosts []runner.Register
 	}
 	if err != nil {
 		h.Logger.Warn("re-check not scheduled", logging.KeyRunnerConfig, g.Config.Key, "instance_ids", r.Hosts, logging.KeyError, err.Error())
+		h.Metrics.Add(metrics.RechecksUnscheduled, len(r.Jobs), g.Config.Key)
 	}
 }

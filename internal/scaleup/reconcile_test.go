@@ -3,6 +3,7 @@ package scaleup_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -273,5 +274,31 @@ func TestRecheckAcrossLaunchesSwappedHosts(t *testing.T) {
 	f.lifecycle(f.bus.event(t, append(next7, checks8...)))
 	if again := f.relaunched(); len(again) != 0 || f.jobs.calls != 0 || len(f.bus.take(lifecycleURL)) != 0 {
 		t.Fatalf("relaunched %+v after %d GitHub calls; want both jobs settled from EC2", again, f.jobs.calls)
+	}
+}
+
+// lostBus is SQS with the lifecycle queue unreachable.
+type lostBus struct{ bus }
+
+func (b *lostBus) SendDelayed(ctx context.Context, url string, body []byte, delay time.Duration) error {
+	if url == lifecycleURL {
+		return errors.New("sqs: service unavailable")
+	}
+	return b.bus.SendDelayed(ctx, url, body, delay)
+}
+
+// A re-check that cannot be sent leaves the launch standing (failing the message would launch
+// it again) and is counted, so the jobs-given-up alarm sees a job nothing will re-check.
+func TestRecheckNotScheduledIsCounted(t *testing.T) {
+	f := newFlow(t)
+	f.h.Recheck = &scaleup.Rechecker{Sender: &lostBus{}, QueueURL: lifecycleURL}
+	if retried := f.handle(sqsEvent(t, recent(7, "linux"), recent(8, "linux"))); len(retried) != 0 {
+		t.Fatalf("retried %v: a lost re-check must not relaunch", retried)
+	}
+	if live := f.live(); len(live) != 2 {
+		t.Fatalf("%d live hosts, want 2", len(live))
+	}
+	if n := f.metric("RechecksUnscheduled", map[string]string{"config": "linux"}); n != 2 {
+		t.Fatalf("RechecksUnscheduled = %v, want 2", n)
 	}
 }

@@ -54,8 +54,8 @@ run "defaults_alarm_everything_on_a_new_topic" {
   }
   assert {
     condition = (output.alarm_names.github_quota == ["ghr-test-github-quota"] && output.alarm_names.spot_interruptions == ["ghr-test-spot-interruptions"]
-    && output.alarm_names.deferrals == ["ghr-test-scale-up-deferrals"])
-    error_message = "GitHub quota, spot interruption and deferral alarms on by default"
+    && output.alarm_names.deferrals == ["ghr-test-scale-up-deferrals"] && output.alarm_names.jobs_given_up == ["ghr-test-jobs-given-up"])
+    error_message = "GitHub quota, spot interruption, deferral and jobs-given-up alarms on by default"
   }
   assert {
     condition     = output.dashboard_name == "ghr-test"
@@ -83,7 +83,8 @@ run "each_alarm_switches_off" {
   variables {
     alarms = {
       dlq_messages        = false, queue_age_minutes = 0, function_errors = false, function_throttles = false, webhook_4xx_percent = 0,
-      webhook_5xx_percent = 0, github_quota_remaining = 0, spot_interruptions_per_hour = 0, deferrals_minutes = 0, dashboard = false
+      webhook_5xx_percent = 0, github_quota_remaining = 0, spot_interruptions_per_hour = 0, deferrals_minutes = 0, dashboard = false,
+      jobs_given_up       = false
     }
   }
   assert {

@@ -8,7 +8,8 @@ locals {
   ghr_metric = {
     for m in ["JobsReceived", "JobsLaunched", "JobsDeferred", "JobsDropped", "JobsExpired", "JobsFailed",
       "RunnersLive", "RunnersIdle", "RunnersBusy", "InstancesTerminated", "EC2Errors", "GitHubRateLimited",
-    "GitHubPacingWaits", "GitHubRateLimitRemaining", "QueueWait", "LaunchLatency", "SpotInterruptions", "Redeliveries"] :
+      "GitHubPacingWaits", "GitHubRateLimitRemaining", "QueueWait", "LaunchLatency", "SpotInterruptions", "Redeliveries",
+    "JobsRerun", "JobsRelaunched", "JobsAbandoned", "RechecksUnscheduled"] :
     m => [local.namespace, m, "deployment", var.prefix]
   }
   widgets = [
@@ -29,6 +30,7 @@ locals {
       for m in ["Count", "4xx", "5xx"] : ["AWS/ApiGateway", m, "ApiId", var.api_id, "Stage", "$default"]
     ] },
     { title = "Failures: EC2, GitHub, terminations", stat = "Sum", metrics = [for m in ["EC2Errors", "GitHubRateLimited", "GitHubPacingWaits", "InstancesTerminated", "SpotInterruptions", "Redeliveries"] : local.ghr_metric[m]] },
+    { title = "Jobs recovered (re-run, relaunched) and given up", stat = "Sum", metrics = [for m in ["JobsRerun", "JobsRelaunched", "JobsAbandoned", "RechecksUnscheduled"] : local.ghr_metric[m]] },
     { title = "GitHub rate limit remaining", stat = "Minimum", metrics = [local.ghr_metric["GitHubRateLimitRemaining"]] },
   ]
 }

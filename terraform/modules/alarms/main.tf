@@ -280,3 +280,38 @@ resource "aws_cloudwatch_metric_alarm" "deferrals" {
   ok_actions          = local.actions
   tags                = var.tags
 }
+
+# A job ghr stopped watching: a re-check gave it up, or scale-up could not schedule its re-check.
+# Either may leave it queued on GitHub with no runner until GitHub cancels it (24 hours).
+resource "aws_cloudwatch_metric_alarm" "jobs_given_up" {
+  count               = local.create && local.s.jobs_given_up ? 1 : 0
+  alarm_name          = "${var.prefix}-jobs-given-up"
+  alarm_description   = "ghr ${var.prefix}: a re-check gave up on a job, or a launched job's re-check could not be scheduled; it may wait on GitHub with no runner."
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+
+  metric_query {
+    id          = "lost"
+    expression  = "FILL(abandoned, 0) + FILL(unscheduled, 0)"
+    label       = "jobs given up"
+    return_data = true
+  }
+  dynamic "metric_query" {
+    for_each = { abandoned = "JobsAbandoned", unscheduled = "RechecksUnscheduled" }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = local.namespace
+        metric_name = metric_query.value
+        dimensions  = local.dims
+        stat        = "Sum"
+        period      = local.period_seconds
+      }
+    }
+  }
+}

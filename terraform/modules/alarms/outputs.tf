@@ -14,6 +14,7 @@ output "alarm_names" {
     github_quota       = [for a in aws_cloudwatch_metric_alarm.github_quota : a.alarm_name]
     spot_interruptions = [for a in aws_cloudwatch_metric_alarm.spot_interruptions : a.alarm_name]
     deferrals          = [for a in aws_cloudwatch_metric_alarm.deferrals : a.alarm_name]
+    jobs_given_up      = [for a in aws_cloudwatch_metric_alarm.jobs_given_up : a.alarm_name]
   }
 }
 

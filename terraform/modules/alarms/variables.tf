@@ -18,6 +18,7 @@ variable "alarms" {
     github_quota_remaining      = number
     spot_interruptions_per_hour = number
     deferrals_minutes           = number
+    jobs_given_up               = bool
   })
 }
 
