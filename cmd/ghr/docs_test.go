@@ -255,7 +255,7 @@ func writeGuideConfig(t *testing.T, root, dir string, sb *sandbox.Sandbox) {
 	if !ok || !ok2 || !ok3 {
 		t.Fatal("getting-started.md: no hcl block in step 5")
 	}
-	ec := ec2.NewFromConfig(motoproc.AWSConfig(sb.Moto))
+	ec := ec2.NewFromConfig(motoproc.HarnessConfig(sb.Moto))
 	vpcs, err := ec.DescribeVpcs(context.Background(), &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
 	if err != nil || len(vpcs.Vpcs) == 0 {
 		t.Fatalf("default vpc: %v", err)

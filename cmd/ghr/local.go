@@ -275,7 +275,7 @@ const midRunPoll = 200 * time.Millisecond
 // showStatusMidRun prints `ghr status` of the sandbox once, at the first moment jobs are both
 // running and waiting: what an operator would see during the demo.
 func showStatusMidRun(ctx context.Context, sb *sandbox.Sandbox, w io.Writer) {
-	d := newDeployment(sb.Opts.Prefix, motoproc.AWSConfig(sb.Moto))
+	d := newDeployment(sb.Opts.Prefix, motoproc.HarnessConfig(sb.Moto))
 	for {
 		select {
 		case <-ctx.Done():

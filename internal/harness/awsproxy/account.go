@@ -74,7 +74,7 @@ func (p *Proxy) serveAccount(w http.ResponseWriter, r *http.Request, action stri
 
 // reservations reads every function's reserved concurrency, by function name.
 func (p *Proxy) reservations(ctx context.Context) (map[string]int32, int64, error) {
-	lc := lambda.NewFromConfig(motoproc.AWSConfig(p.target.String()))
+	lc := lambda.NewFromConfig(motoproc.HarnessConfig(p.target.String()))
 	got, code := map[string]int32{}, int64(0)
 	pages := lambda.NewListFunctionsPaginator(lc, &lambda.ListFunctionsInput{})
 	for pages.HasMorePages() {
@@ -175,7 +175,7 @@ func (p *Proxy) createServiceLinkedRole(ctx context.Context, w http.ResponseWrit
 	if d := form.Get("Description"); d != "" {
 		in.Description = aws.String(d)
 	}
-	out, err := iam.NewFromConfig(motoproc.AWSConfig(p.target.String())).CreateRole(ctx, in)
+	out, err := iam.NewFromConfig(motoproc.HarnessConfig(p.target.String())).CreateRole(ctx, in)
 	if err != nil {
 		var coded interface{ ErrorCode() string }
 		if errors.As(err, &coded) && coded.ErrorCode() == "EntityAlreadyExists" {

@@ -58,7 +58,7 @@ func (p *Proxy) volumeKeys(ctx context.Context, form url.Values) ([]string, erro
 			keys[v[0]] = true
 		}
 	}
-	c := ec2.NewFromConfig(motoproc.AWSConfig(p.target.String()))
+	c := ec2.NewFromConfig(motoproc.HarnessConfig(p.target.String()))
 	for _, t := range templates {
 		in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{t["Version"]}}
 		if in.Versions[0] == "" {
@@ -142,7 +142,7 @@ func (p *Proxy) launch(w http.ResponseWriter, r *http.Request, body []byte, who 
 			p.limited["ec2:launch "+launchFailureCode]++
 		}
 		p.mu.Unlock()
-		c := ec2.NewFromConfig(motoproc.AWSConfig(p.target.String()), func(o *ec2.Options) { o.Region = who.Region })
+		c := ec2.NewFromConfig(motoproc.HarnessConfig(p.target.String()), func(o *ec2.Options) { o.Region = who.Region })
 		if _, err := c.TerminateInstances(context.WithoutCancel(ctx), &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
 			writeFault(w, "ec2:", Fault{Status: http.StatusInternalServerError, Code: "InternalError", Message: "sandbox: terminate: " + err.Error()})
 			return

@@ -130,7 +130,7 @@ func (p *Proxy) tagFleetLaunch(ctx context.Context, region string, form url.Valu
 	if err := xml.NewDecoder(bytes.NewReader(answer)).Decode(&a); err != nil {
 		return fmt.Errorf("read CreateFleet answer: %w", err)
 	}
-	c := ec2.NewFromConfig(motoproc.AWSConfig(p.target.String()), func(o *ec2.Options) {
+	c := ec2.NewFromConfig(motoproc.HarnessConfig(p.target.String()), func(o *ec2.Options) {
 		if region != "" {
 			o.Region = region
 		}

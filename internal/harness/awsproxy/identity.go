@@ -22,7 +22,7 @@ const sessionSeconds = 3600
 // sandbox gives each function its own role's credentials; simulated runner hosts can use
 // the runner role's the same way.
 func (p *Proxy) Credentials(ctx context.Context, roleARN, session string) (aws.Credentials, error) {
-	out, err := sts.NewFromConfig(motoproc.AWSConfig(p.target.String())).AssumeRole(ctx, &sts.AssumeRoleInput{
+	out, err := sts.NewFromConfig(motoproc.HarnessConfig(p.target.String())).AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn: aws.String(roleARN), RoleSessionName: aws.String(session), DurationSeconds: aws.Int32(sessionSeconds)})
 	if err != nil {
 		return aws.Credentials{}, fmt.Errorf("assume %s: %w", roleARN, err)

@@ -63,7 +63,7 @@ func (p *Proxy) ForgetPolicies() {
 
 // admin is the harness's own view of the emulator (static credentials, trusted).
 func (p *Proxy) admin(region string) aws.Config {
-	cfg := motoproc.AWSConfig(p.target.String())
+	cfg := motoproc.HarnessConfig(p.target.String())
 	if region != "" {
 		cfg.Region = region
 	}

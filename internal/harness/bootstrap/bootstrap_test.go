@@ -266,8 +266,12 @@ func TestPrebuiltImage(t *testing.T) {
 func TestTokenArrivesLate(t *testing.T) {
 	t.Parallel()
 	h := newHost(t)
+	// The token is stored once the script has found none and started waiting (its first
+	// sleep): a fixed delay raced the script's own pace on a loaded machine.
 	go func() {
-		time.Sleep(1500 * time.Millisecond)
+		for deadline := time.Now().Add(time.Minute); !h.Called("sleep") && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
 		h.PutParameter(t, tokenPath, jitConfig)
 	}()
 	r := run(t, h)

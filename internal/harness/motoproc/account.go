@@ -22,7 +22,7 @@ func LikeANewAccount(ctx context.Context, endpoint string) error {
 	// EC2, lets several gateways attach to one VPC.
 	accountMu.Lock()
 	defer accountMu.Unlock()
-	ec := ec2.NewFromConfig(AWSConfig(endpoint))
+	ec := ec2.NewFromConfig(HarnessConfig(endpoint))
 	vpcs, err := ec.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
 	if err != nil {
 		return fmt.Errorf("default vpc: %w", err)

@@ -105,19 +105,28 @@ func (p *Proc) Stop() {
 	<-p.exited
 }
 
-// AWSConfig returns an SDK config with static test credentials aimed at endpoint. It retries
-// as the SDK does by default (a loaded moto_server resets a connection now and then: CI's
-// getting-started test lost an AssumeRole to "use of closed network connection"), without
-// the client-side retry quota, which a long sandbox run's harness could spend.
+// AWSConfig returns an SDK config with static test credentials aimed at endpoint. It makes
+// one attempt per call: tests of the proxy's faults and limits see every answer as sent.
 func AWSConfig(endpoint string) aws.Config {
 	return aws.Config{
-		Region:       Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint: aws.String(endpoint),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
-		},
+		Region:           Region,
+		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint:     aws.String(endpoint),
+		RetryMaxAttempts: 1,
 	}
+}
+
+// HarnessConfig is AWSConfig for the harness's own calls to moto_server (set-up, lookups,
+// the sandbox's observations), which retry as the SDK does by default: a loaded moto_server
+// resets a connection now and then (CI's getting-started test lost an AssumeRole to "use of
+// closed network connection"). No client-side retry quota: a long run could spend it.
+func HarnessConfig(endpoint string) aws.Config {
+	c := AWSConfig(endpoint)
+	c.RetryMaxAttempts = 0
+	c.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
+	}
+	return c
 }
 
 // Env is what a ghr binary needs to use the emulator at endpoint.

@@ -204,7 +204,7 @@ func burst(ctx context.Context, b *testing.B, sb *Sandbox) (burstFigures, error)
 
 // launchTimes returns EC2's LaunchTime of each instance, terminated ones included.
 func launchTimes(ctx context.Context, sb *Sandbox, ids []string) (map[string]time.Time, error) {
-	ec := ec2.NewFromConfig(motoproc.AWSConfig(sb.Moto))
+	ec := ec2.NewFromConfig(motoproc.HarnessConfig(sb.Moto))
 	out := map[string]time.Time{}
 	for chunk := range slices.Chunk(ids, describeChunk) {
 		p := ec2.NewDescribeInstancesPaginator(ec, &ec2.DescribeInstancesInput{InstanceIds: chunk})

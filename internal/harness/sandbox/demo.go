@@ -239,7 +239,7 @@ func (s *Sandbox) progress(ctx context.Context, ids []int64, w io.Writer) bool {
 
 func (s *Sandbox) instanceStates(ctx context.Context) map[string]int {
 	out := map[string]int{}
-	ec := ec2.NewFromConfig(motoproc.AWSConfig(s.Moto))
+	ec := ec2.NewFromConfig(motoproc.HarnessConfig(s.Moto))
 	p := ec2.NewDescribeInstancesPaginator(ec, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("tag:" + tags.Environment), Values: []string{s.Opts.Prefix}}}})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -276,7 +276,7 @@ func (s *Sandbox) awaitQuiescence(ctx context.Context, w io.Writer) Leftovers {
 func (s *Sandbox) Leftovers(ctx context.Context) Leftovers {
 	st := s.instanceStates(ctx)
 	l := Leftovers{Instances: st["pending"] + st["running"], Runners: len(s.Sim.Runners())}
-	sc := ssm.NewFromConfig(motoproc.AWSConfig(s.Moto))
+	sc := ssm.NewFromConfig(motoproc.HarnessConfig(s.Moto))
 	p := ssm.NewGetParametersByPathPaginator(sc, &ssm.GetParametersByPathInput{Path: aws.String("/" + s.Opts.Prefix + "/runners/"), Recursive: aws.Bool(true)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -206,7 +206,7 @@ func sign(secret, body []byte) string {
 // lifecycles counts the config's instances launched since t by market: spot or on-demand.
 func lifecycles(t *testing.T, sb *Sandbox, config string, since time.Time) (spot, onDemand int) {
 	t.Helper()
-	ec := ec2.NewFromConfig(motoproc.AWSConfig(sb.Moto))
+	ec := ec2.NewFromConfig(motoproc.HarnessConfig(sb.Moto))
 	// Every page: moto, like EC2, pages reservations (100 by default), and earlier scenarios
 	// leave hundreds of terminated instances listed.
 	p := ec2.NewDescribeInstancesPaginator(ec, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{

@@ -50,7 +50,7 @@ func hostCannotReadAnotherHostsToken(t *testing.T, sb *Sandbox) {
 func runnerSession(t *testing.T, sb *Sandbox, instanceID string) aws.Config {
 	t.Helper()
 	ctx := context.Background()
-	role, err := iam.NewFromConfig(motoproc.AWSConfig(sb.Moto)).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(sb.Opts.Prefix + "-runner")})
+	role, err := iam.NewFromConfig(motoproc.HarnessConfig(sb.Moto)).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(sb.Opts.Prefix + "-runner")})
 	if err != nil {
 		t.Fatal(err)
 	}

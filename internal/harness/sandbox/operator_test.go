@@ -172,7 +172,7 @@ func operatorCommands(t *testing.T, sb *Sandbox, ghr *ghrCLI) {
 
 	// Redrive, still drained: a copy of the waiting job, a finished job and an unreadable
 	// message sit in small's dead-letter queue.
-	sq := sqs.NewFromConfig(motoproc.AWSConfig(sb.Moto))
+	sq := sqs.NewFromConfig(motoproc.HarnessConfig(sb.Moto))
 	dlq, err := sq.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(p + "-build-small-dlq")})
 	if err != nil {
 		t.Fatal(err)

@@ -189,7 +189,7 @@ func checkExactLabels(t *testing.T, sb *Sandbox, launched map[string]ec2types.In
 func persistentInstances(ctx context.Context, t *testing.T, sb *Sandbox, start time.Time) map[string]ec2types.InstanceStateName {
 	t.Helper()
 	out := map[string]ec2types.InstanceStateName{}
-	ec := ec2.NewFromConfig(motoproc.AWSConfig(sb.Moto))
+	ec := ec2.NewFromConfig(motoproc.HarnessConfig(sb.Moto))
 	p := ec2.NewDescribeInstancesPaginator(ec, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("tag:" + tags.Environment), Values: []string{sb.Opts.Prefix}},
 		{Name: aws.String("tag:" + tags.RunnerConfig), Values: []string{persistentConfig}},

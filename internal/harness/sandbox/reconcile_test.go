@@ -34,7 +34,7 @@ func hostDiesAtBoot(t *testing.T, sb *Sandbox) {
 	ctx := context.Background()
 	mark := markEMF(t, sb)
 	deniedBefore := sb.Proxy.DeniedExcept(sb.runnerRole())
-	ec := ec2.NewFromConfig(motoproc.AWSConfig(sb.Moto))
+	ec := ec2.NewFromConfig(motoproc.HarnessConfig(sb.Moto))
 	job, err := sb.Sim.QueueJob(ghsim.JobSpec{Repo: simRepos[0], Labels: SmallLabels, Duration: time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ const failedBootWait = 3 * time.Minute
 // role's own credentials and the module's agent configuration.
 func failedBootLogReachesTheLogGroup(t *testing.T, sb *Sandbox) {
 	ctx := context.Background()
-	cfg := motoproc.AWSConfig(sb.Moto)
+	cfg := motoproc.HarnessConfig(sb.Moto)
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	bucket := distBucket(t, sb, s3c)
 	key := "actions-runner-linux-" + map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH] + ".tar.gz"
@@ -97,7 +97,7 @@ func failedBootLogReachesTheLogGroup(t *testing.T, sb *Sandbox) {
 // minutes), longer than the suite.
 func staleTokenRemoved(t *testing.T, sb *Sandbox, instanceID string, _ time.Time) {
 	t.Helper()
-	c := ssm.NewFromConfig(motoproc.AWSConfig(sb.Moto))
+	c := ssm.NewFromConfig(motoproc.HarnessConfig(sb.Moto))
 	name := runnertoken.Path(sb.Opts.Prefix, "small", instanceID)
 	_, err := c.DeleteParameter(context.Background(), &ssm.DeleteParameterInput{Name: &name})
 	var nf *ssmtypes.ParameterNotFound

@@ -154,13 +154,13 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	}
 	s.phase("apply: %d resources in %s", s.Resources, time.Since(start).Round(time.Second))
 
-	awsCfg := motoproc.AWSConfig(s.Moto)
+	awsCfg := motoproc.HarnessConfig(s.Moto)
 	if s.Deployment, err = Discover(ctx, awsCfg, o.Prefix+"-"); err != nil {
 		return nil, err
 	}
 	s.Wiring, err = Wire(s.Deployment, WireOptions{
 		DistDir: o.DistDir, WorkDir: filepath.Join(o.WorkDir, "functions"), Endpoint: s.ProxyURL,
-		Speedup: o.Speedup, SQS: sqs.NewFromConfig(motoproc.AWSConfig(s.Moto)), Logs: logs, Log: o.Log,
+		Speedup: o.Speedup, SQS: sqs.NewFromConfig(motoproc.HarnessConfig(s.Moto)), Logs: logs, Log: o.Log,
 		Credentials: s.Proxy.Credentials, Allowed: s.Proxy.Allowed,
 	})
 	if err != nil {

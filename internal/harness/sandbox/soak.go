@@ -163,7 +163,7 @@ func (s *Sandbox) RunnerConfigs(ctx context.Context) ([]config.RunnerConfig, err
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	return config.LoadRunnerConfigs(ctx, src, ssmparam.Reader{API: ssm.NewFromConfig(motoproc.AWSConfig(s.Moto))})
+	return config.LoadRunnerConfigs(ctx, src, ssmparam.Reader{API: ssm.NewFromConfig(motoproc.HarnessConfig(s.Moto))})
 }
 
 // Soak runs jobs with every fault at once, then lifts the faults, waits for quiescence and
@@ -463,7 +463,7 @@ func (s *Sandbox) extraPollers(ctx context.Context, n int) (stop func()) {
 
 // deadLetters counts the messages in the deployment's dead-letter queues, by queue name.
 func (s *Sandbox) deadLetters(ctx context.Context) (map[string]int, error) {
-	sc := sqs.NewFromConfig(motoproc.AWSConfig(s.Moto))
+	sc := sqs.NewFromConfig(motoproc.HarnessConfig(s.Moto))
 	out, err := sc.ListQueues(ctx, &sqs.ListQueuesInput{QueueNamePrefix: aws.String(s.Opts.Prefix + "-")})
 	if err != nil {
 		return nil, fmt.Errorf("list queues: %w", err)

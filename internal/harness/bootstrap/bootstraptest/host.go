@@ -300,6 +300,18 @@ func (h *Host) Calls(tb testing.TB) []Call {
 }
 
 // CallsTo filters Calls by command.
+// Called reports whether cmd has been called so far; safe while the script runs, from any
+// goroutine (a call being recorded is read as one).
+func (h *Host) Called(cmd string) bool {
+	files, _ := filepath.Glob(filepath.Join(h.State, "calls", "*.args"))
+	for _, f := range files {
+		if raw, err := os.ReadFile(f); err == nil && strings.HasPrefix(string(raw), cmd+"\x00") {
+			return true
+		}
+	}
+	return false
+}
+
 func (h *Host) CallsTo(tb testing.TB, cmd string) []Call {
 	tb.Helper()
 	var out []Call
