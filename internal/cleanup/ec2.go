@@ -2,14 +2,11 @@ package cleanup
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/ghr-dev/ghr/internal/ec2fleet"
 	"github.com/ghr-dev/ghr/internal/reconcile"
@@ -27,10 +24,9 @@ type EC2API interface {
 	ec2fleet.TagAPI
 }
 
-// EC2 finds instances by id within one deployment. ec2fleet lists by tags only; this adds
-// the instance-id filter, so a batch costs one small DescribeInstances call instead of a
-// listing of the whole deployment. A filter, not InstanceIds: an id that no longer exists
-// is simply not returned rather than failing the call.
+// EC2 finds instances within one deployment by id, runner config or the job a runner took,
+// so a batch costs one small DescribeInstances call instead of a listing of the whole
+// deployment.
 type EC2 struct {
 	API             EC2API
 	Prefix          string
@@ -46,12 +42,12 @@ var (
 func (e EC2) Describe(ctx context.Context, ids []string) ([]scaledown.Instance, error) {
 	var out []scaledown.Instance
 	for chunk := range slices.Chunk(ids, maxFilterValues) {
-		f := types.Filter{Name: aws.String("instance-id"), Values: chunk}
-		err := e.describe(ctx, f, ec2fleet.LiveStates, func(i types.Instance, kv map[string]string) {
-			out = append(out, scaledown.FromTags(aws.ToString(i.InstanceId), aws.ToTime(i.LaunchTime), kv))
-		})
+		is, err := e.list(ctx, ec2fleet.Filter{IDs: chunk})
 		if err != nil {
 			return nil, err
+		}
+		for _, i := range is {
+			out = append(out, scaledown.FromTags(i.ID, i.LaunchTime, i.Tags))
 		}
 	}
 	return out, nil
@@ -64,20 +60,26 @@ var deadStates = []string{"shutting-down", "terminated", "stopping", "stopped"}
 // with the job each runner took. One DescribeInstances (paged) for a batch: at most
 // max_runners instances per config.
 func (e EC2) Live(ctx context.Context, configs []string) ([]reconcile.Host, error) {
-	var out []reconcile.Host
-	f := types.Filter{Name: aws.String("tag:" + tags.RunnerConfig), Values: configs}
-	err := e.describe(ctx, f, ec2fleet.LiveStates, func(i types.Instance, kv map[string]string) {
-		h := reconcile.Host{ID: aws.ToString(i.InstanceId), State: reconcile.HostAlive, Took: tookJob(kv),
-			Config: kv[tags.RunnerConfig], Owner: kv[tags.Owner]}
-		if kv[tags.Registered] != "" {
+	if len(configs) == 0 {
+		return nil, nil
+	}
+	is, err := e.list(ctx, ec2fleet.Filter{AnyOf: map[string][]string{tags.RunnerConfig: configs}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reconcile.Host, 0, len(is))
+	for _, i := range is {
+		h := reconcile.Host{ID: i.ID, State: reconcile.HostAlive, Took: tookJob(i.Tags),
+			Config: i.Tags[tags.RunnerConfig], Owner: i.Tags[tags.Owner]}
+		if i.Tags[tags.Registered] != "" {
 			h.State = reconcile.HostRegistered
 		}
-		if t, err := time.Parse(time.RFC3339, kv[tags.LaunchDeadline]); err == nil {
+		if t, err := time.Parse(time.RFC3339, i.Tags[tags.LaunchDeadline]); err == nil {
 			h.Deadline = t
 		}
 		out = append(out, h)
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // Takers implements Fleet: which of jobIDs a runner of this deployment took, in any state EC2
@@ -91,14 +93,14 @@ func (e EC2) Takers(ctx context.Context, jobIDs []int64) (map[int64]string, erro
 	}
 	states := append(slices.Clone(ec2fleet.LiveStates), deadStates...)
 	for chunk := range slices.Chunk(vals, maxFilterValues) {
-		f := types.Filter{Name: aws.String("tag:" + tags.TookJob), Values: chunk}
-		err := e.describe(ctx, f, states, func(i types.Instance, kv map[string]string) {
-			if id := tookJob(kv); id > 0 {
-				out[id] = aws.ToString(i.InstanceId)
-			}
-		})
+		is, err := e.list(ctx, ec2fleet.Filter{States: states, AnyOf: map[string][]string{tags.TookJob: chunk}})
 		if err != nil {
 			return nil, err
+		}
+		for _, i := range is {
+			if id := tookJob(i.Tags); id > 0 {
+				out[id] = i.ID
+			}
 		}
 	}
 	return out, nil
@@ -117,44 +119,10 @@ func (e EC2) MarkTook(ctx context.Context, id string, jobID int64) error {
 	return ec2fleet.Tag(ctx, e.API, []string{id}, map[string]string{tags.TookJob: strconv.FormatInt(jobID, 10)})
 }
 
-// describe lists the deployment's instances matching by in states, proven ours by their
-// launch template, and hands each to add with its tags. by has at most 200 values.
-func (e EC2) describe(ctx context.Context, by types.Filter, states []string, add func(types.Instance, map[string]string)) error {
-	if e.Prefix == "" {
-		return fmt.Errorf("describe instances: deployment prefix is required")
-	}
-	if err := ec2fleet.CheckLaunchTemplates(e.LaunchTemplates); err != nil {
-		return fmt.Errorf("describe instances: %w", err)
-	}
-	if len(by.Values) == 0 {
-		return nil
-	}
-	in := &ec2.DescribeInstancesInput{Filters: []types.Filter{
-		by,
-		{Name: aws.String("instance-state-name"), Values: states},
-		{Name: aws.String("tag:" + tags.Environment), Values: []string{e.Prefix}},
-		ec2fleet.OwnLaunchFilter,
-		ec2fleet.TemplateFilter(e.LaunchTemplates),
-	}}
-	for {
-		page, err := e.API.DescribeInstances(ctx, in)
-		if err != nil {
-			return fmt.Errorf("describe instances: %w", err)
-		}
-		for _, r := range page.Reservations {
-			for _, i := range r.Instances {
-				kv := make(map[string]string, len(i.Tags))
-				for _, t := range i.Tags {
-					kv[aws.ToString(t.Key)] = aws.ToString(t.Value)
-				}
-				add(i, kv)
-			}
-		}
-		if aws.ToString(page.NextToken) == "" {
-			return nil
-		}
-		in.NextToken = page.NextToken
-	}
+// list is ec2fleet.List within this deployment, proven ours by the launch template.
+func (e EC2) list(ctx context.Context, f ec2fleet.Filter) ([]ec2fleet.Instance, error) {
+	f.Environment, f.LaunchTemplates = e.Prefix, e.LaunchTemplates
+	return ec2fleet.List(ctx, e.API, f)
 }
 
 // Terminate terminates the instances in one call.

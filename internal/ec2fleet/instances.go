@@ -81,6 +81,8 @@ type Filter struct {
 	Tags            map[string]string
 	States          []string // nil means LiveStates
 	IDs             []string // instance ids (at most 200, DescribeInstances' most filter values); nil for every instance
+	// AnyOf narrows to instances whose tag has any of the values (at most 200 per tag).
+	AnyOf map[string][]string
 }
 
 func (f Filter) ec2Filters() ([]types.Filter, error) {
@@ -118,6 +120,14 @@ func (f Filter) ec2Filters() ([]types.Filter, error) {
 	slices.Sort(keys) // stable requests are easier to read in CloudTrail and to test
 	for _, k := range keys {
 		fs = append(fs, tagFilter(k, f.Tags[k]))
+	}
+	keys = keys[:0]
+	for k := range f.AnyOf {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fs = append(fs, types.Filter{Name: aws.String("tag:" + k), Values: f.AnyOf[k]})
 	}
 	return fs, nil
 }

@@ -80,6 +80,15 @@ func TestListTagTerminate(t *testing.T) {
 		t.Fatalf("config+owner listing = %v, want %v", got, a)
 	}
 
+	both, err := ec2fleet.List(ctx, api, ec2fleet.Filter{Environment: "ghr", LaunchTemplates: []string{w.LaunchTemplateID},
+		AnyOf: map[string][]string{tags.RunnerConfig: {"linux", "arm"}, tags.Owner: {"octo/app", "nobody"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(both); !slices.Equal(got, slices.Sorted(slices.Values(b))) {
+		t.Fatalf("any-of listing = %v, want %v (config linux or arm, owner octo/app or nobody)", got, b)
+	}
+
 	if err := ec2fleet.Tag(ctx, api, a[:1], map[string]string{tags.Orphan: "2026-01-01T00:00:00Z"}); err != nil {
 		t.Fatal(err)
 	}
