@@ -74,7 +74,7 @@ func TestE2E(t *testing.T) {
 		mark := markEMF(t, sb)
 		rep := runWatched(t, sb, DemoScenario(20), ghr())
 		t.Logf("\n%s", rep.Markdown())
-		demoMetrics(t, mark.since(), rep.Jobs)
+		demoMetrics(t, mark, rep.Jobs)
 		// Every function ran with its own role, evaluated on resource ARNs and conditions:
 		// the module's policies must allow every call ghr makes.
 		if len(rep.IAMDenied) > 0 {

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,9 +43,47 @@ func (m emfMark) since() []metrics.Point {
 	return pts
 }
 
-// demoMetrics: every job launched once and started once, nothing failed.
-func demoMetrics(t *testing.T, pts []metrics.Point, jobs int) {
+// logLines returns the JSON log lines written after the mark whose msg is msg.
+func (m emfMark) logLines(msg string) []map[string]any {
+	m.t.Helper()
+	data, err := os.ReadFile(m.path)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, line := range bytes.Split(data[min(m.at, int64(len(data))):], []byte("\n")) {
+		if !bytes.Contains(line, []byte(`"msg":"`+msg+`"`)) {
+			continue
+		}
+		var v map[string]any
+		if json.Unmarshal(line, &v) == nil && v["msg"] == msg {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// slowEnqueues counts the webhook's "enqueue failed" lines after mark caused by SQS not
+// answering within the webhook's enqueue timeout: on a 2-core machine running three
+// sandboxes and real boots at once, moto_server can take over 5 s for a SendMessage, which
+// SQS on AWS does not (docs/relaxations.md). The webhook answers 503 and GitHub redelivers.
+func slowEnqueues(mark emfMark) (slow int, other []string) {
+	for _, l := range mark.logLines("enqueue failed") {
+		msg, _ := l["error"].(string)
+		if strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "context canceled") {
+			slow++
+		} else {
+			other = append(other, msg)
+		}
+	}
+	return slow, other
+}
+
+// demoMetrics: every job launched once and started once, nothing failed; a delivery the
+// webhook refused only because the loaded emulator's SQS was slow is tolerated (slowEnqueues).
+func demoMetrics(t *testing.T, mark emfMark, jobs int) {
 	t.Helper()
+	pts := mark.since()
 	if got := metrics.Sum(pts, "JobsLaunched", nil); got != float64(jobs) {
 		t.Errorf("JobsLaunched = %v, want %d", got, jobs)
 	}
@@ -54,7 +93,13 @@ func demoMetrics(t *testing.T, pts []metrics.Point, jobs int) {
 	if got := metrics.Sum(pts, "JobsReceived", nil); got != float64(jobs) {
 		t.Errorf("JobsReceived = %v, want %d", got, jobs)
 	}
-	for _, name := range []string{"JobsFailed", "EC2Errors", "WebhookRejected", "GitHubRateLimited"} {
+	slow, other := slowEnqueues(mark)
+	if got := metrics.Sum(pts, "WebhookRejected", nil); got != float64(slow) || len(other) > 0 {
+		t.Errorf("WebhookRejected = %v in a fault-free demo, want 0 (or only the %d enqueues the loaded emulator's SQS timed out; other enqueue errors: %q)", got, slow, other)
+	} else if slow > 0 {
+		t.Logf("%d deliveries answered 503 because the emulator's SQS outlasted the enqueue timeout; GitHub redelivered them", slow)
+	}
+	for _, name := range []string{"JobsFailed", "EC2Errors", "GitHubRateLimited"} {
 		if got := metrics.Sum(pts, name, nil); got != 0 {
 			t.Errorf("%s = %v in a fault-free demo, want 0", name, got)
 		}
