@@ -74,9 +74,11 @@ const (
 	// (a minute of backoff plus a pass), then for its runner. A job whose host dies at boot
 	// (the soak injects that) is only relaunched by its launch's re-check, which examples/local
 	// runs 30 s, 90 s and 210 s after registration (recheck_after 30s, doubling), and then
-	// waits for a second launch and boot: soakRecheckRecovery more. The wait ends as soon as
-	// every job is done, so a passing soak is not longer for it.
-	soakDrain           = 4*time.Minute + soakRecheckRecovery
+	// waits for a second launch and boot: soakRecheckRecovery more, twice, for a relaunched
+	// host the chaos kills at boot too (CI's loaded soak at 5c6610d had one job unfinished at
+	// 617 s, one recovery's worth). The wait ends as soon as every job is done, so a passing
+	// soak is not longer for it.
+	soakDrain           = 4*time.Minute + 2*soakRecheckRecovery
 	soakRecheckRecovery = 3*time.Minute + 30*time.Second + 90*time.Second
 	// soakJobsPerInterrupt: one injected instance death of each kind per this many jobs, at
 	// least one.
