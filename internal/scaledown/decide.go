@@ -19,6 +19,19 @@ const tokenGrace = 15 * time.Minute
 // that overlapped the one that set the tag.
 const orphanConfirmAfter = time.Minute
 
+// deadLaunchGrace: how long past its launching invocation's deadline an unregistered
+// instance may still be waiting for that invocation's registration (clocks of two
+// functions, the deadline's rounding up to the second).
+const deadLaunchGrace = 30 * time.Second
+
+// deadLaunch reports whether the invocation that launched inst ended without storing its
+// registration (killed or starved between CreateFleet and registering): no runner will ever
+// come of it, so it is not waited for as booting and holds no place in the warm pool. GitHub
+// listing its registration (the tag call failed after storing it) overrides this.
+func (i *Instance) deadLaunch(now time.Time) bool {
+	return !i.Registered && !i.LaunchDeadline.IsZero() && !now.Before(i.LaunchDeadline.Add(deadLaunchGrace))
+}
+
 // fallbackConfig applies to instances whose runner config is no longer deployed: the schema
 // defaults, no idle windows, no pool.
 var fallbackConfig = config.RunnerConfig{MinRunningMinutes: 5, BootMinutes: 5, IdleEviction: config.EvictOldestFirst}
@@ -85,7 +98,7 @@ func Decide(s State) Plan {
 			groups[k] = append(groups[k], candidate{inst: inst, runner: reg, owner: inst.Owner, available: reg.Online || booting})
 		case !ownerListed && inst.Owner.Valid():
 			// No list for its owner this pass: it may be registered and busy there.
-		case booting:
+		case booting && !inst.deadLaunch(s.Now):
 			if inst.Owner.Valid() {
 				k := groupKey{inst.RunnerConfig, inst.Owner}
 				groups[k] = append(groups[k], candidate{inst: inst, owner: inst.Owner, available: true})

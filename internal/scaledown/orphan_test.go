@@ -13,6 +13,13 @@ import (
 
 func TestDecideOrphansTwoPhases(t *testing.T) {
 	small := cfgs(config.RunnerConfig{Key: "small"})
+	// launched is an instance of age whose launching invocation's deadline is untilDeadline
+	// from now (negative: passed) and that invocation did or did not store its registration.
+	launched := func(id string, age time.Duration, registered bool, untilDeadline time.Duration) Instance {
+		i := inst(id, age)
+		i.Registered, i.LaunchDeadline = registered, t0.Add(untilDeadline)
+		return i
+	}
 	marked := func(id string, age, markedAgo time.Duration) Instance {
 		i := inst(id, age)
 		i.OrphanTag = t0.Add(-markedAgo).Format(time.RFC3339)
@@ -25,6 +32,10 @@ func TestDecideOrphansTwoPhases(t *testing.T) {
 		mark, clear, terminate []string
 	}{
 		{name: "booting unregistered: wait", inst: inst("i-a0000006", 5*time.Minute-time.Second), runners: map[Owner][]Runner{octo: {}}},
+		{name: "booting, its launch still registering: wait", inst: launched("i-a0000006", time.Minute, false, 10*time.Second), runners: map[Owner][]Runner{octo: {}}},
+		{name: "booting, its launch died before registering: mark", inst: launched("i-a0000006", time.Minute, false, -deadLaunchGrace), runners: map[Owner][]Runner{octo: {}}, mark: []string{"i-a0000006"}},
+		{name: "booting, registered by its launch: wait", inst: launched("i-a0000006", time.Minute, true, -time.Minute), runners: map[Owner][]Runner{octo: {}}},
+		{name: "dead launch that GitHub lists (its tag call failed): not an orphan", inst: launched("i-a0000006", time.Minute, false, -time.Minute), runners: map[Owner][]Runner{octo: {offline("i-a0000006", 1)}}},
 		{name: "unregistered at boot time: mark", inst: inst("i-a0000006", 5*time.Minute), runners: map[Owner][]Runner{octo: {}}, mark: []string{"i-a0000006"}},
 		{name: "marked on an earlier pass: terminate", inst: marked("i-a0000006", time.Hour, 5*time.Minute), runners: map[Owner][]Runner{octo: {}}, terminate: []string{"i-a0000006"}},
 		{name: "marked by an overlapping pass: wait", inst: marked("i-a0000006", time.Hour, 30*time.Second), runners: map[Owner][]Runner{octo: {}}},

@@ -46,6 +46,10 @@ type Instance struct {
 	RunnerID   int64
 	CreatedBy  string // ghr:created-by
 	LaunchTime time.Time
+	// Registered says scale-up stored its registration (ghr:registered); LaunchDeadline is
+	// its launching invocation's deadline (ghr:launch-deadline; zero when not recorded).
+	Registered     bool
+	LaunchDeadline time.Time
 	// OrphanTag is the raw ghr:orphan value: "" when unmarked, else the RFC 3339 time of the
 	// first phase.
 	OrphanTag string

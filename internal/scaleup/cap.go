@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/ghr-dev/ghr/internal/logging"
 	"github.com/ghr-dev/ghr/internal/runner"
@@ -15,10 +16,14 @@ import (
 // concurrent launches had already filled the runner config's max_runners. Waiting fixes it.
 var ErrOverCap = errors.New("runner config at max_runners after concurrent launches")
 
-// Excess returns the hosts of mine that lie beyond max in the order every invocation
-// computes alike from the same listing: registered hosts first, then by launch time, then
-// by id. Concurrent launches that each counted the same free slots thus agree on which of
-// their new hosts to give back, and together keep at most max; a registered host is never
+// Excess returns the hosts of mine that lie beyond max: registered hosts first, then by
+// launch time, a host of mine after any other launched in the same second, then by id.
+// Concurrent launches that each counted the same free slots thus keep at most max between
+// them: a launch whose re-count missed another's hosts re-counted before they existed, so
+// they launched no earlier than its own (EC2's launch time has whole seconds), and the later
+// re-count ranks them behind. Ranking ties by id instead let both keep (one listing without
+// the other's host, the other's id first). Two launches in one second that see each other
+// may both give back: a retry, never a runner over the cap. A registered host is never
 // excess, since only a host that survived this check gets registered. Hosts of mine the
 // listing does not show yet (eventual consistency) rank last. max < 0 is unlimited.
 func Excess(live []Runner, mine []string, max int) []string {
@@ -37,18 +42,19 @@ func Excess(live []Runner, mine []string, max int) []string {
 			all = append(all, Runner{ID: id})
 		}
 	}
-	slices.SortFunc(all, func(a, b Runner) int {
-		return cmp.Or(
-			-cmp.Compare(boolInt(a.Registered), boolInt(b.Registered)),
-			cmp.Compare(boolInt(unseen[a.ID]), boolInt(unseen[b.ID])),
-			a.LaunchTime.Compare(b.LaunchTime),
-			cmp.Compare(a.ID, b.ID),
-		)
-	})
 	own := map[string]bool{}
 	for _, id := range mine {
 		own[id] = true
 	}
+	slices.SortFunc(all, func(a, b Runner) int {
+		return cmp.Or(
+			-cmp.Compare(boolInt(a.Registered), boolInt(b.Registered)),
+			cmp.Compare(boolInt(unseen[a.ID]), boolInt(unseen[b.ID])),
+			a.LaunchTime.Truncate(time.Second).Compare(b.LaunchTime.Truncate(time.Second)),
+			cmp.Compare(boolInt(own[a.ID]), boolInt(own[b.ID])),
+			cmp.Compare(a.ID, b.ID),
+		)
+	})
 	var out []string
 	for i, r := range all {
 		if i >= max && own[r.ID] && !r.Registered {

@@ -73,7 +73,8 @@ func TestExcess(t *testing.T) {
 		{"registered hosts come first", []scaleup.Runner{r("a", 0, false), r("x", 5, true), r("y", 6, true)}, []string{"a"}, 2, []string{"a"}},
 		{"later launch gives back", []scaleup.Runner{r("a", 0, false), r("b", 0, false), r("c", 1, false), r("d", 1, false)}, []string{"c", "d"}, 2, []string{"c", "d"}},
 		{"earlier launch keeps", []scaleup.Runner{r("a", 0, false), r("b", 0, false), r("c", 1, false), r("d", 1, false)}, []string{"a", "b"}, 2, nil},
-		{"same second: ids decide", []scaleup.Runner{r("b", 0, false), r("d", 0, false), r("a", 0, false), r("c", 0, false)}, []string{"c", "d"}, 2, []string{"c", "d"}},
+		{"same second: others' hosts first", []scaleup.Runner{r("b", 0, false), r("d", 0, false), r("a", 0, false), r("c", 0, false)}, []string{"a", "b"}, 2, []string{"a", "b"}},
+		{"same second, mine only: ids decide", []scaleup.Runner{r("b", 0, false), r("a", 0, false), r("c", 0, false)}, []string{"a", "b", "c"}, 2, []string{"c"}},
 		{"not listed yet ranks last", []scaleup.Runner{r("x", 9, false), r("y", 9, false)}, []string{"a"}, 2, []string{"a"}},
 		{"cap of zero", nil, []string{"a"}, 0, []string{"a"}},
 	} {
@@ -82,5 +83,24 @@ func TestExcess(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: Excess = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// EC2's launch times have whole seconds. A launch whose re-count ran before another's hosts
+// existed keeps its own; the other's later re-count must then give its hosts back even when
+// both launched in the same second and its ids sort first (tie by id kept both: 2 of 1).
+func TestExcessSameSecondLaunchMissedByTheFirstRecount(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	first := scaleup.Runner{ID: "i-0bbb", LaunchTime: t0} // as DescribeInstances reports both
+	second := scaleup.Runner{ID: "i-0aaa", LaunchTime: t0}
+	kept := 0
+	if len(scaleup.Excess([]scaleup.Runner{first}, []string{first.ID}, 1)) == 0 {
+		kept++ // the first re-count listed only its own host
+	}
+	if len(scaleup.Excess([]scaleup.Runner{second, first}, []string{second.ID}, 1)) == 0 {
+		kept++
+	}
+	if kept > 1 {
+		t.Fatalf("%d hosts kept for max_runners 1", kept)
 	}
 }

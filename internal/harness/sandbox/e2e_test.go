@@ -118,14 +118,14 @@ func TestE2E(t *testing.T) {
 		sb.Hosts.SetRealShare(burstRealBoots)
 		defer sb.Hosts.SetRealShare(1)
 		rep := run(t, sb, sc)
-		if peak := sb.Hosts.Peak()["small"]; peak > burstMaxRunners {
-			t.Fatalf("%d live instances at once, maximum %d", peak, burstMaxRunners)
+		if peak := sb.Hosts.RunnerPeak()["small"]; peak > burstMaxRunners {
+			t.Fatalf("%d live runners at once, maximum %d", peak, burstMaxRunners)
 		}
 		if rep.RateLimited != 0 {
 			t.Fatalf("%d secondary-rate-limit answers: pacing failed", rep.RateLimited)
 		}
-		t.Logf("burst: peak %d instances; %.2f GitHub and %.2f AWS calls per job; queue→online p50 %.1fs p95 %.1fs",
-			sb.Hosts.Peak()["small"], rep.GitHubCallsPerJob, rep.AWSCallsPerJob, rep.QueueToOnline.P50, rep.QueueToOnline.P95)
+		t.Logf("burst: peak %d runners, %d instances; %.2f GitHub and %.2f AWS calls per job; queue→online p50 %.1fs p95 %.1fs",
+			sb.Hosts.RunnerPeak()["small"], sb.Hosts.Peak()["small"], rep.GitHubCallsPerJob, rep.AWSCallsPerJob, rep.QueueToOnline.P50, rep.QueueToOnline.P95)
 	})
 	t.Run("a failed boot's log reaches the runner log group", func(t *testing.T) { failedBootLogReachesTheLogGroup(t, sb) })
 	t.Run("a registered host dying at boot is reconciled", func(t *testing.T) { hostDiesAtBoot(t, sb) })

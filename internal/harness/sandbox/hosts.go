@@ -53,12 +53,15 @@ type HostSSM interface {
 // one powers off after its job. Their AWS calls go straight to the emulator, not through the
 // counting proxy: they are the instances' calls, not the autoscaler's.
 type Hosts struct {
-	EC2       HostEC2
-	SSM       HostSSM
-	Sim       *ghsim.Sim
-	Prefix    string // deployment prefix: ghr:environment and the SSM root
-	BootDelay time.Duration
-	Log       *slog.Logger
+	EC2    HostEC2
+	SSM    HostSSM
+	Sim    *ghsim.Sim
+	Prefix string // deployment prefix: ghr:environment and the SSM root
+	// RunnerNamePrefix is what scale-up puts before an instance id to name its runner: the
+	// cap samples find an instance's registration by it.
+	RunnerNamePrefix string
+	BootDelay        time.Duration
+	Log              *slog.Logger
 	// Boot, when set, boots RealShare of the instances for real (BootEnv); the others,
 	// chosen by Rand, are Go fakes.
 	Boot      *BootEnv
@@ -85,11 +88,15 @@ type Hosts struct {
 	// tokenRead: instance id → when a Go host read its token (a real boot's log says it).
 	tokenRead map[string]time.Time
 	peak      map[string]int // runner config → most live instances seen at once
-	// Continuous cap check: every scan is a sample of live instances per config.
-	caps    map[string]int // runner config → max_runners (SetCaps)
-	overCap map[string]int // runner config → samples above its cap
-	samples int
-	stats   HostStats
+	// Continuous cap check: every scan is a sample of live runners per config: live
+	// instances that hold a registration. max_runners bounds runners; an instance a launch
+	// gives back in its re-count never gets one (scaleup.Excess), so it is sampled apart.
+	caps       map[string]int // runner config → max_runners (SetCaps)
+	overCap    map[string]int // runner config → samples of runners above its cap
+	overInst   map[string]int // runner config → samples of instances above its cap
+	runnerPeak map[string]int // runner config → most live runners seen at once
+	samples    int
+	stats      HostStats
 }
 
 // EC2Events is EventBridge's bus as EC2 feeds it (lambdahost.EventBus).
@@ -139,9 +146,9 @@ type host struct {
 func (h *Hosts) Run(ctx context.Context) {
 	h.mu.Lock()
 	if h.hosts == nil {
-		h.hosts, h.online, h.peak = map[string]*host{}, map[string]time.Time{}, map[string]int{}
+		h.hosts, h.online, h.peak, h.runnerPeak = map[string]*host{}, map[string]time.Time{}, map[string]int{}, map[string]int{}
 		if h.overCap == nil {
-			h.overCap = map[string]int{}
+			h.overCap, h.overInst = map[string]int{}, map[string]int{}
 		}
 	}
 	h.mu.Unlock()
@@ -181,18 +188,33 @@ func (h *Hosts) scan(ctx context.Context) {
 			}
 		}
 	}
+	registered := map[string]bool{} // asked before mu: the simulator is never called under it
+	for _, r := range h.Sim.Runners() {
+		if id, ok := tags.InstanceIDFromRunnerName(h.RunnerNamePrefix, r.Name); ok {
+			registered[id] = true
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	live := map[string]int{}
-	for _, in := range alive {
-		live[tagValue(in.Tags, tags.RunnerConfig)]++
+	live, runners := map[string]int{}, map[string]int{}
+	for id, in := range alive {
+		cfg := tagValue(in.Tags, tags.RunnerConfig)
+		live[cfg]++
+		if registered[id] {
+			runners[cfg]++
+		}
 	}
 	h.samples++
 	for cfg, n := range live {
 		h.peak[cfg] = max(h.peak[cfg], n)
-		if c, capped := h.caps[cfg]; capped && n > c {
+		h.runnerPeak[cfg] = max(h.runnerPeak[cfg], runners[cfg])
+		c, capped := h.caps[cfg]
+		if capped && n > c {
+			h.overInst[cfg]++
+		}
+		if capped && runners[cfg] > c {
 			h.overCap[cfg]++
-			h.Log.Error("simulated hosts: live instances above max_runners", "runner_config", cfg, "live", n, "max", c)
+			h.Log.Error("simulated hosts: live runners above max_runners", "runner_config", cfg, "runners", runners[cfg], "instances", n, "max", c)
 		}
 	}
 	for id, in := range alive {
@@ -618,22 +640,31 @@ func (h *Hosts) Peak() map[string]int {
 	return maps.Clone(h.peak)
 }
 
+// RunnerPeak returns the most live runners (live instances holding a registration) seen at
+// once, by runner config: what max_runners bounds.
+func (h *Hosts) RunnerPeak() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.runnerPeak)
+}
+
 // SetCaps sets the maxima every later sample is checked against.
 func (h *Hosts) SetCaps(caps map[string]int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.caps = maps.Clone(caps)
 	if h.overCap == nil {
-		h.overCap = map[string]int{}
+		h.overCap, h.overInst = map[string]int{}, map[string]int{}
 	}
 }
 
-// CapSamples returns how many samples of live instances were taken (one per hostPoll) and,
-// per runner config, how many were above its cap.
-func (h *Hosts) CapSamples() (samples int, over map[string]int) {
+// CapSamples returns how many samples were taken (one per hostPoll) and, per runner config,
+// how many had more live runners than its cap (over) and how many more live instances
+// (overInstances: launches not yet given back by their re-count).
+func (h *Hosts) CapSamples() (samples int, over, overInstances map[string]int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.samples, maps.Clone(h.overCap)
+	return h.samples, maps.Clone(h.overCap), maps.Clone(h.overInst)
 }
 
 // Stats returns a snapshot.

@@ -174,7 +174,7 @@ func Up(ctx context.Context, o Options) (_ *Sandbox, err error) {
 	s.WebhookURL = s.Wiring.URL + "/webhook"
 	s.phase("functions: %d started, webhook at %s", len(s.Deployment.Functions), s.WebhookURL)
 	s.Sim.SetWebhook(s.WebhookURL, s.WebhookSecret)
-	s.Hosts = &Hosts{EC2: ec2.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg), Sim: s.Sim.Sim, Prefix: o.Prefix, BootDelay: o.BootDelay, Log: o.Log, Events: s.Wiring.Events}
+	s.Hosts = &Hosts{EC2: ec2.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg), Sim: s.Sim.Sim, Prefix: o.Prefix, RunnerNamePrefix: s.runnerNamePrefix(), BootDelay: o.BootDelay, Log: o.Log, Events: s.Wiring.Events}
 	if o.RealBoots > 0 {
 		if err := s.startBoots(ctx, awsCfg); err != nil {
 			return nil, err

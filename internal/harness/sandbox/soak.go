@@ -128,7 +128,11 @@ type SoakReport struct {
 	Recoveries   map[string]int `json:"recoveries"`
 	MaxQueueWait float64        `json:"max_queue_wait_s"`
 	Peak         map[string]int `json:"peak_instances"`
-	CapSamples   int            `json:"cap_samples"` // samples of live instances checked against max_runners
+	RunnerPeak   map[string]int `json:"peak_runners"` // live instances holding a registration
+	CapSamples   int            `json:"cap_samples"`  // samples of live runners checked against max_runners
+	// InstancesOverCap counts samples, per config, with more live instances than max_runners:
+	// launches between CreateFleet and their re-count's give-back (never registered).
+	InstancesOverCap map[string]int `json:"instances_over_cap_samples,omitempty"`
 	// Outages are the dependency outages played, in order.
 	Outages []SoakOutage `json:"outages,omitempty"`
 	// DeadLetters are the messages that reached a dead-letter queue during the soak, by queue.
@@ -186,7 +190,7 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 		}
 	}
 	s.Hosts.SetCaps(o.MaxRunners)
-	samplesBefore, overBefore := s.Hosts.CapSamples()
+	samplesBefore, overBefore, instBefore := s.Hosts.CapSamples()
 	ghBefore, awsBefore, callsBefore := s.Sim.Stats(), s.Proxy.Injected(), s.Proxy.Calls()
 	crashesBefore := s.crashes()
 	redeliveredBefore := ghBefore.Webhooks.Redelivered
@@ -233,7 +237,7 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 	}
 	stop()
 	left := s.awaitQuiescence(ctx, progress)
-	r := &SoakReport{Report: s.report(ids, left, start, ghBefore.Requests, callsBefore, s.jobBoots(ids)), Peak: s.Hosts.Peak(), Outages: *outages}
+	r := &SoakReport{Report: s.report(ids, left, start, ghBefore.Requests, callsBefore, s.jobBoots(ids)), Peak: s.Hosts.Peak(), RunnerPeak: s.Hosts.RunnerPeak(), Outages: *outages}
 	gh := s.Sim.Stats()
 	hosts := s.Hosts.Stats()
 	r.Faults = map[string]int{
@@ -285,11 +289,17 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 	if n := hosts.BusyKilled - hostsBefore.BusyKilled; n > 0 {
 		r.Violations = append(r.Violations, fmt.Sprintf("%d busy runners had their instance terminated", n))
 	}
-	samples, over := s.Hosts.CapSamples()
+	samples, over, overInst := s.Hosts.CapSamples()
 	r.CapSamples = samples - samplesBefore
 	for cfg, max := range o.MaxRunners {
 		if n := over[cfg] - overBefore[cfg]; n > 0 {
-			r.Violations = append(r.Violations, fmt.Sprintf("%s above its maximum %d in %d of %d samples (peak %d)", cfg, max, n, r.CapSamples, r.Peak[cfg]))
+			r.Violations = append(r.Violations, fmt.Sprintf("%s runners above its maximum %d in %d of %d samples (peak %d)", cfg, max, n, r.CapSamples, r.RunnerPeak[cfg]))
+		}
+		if n := overInst[cfg] - instBefore[cfg]; n > 0 {
+			if r.InstancesOverCap == nil {
+				r.InstancesOverCap = map[string]int{}
+			}
+			r.InstancesOverCap[cfg] = n
 		}
 	}
 	dlq, err := s.deadLetters(ctx)
@@ -562,8 +572,8 @@ func (r *SoakReport) Markdown() string {
 	if !r.OK() {
 		verdict = "FAIL: " + strings.Join(r.Violations, "; ")
 	}
-	fmt.Fprintf(&b, "## ghr soak: %s\n\n%d jobs (%d re-run after interruptions), %d instances (%d real boots), %.0f s; max queue wait %.1f s; peak instances %v over %d samples; dead letters %v\n\n",
-		verdict, r.Jobs, r.Retried, r.Instances, r.RealBoots, r.WallSeconds, r.MaxQueueWait, r.Peak, r.CapSamples, r.DeadLetters)
+	fmt.Fprintf(&b, "## ghr soak: %s\n\n%d jobs (%d re-run after interruptions), %d instances (%d real boots), %.0f s; max queue wait %.1f s; peak runners %v (instances %v; samples with instances over the cap, given back before registration: %v) over %d samples; dead letters %v\n\n",
+		verdict, r.Jobs, r.Retried, r.Instances, r.RealBoots, r.WallSeconds, r.MaxQueueWait, r.RunnerPeak, r.Peak, r.InstancesOverCap, r.CapSamples, r.DeadLetters)
 	if r.RealBoots > 0 {
 		fmt.Fprintf(&b, "Real boots: %.1f s wall and %.2f s CPU each on average; packages asked for (dnf stand-in):", r.BootWall, r.BootCPU)
 		for _, p := range sortedKeys(r.Packages) {
