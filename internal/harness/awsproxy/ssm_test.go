@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -118,7 +119,13 @@ func TestSSMThroughput(t *testing.T) {
 	if _, err := sm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/r"), Value: aws.String("v"), Type: types.ParameterTypeString}); err != nil {
 		t.Fatal(err)
 	}
-	// AWS's default throughput with one second of burst: a tight loop meets the limit.
+	// AWS's default throughput with one second of burst. The clock stands still, so exactly
+	// the burst passes whatever the machine's speed (on CI's loaded cores a real-clock loop
+	// ran slower than 40 gets a second and was never throttled).
+	frozen := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	p.mu.Lock()
+	p.ssm = newSSMRules(SSMLimits{}, func() time.Time { return frozen })
+	p.mu.Unlock()
 	var gets, puts int
 	for range GetTPS * 3 {
 		if _, err := sm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/r")}); apiCode(err) == "ThrottlingException" {
@@ -130,7 +137,7 @@ func TestSSMThroughput(t *testing.T) {
 			puts++
 		}
 	}
-	if gets == 0 || puts == 0 || p.Limited()["ssm:GetParameter ThrottlingException"] != gets {
-		t.Fatalf("throttled %d gets and %d puts (limited %v); want some of each", gets, puts, p.Limited())
+	if gets != GetTPS*2 || puts != PutTPS*3 || p.Limited()["ssm:GetParameter ThrottlingException"] != gets {
+		t.Fatalf("throttled %d gets and %d puts (limited %v); want %d and %d: all but one second's worth", gets, puts, p.Limited(), GetTPS*2, PutTPS*3)
 	}
 }
