@@ -392,9 +392,9 @@ func (s *Sandbox) chaos(ctx context.Context, o SoakOptions) (stop func()) {
 			}
 			// Every kind gets its first death before any gets a second, a spot interruption of
 			// a running job before any (for up to soakInterruptFirst): boot deaths are spot
-			// reclaims too, and at its threshold (RunsOn's 2; examples/local sets 10) the spot
-			// circuit breaker sends the config to on-demand, where nothing is left to reclaim
-			// (a soak of real boots killed six hosts at boot and interrupted no running job).
+			// reclaims too, and after two the spot circuit breaker sends the config to
+			// on-demand, where nothing is left to reclaim (a soak of real boots killed six
+			// hosts at boot and interrupted no running job).
 			injected := [3]int{interrupts, st.DiedBeforeConnect - base.DiedBeforeConnect, st.DiedAfterConnect - base.DiedAfterConnect}
 			var eligible []int
 			least := -1
