@@ -39,14 +39,11 @@ const (
 	// burstRealBoots and soakRealBoots are the shares of those scenarios' hosts that boot for
 	// real; every other scenario boots all its hosts. The burst cannot run 200 boots of
 	// ~2.3 s CPU on 2 cores (at 10% it lost 1 of 200 jobs to a boot that found no
-	// credentials): its hosts are Go hosts. The soak boots a seeded quarter of its hosts for
-	// real; the rest are Go hosts with the same faults. Every host booting for real passed on
-	// a quiet machine (92–98 boots, 2.1–2.4 s CPU and 10–16 s wall each, 223–315 s), but on
-	// CI's loaded 2 cores the boots took 3.4 s CPU and 50 s wall each, functions missed their
-	// 10 s init 289 times, and 11 of 40 jobs were unfinished after 916 s
-	// (docs/relaxations.md). `ghr local soak -real-boots 1` boots every host.
+	// credentials): its hosts are Go hosts. The soak boots every host for real (94 boots,
+	// 2.15 s CPU and 12 s wall each, 268 s on a quiet machine; three AWS CLI v1 calls are
+	// ~2 s of it). `ghr local soak -real-boots` sets the share for longer soaks.
 	burstRealBoots = 0
-	soakRealBoots  = 0.25
+	soakRealBoots  = 1.0
 )
 
 // TestE2E deploys examples/local into moto_server with the real module, runs the real
