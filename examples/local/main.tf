@@ -73,11 +73,6 @@ module "ghr" {
   # More (simulated) Apps over which GitHub calls spread, each with its own budget.
   github_apps = [for a in var.github_apps : { id = a.id, key = a.key_base64 }]
 
-  # The soak kills spot hosts three ways (a running job, at boot before and after the runner
-  # connects); RunsOn's breaker (2 in 15 minutes) would send small to on-demand after the
-  # first two, leaving no spot host for the third. The long soak still opens it.
-  spot_circuit_breaker = { interruptions = 10 }
-
   lambda_dist_dir     = var.dist_dir
   lambda_architecture = var.lambda_architecture
   log_level           = "debug"

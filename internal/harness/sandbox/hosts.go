@@ -112,9 +112,6 @@ const spotNotice = 200 * time.Millisecond
 // HostStats counts what the hosts did.
 type HostStats struct {
 	Booted, Connected, JobsRun, TokenTimeouts, BadTokens, Interrupted, Removed int
-	// InterruptedBusy counts the interruptions whose runner was running a job when its
-	// instance was reclaimed.
-	InterruptedBusy int
 	// RealBoots counts instances that ran the real user data (BootEnv).
 	RealBoots int
 	// BusyKilled counts instances terminated by someone else while their runner ran a job:
@@ -534,13 +531,6 @@ func (h *Hosts) reclaim(id string) bool {
 		x.interrupted, conn, kill = true, x.conn, x.ns
 	}
 	h.mu.Unlock()
-	wasBusy := false
-	if ok {
-		h.mu.Lock()
-		name := h.runnerName(x)
-		h.mu.Unlock()
-		wasBusy = name != "" && h.simBusy(name)
-	}
 	switch {
 	case conn != nil:
 		conn.Interrupt()
@@ -549,29 +539,17 @@ func (h *Hosts) reclaim(id string) bool {
 	default:
 		return false
 	}
-	h.count(func(s *HostStats) {
-		s.Interrupted++
-		if wasBusy {
-			s.InterruptedBusy++
-		}
-	})
+	h.count(func(s *HostStats) { s.Interrupted++ })
 	h.powerOff(x)
 	return true
 }
 
-// Busy returns the spot instance ids whose runner is running a job with at least left of
-// it to run (candidates for an interruption of a running job: the warning's handling comes
-// before the reclaim, and a job that ends meanwhile was not interrupted).
-func (h *Hosts) Busy(left time.Duration) []string {
+// Busy returns the spot instance ids whose runner is running a job (candidates for an
+// interruption of a running job).
+func (h *Hosts) Busy() []string {
 	busy := map[string]bool{} // asked before mu: the simulator is never called under it
-	now := time.Now()
 	for _, r := range h.Sim.Runners() {
-		if !r.Busy {
-			continue
-		}
-		if j, ok := h.Sim.Job(r.JobID); ok && !j.StartedAt.IsZero() && j.StartedAt.Add(j.Duration).Sub(now) >= left {
-			busy[r.Name] = true
-		}
+		busy[r.Name] = r.Busy
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -745,17 +723,6 @@ func (h *Hosts) runnerConnected(r *http.Request, name string) {
 		x.connected()
 	}
 	h.mu.Unlock()
-}
-
-// simBusy reports whether the simulator has runner name running a job. Caller does not
-// hold mu.
-func (h *Hosts) simBusy(name string) bool {
-	for _, r := range h.Sim.Runners() {
-		if r.Name == name {
-			return r.Busy
-		}
-	}
-	return false
 }
 
 // runnerBusy reports whether the simulator has runner name running a job. Caller holds mu.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,17 +42,6 @@ const (
 	// soakChaosEvery: one injected instance death (a spot interruption of a running job, or a
 	// reclaim at boot before or after the runner connected, in turn) this often.
 	soakChaosEvery = 4 * time.Second
-	// soakInterruptFirst: the chaos waits this long at most for a running job on spot to
-	// interrupt before it kills hosts at boot (a spot breaker opened by boot deaths would
-	// leave no spot runner to interrupt); real boots take 10–20 s, then jobs start.
-	soakInterruptFirst = time.Minute
-	// soakLongJobEvery: every this many jobs runs soakLongJob instead of 1–3 s, long enough
-	// to outlast an interruption warning's handling (its function invoked and answered, up
-	// to tens of seconds on the loaded machine) so the reclaim lands mid-job; the chaos
-	// interrupts only jobs with soakInterruptLeft still to run.
-	soakLongJobEvery  = 8
-	soakLongJob       = 40 * time.Second
-	soakInterruptLeft = 25 * time.Second
 	// soakBootFailures: this share of hosts fail their bootstrap after reading their token
 	// (the runner does not start; the script powers the instance off).
 	soakBootFailures = 0.05
@@ -235,11 +223,7 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 		if i%5 == 4 {
 			labels = LargeLabels
 		}
-		d := time.Duration(1+rng.IntN(3)) * time.Second
-		if i%soakLongJobEvery == soakLongJobEvery/2 {
-			d = soakLongJob
-		}
-		j, err := s.Sim.QueueJob(ghsim.JobSpec{Repo: simRepos[rng.IntN(len(simRepos))], Labels: labels, Duration: d})
+		j, err := s.Sim.QueueJob(ghsim.JobSpec{Repo: simRepos[rng.IntN(len(simRepos))], Labels: labels, Duration: time.Duration(1+rng.IntN(3)) * time.Second})
 		if err != nil {
 			stop()
 			return nil, err
@@ -263,7 +247,6 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 		"webhook_duplicated":                gh.Webhooks.Duplicated - ghBefore.Webhooks.Duplicated,
 		"lambda_crash":                      s.crashes() - crashesBefore,
 		"spot_interruption":                 hosts.Interrupted - hostsBefore.Interrupted,
-		"spot_interruption_of_running_job":  hosts.InterruptedBusy - hostsBefore.InterruptedBusy,
 		"died_at_boot_before_runner_online": hosts.DiedBeforeConnect - hostsBefore.DiedBeforeConnect,
 		"died_at_boot_runner_online_idle":   hosts.DiedAfterConnect - hostsBefore.DiedAfterConnect,
 		"bootstrap_failed_after_token":      hosts.BootFailures - hostsBefore.BootFailures,
@@ -289,15 +272,6 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 	}
 	if n := len(r.NeverRan); n > 0 {
 		r.Violations = append(r.Violations, fmt.Sprintf("%d jobs did not end successfully: %v", n, r.NeverRan))
-	}
-	// A soak whose chaos found nothing to kill tested none of the recoveries it is for.
-	for _, f := range []struct {
-		name    string
-		planned int
-	}{{"spot_interruption_of_running_job", o.Interrupts}, {"died_at_boot_before_runner_online", o.BootDeaths}, {"died_at_boot_runner_online_idle", o.BootDeaths}} {
-		if f.planned > 0 && r.Faults[f.name] == 0 {
-			r.Violations = append(r.Violations, fmt.Sprintf("fault %s never injected (planned %d)", f.name, f.planned))
-		}
 	}
 	r.Instances = hosts.Booted - hostsBefore.Booted
 	r.RealBoots = hosts.RealBoots - hostsBefore.RealBoots
@@ -375,7 +349,7 @@ func (s *Sandbox) chaos(ctx context.Context, o SoakOptions) (stop func()) {
 	go func() {
 		defer wg.Done()
 		rng := rand.New(rand.NewPCG(o.Seed, 42))
-		base, chaosStart := s.Hosts.Stats(), time.Now()
+		base := s.Hosts.Stats()
 		interrupts := 0
 		defer s.Hosts.ArmBootDeath(false, false)
 		defer s.Hosts.ArmBootDeath(true, false)
@@ -390,49 +364,37 @@ func (s *Sandbox) chaos(ctx context.Context, o SoakOptions) (stop func()) {
 			if left[0] <= 0 && left[1] <= 0 && left[2] <= 0 {
 				return
 			}
-			// Every kind gets its first death before any gets a second, a spot interruption of
-			// a running job before any (for up to soakInterruptFirst): boot deaths are spot
-			// reclaims too, and after two the spot circuit breaker sends the config to
-			// on-demand, where nothing is left to reclaim (a soak of real boots killed six
-			// hosts at boot and interrupted no running job).
-			injected := [3]int{interrupts, st.DiedBeforeConnect - base.DiedBeforeConnect, st.DiedAfterConnect - base.DiedAfterConnect}
-			var eligible []int
-			least := -1
+			// The first kind in turn with deaths left and a candidate goes; a Go host dies at
+			// its next boot instead (ArmBootDeath): its boot is too short to be caught.
 			for k := range 3 {
 				kind := (turn + k) % 3
-				switch {
-				case left[kind] <= 0:
-				case least < 0 || injected[kind] < least:
-					least, eligible = injected[kind], []int{kind}
-				case injected[kind] == least:
-					eligible = append(eligible, kind)
-				}
-			}
-			if left[0] > 0 && injected[0] == 0 && time.Since(chaosStart) < soakInterruptFirst {
-				eligible = []int{0}
-			}
-			// Every hostPoll until the next turn, the first eligible kind with a candidate goes:
-			// jobs run 1–3 s and a real host is between its token read and its runner online
-			// for about a second, so a single look finds nothing. A Go host dies at its next
-			// boot instead (ArmBootDeath): its boot is too short to be caught.
-			done := false
-			for until := time.Now().Add(soakChaosEvery); !done && time.Now().Before(until) && ctx.Err() == nil; sleep(ctx, hostPoll) {
-				for _, kind := range eligible {
-					if kind == 0 {
-						if busy := s.Hosts.Busy(soakInterruptLeft); len(busy) > 0 && s.Hosts.Interrupt(ctx, busy[rng.IntN(len(busy))]) {
-							interrupts++
-							done = true
-						}
-					} else {
-						done = s.Hosts.KillAtBoot(ctx, kind == 2, rng.IntN)
+				if left[kind] <= 0 {
+					if kind > 0 {
+						s.Hosts.ArmBootDeath(kind == 2, false)
 					}
-					if done {
-						break
+					continue
+				}
+				var done bool
+				switch kind {
+				case 0:
+					if busy := s.Hosts.Busy(); len(busy) > 0 && s.Hosts.Interrupt(ctx, busy[rng.IntN(len(busy))]) {
+						interrupts++
+						done = true
+					}
+				default:
+					// A real host is between its token read and its runner online for about a
+					// second: look for one every hostPoll until the next turn.
+					connected := kind == 2
+					for until := time.Now().Add(soakChaosEvery); !done && time.Now().Before(until) && ctx.Err() == nil; sleep(ctx, hostPoll) {
+						done = s.Hosts.KillAtBoot(ctx, connected, rng.IntN)
+					}
+					if !done {
+						s.Hosts.ArmBootDeath(connected, true)
 					}
 				}
-			}
-			for kind, connected := range map[int]bool{1: false, 2: true} {
-				s.Hosts.ArmBootDeath(connected, !done && slices.Contains(eligible, kind))
+				if done {
+					break
+				}
 			}
 		}
 	}()
