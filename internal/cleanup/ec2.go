@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
@@ -74,9 +73,7 @@ func (e EC2) Live(ctx context.Context, configs []string) ([]reconcile.Host, erro
 		if i.Tags[tags.Registered] != "" {
 			h.State = reconcile.HostRegistered
 		}
-		if t, err := time.Parse(time.RFC3339, i.Tags[tags.LaunchDeadline]); err == nil {
-			h.Deadline = t
-		}
+		h.Deadline = tags.LaunchDeadlineOf(i.Tags)
 		out = append(out, h)
 	}
 	return out, nil

@@ -103,21 +103,18 @@ func (e EC2) Untag(ctx context.Context, ids []string, key string) error {
 // an operator who sets the tag at all means it.
 func FromTags(id string, launch time.Time, kv map[string]string) Instance {
 	p, protected := kv[tags.Protect]
-	i := Instance{
-		ID:           id,
-		RunnerConfig: kv[tags.RunnerConfig],
-		Owner:        Owner{Level: kv[tags.Type], Name: kv[tags.Owner]},
-		RunnerID:     tags.RunnerIDOf(id, kv),
-		CreatedBy:    kv[tags.CreatedBy],
-		LaunchTime:   launch,
-		Registered:   kv[tags.Registered] != "",
-		OrphanTag:    kv[tags.Orphan],
-		Protected:    protected && !strings.EqualFold(strings.TrimSpace(p), "false"),
+	return Instance{
+		ID:             id,
+		RunnerConfig:   kv[tags.RunnerConfig],
+		Owner:          Owner{Level: kv[tags.Type], Name: kv[tags.Owner]},
+		RunnerID:       tags.RunnerIDOf(id, kv),
+		CreatedBy:      kv[tags.CreatedBy],
+		LaunchTime:     launch,
+		Registered:     kv[tags.Registered] != "",
+		LaunchDeadline: tags.LaunchDeadlineOf(kv),
+		OrphanTag:      kv[tags.Orphan],
+		Protected:      protected && !strings.EqualFold(strings.TrimSpace(p), "false"),
 	}
-	if t, err := time.Parse(time.RFC3339, kv[tags.LaunchDeadline]); err == nil {
-		i.LaunchDeadline = t
-	}
-	return i
 }
 
 // SSMTokens is the Tokens side on SSM, paced.

@@ -81,7 +81,7 @@ func (c *EC2Compute) Runners(ctx context.Context, configKey string) ([]Runner, e
 	out := make([]Runner, 0, len(is))
 	for _, i := range is {
 		out = append(out, Runner{ID: i.ID, Owner: i.Tags[tags.Owner], JobIDs: ec2fleet.ParseJobIDs(i.Tags[tags.JobID]),
-			LaunchTime: i.LaunchTime, Registered: i.Tags[tags.Registered] != "", Deadline: parseTime(i.Tags[tags.LaunchDeadline]),
+			LaunchTime: i.LaunchTime, Registered: i.Tags[tags.Registered] != "", Deadline: tags.LaunchDeadlineOf(i.Tags),
 			Took: parseJobID(i.Tags[tags.TookJob])})
 	}
 	return out, nil
@@ -156,15 +156,6 @@ func (c *EC2Compute) MarkRegistered(ctx context.Context, hosts []runner.Register
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// parseTime reads an RFC 3339 tag value; anything else is the zero time (not recorded).
-func parseTime(v string) time.Time {
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 // parseJobID reads a job id tag value; anything but a positive number is 0 (not recorded).

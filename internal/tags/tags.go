@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Tag keys on instances, volumes and SSM token parameters.
@@ -97,4 +98,14 @@ func InstanceIDFromRunnerName(prefix, name string) (string, bool) {
 		return "", false
 	}
 	return id, true
+}
+
+// LaunchDeadlineOf reads LaunchDeadline from an instance's tags; zero when absent or malformed
+// (not recorded).
+func LaunchDeadlineOf(kv map[string]string) time.Time {
+	t, err := time.Parse(time.RFC3339, kv[LaunchDeadline])
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
