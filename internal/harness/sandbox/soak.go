@@ -143,8 +143,10 @@ type SoakReport struct {
 	BootWall  float64 `json:"mean_boot_wall_s,omitempty"`
 	// Packages are the package manager calls of the real boots, as the dnf stand-in
 	// recorded them, with how many boots made each.
-	Packages   map[string]int `json:"packages_asked,omitempty"`
-	Violations []string       `json:"violations"`
+	Packages map[string]int `json:"packages_asked,omitempty"`
+	// Unfinished explains each job that did not end successfully (its state and last log lines).
+	Unfinished []string `json:"unfinished,omitempty"`
+	Violations []string `json:"violations"`
 }
 
 // SoakOutage is one outage the soak played.
@@ -272,6 +274,7 @@ func (s *Sandbox) Soak(ctx context.Context, o SoakOptions, progress io.Writer) (
 	}
 	if n := len(r.NeverRan); n > 0 {
 		r.Violations = append(r.Violations, fmt.Sprintf("%d jobs did not end successfully: %v", n, r.NeverRan))
+		r.Unfinished = s.unfinished(r.NeverRan, logMark, start)
 	}
 	r.Instances = hosts.Booted - hostsBefore.Booted
 	r.RealBoots = hosts.RealBoots - hostsBefore.RealBoots
@@ -594,6 +597,9 @@ func (r *SoakReport) Markdown() string {
 	fmt.Fprintln(&b, "\n| recovery | count |\n| --- | ---: |")
 	for _, k := range sortedKeys(r.Recoveries) {
 		fmt.Fprintf(&b, "| %s | %d |\n", k, r.Recoveries[k])
+	}
+	if len(r.Unfinished) > 0 {
+		fmt.Fprintf(&b, "\nUnfinished jobs:\n- %s\n", strings.Join(r.Unfinished, "\n- "))
 	}
 	return b.String()
 }

@@ -1,9 +1,16 @@
 package sandbox
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghr-dev/ghr/internal/harness/ghsim"
 )
 
 func TestSoakSizeScalesOutagesToTheSpread(t *testing.T) {
@@ -41,5 +48,41 @@ func TestSoakReportNamesEveryBrokenInvariant(t *testing.T) {
 	}
 	if r.OK() {
 		t.Error("a report with violations is OK")
+	}
+}
+
+func TestSoakTrailKeepsTheLastLinesOfEachUnfinishedJob(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "sandbox.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	line := func(sec int, job int64, msg string) string {
+		b, _ := json.Marshal(map[string]any{"time": start.Add(time.Duration(sec) * time.Second).Format(time.RFC3339Nano), "level": "INFO", "msg": msg, "job_id": job, "reason": "capacity"})
+		return string(b) + "\n"
+	}
+	fmt.Fprint(f, line(0, 7, "before the mark"))
+	mark, _ := f.Seek(0, io.SeekCurrent)
+	for i := range trailLines + 2 {
+		fmt.Fprint(f, line(i, 7, fmt.Sprintf("deferred %d", i)), line(i, 8, "another job"), "not json \"job_id\":7\n")
+	}
+	sim, err := ghsim.New(ghsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Sandbox{logFile: f, Sim: &ghsim.Server{Sim: sim}}
+	got := s.unfinished([]int64{7}, mark, start)
+	if len(got) != 1 {
+		t.Fatalf("got %d explanations, want 1: %v", len(got), got)
+	}
+	for _, want := range []string{"job 7 ", fmt.Sprintf("%d log lines", trailLines+2), `+9.0s INFO "deferred 9" reason=capacity`, `"deferred 2"`} {
+		if !strings.Contains(got[0], want) {
+			t.Errorf("explanation lacks %q:\n%s", want, got[0])
+		}
+	}
+	for _, unwanted := range []string{"before the mark", "another job", `"deferred 1"`} {
+		if strings.Contains(got[0], unwanted) {
+			t.Errorf("explanation has %q:\n%s", unwanted, got[0])
+		}
 	}
 }
