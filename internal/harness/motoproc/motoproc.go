@@ -3,14 +3,18 @@
 package motoproc
 
 import (
+	"bufio"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -33,6 +37,12 @@ const (
 // ErrNotInstalled says how to get the emulator.
 var ErrNotInstalled = errors.New("moto_server not found on PATH: run scripts/check-tools.sh (it installs moto[server]==5.2.1 with pip)")
 
+// serve runs moto_server's own main with its per-request package listing done once (see
+// the file for why).
+//
+//go:embed serve.py
+var serve string
+
 // Proc is a running moto_server.
 type Proc struct {
 	URL    string // http://127.0.0.1:PORT
@@ -50,7 +60,7 @@ func Start(ctx context.Context, logs io.Writer) (*Proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("free port: %w", err)
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command(interpreter(bin), "-c", serve, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = procAttr()
 	p := &Proc{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, exited: make(chan struct{})}
@@ -76,6 +86,24 @@ func Start(ctx context.Context, logs io.Writer) (*Proc, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// interpreter is the Python that runs moto_server: its script's own (pip writes the
+// interpreter's path into the #! line), or python3 on PATH when moto_server is a wrapper
+// such as a pyenv shim (scripts/check-tools.sh installs moto with python3 -m pip).
+func interpreter(bin string) string {
+	f, err := os.Open(bin)
+	if err != nil {
+		return "python3"
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	if exe, ok := strings.CutPrefix(strings.TrimSpace(line), "#!"); ok {
+		if exe = strings.TrimSpace(exe); !strings.Contains(exe, " ") && strings.HasPrefix(filepath.Base(exe), "python") {
+			return exe
+		}
+	}
+	return "python3"
 }
 
 func (p *Proc) wait(ctx context.Context) error {
